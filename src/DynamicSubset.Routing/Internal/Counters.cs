@@ -1,0 +1,39 @@
+namespace DynamicSubset.Routing.Internal;
+
+/// <summary>
+/// An endpoint's in-flight request count, for LEAST_REQUEST. Live state: it outlives snapshots, and a new
+/// snapshot takes the same counter over for the same address so counts survive endpoint churn.
+/// </summary>
+internal sealed class InFlightCounter
+{
+    private int _count;
+
+    /// <summary>Gets the current count. A stale read only makes one pick slightly less even.</summary>
+    public int Value => Volatile.Read(ref _count);
+
+    public void Increment() => Interlocked.Increment(ref _count);
+
+    public void Decrement() => Interlocked.Decrement(ref _count);
+}
+
+/// <summary>
+/// A subset's round-robin position. Live state, carried from one snapshot to the next for the subset with
+/// the same pairs, so a reload does not restart every rotation at the first endpoint.
+/// </summary>
+internal sealed class RotationCounter
+{
+    private int _next = -1;
+
+    /// <summary>Returns the next position; wraps around at 2^32, which only shifts the rotation once.</summary>
+    public uint Next() => unchecked((uint)Interlocked.Increment(ref _next));
+}
+
+/// <summary>One endpoint of one snapshot, with the live counter it shares with its predecessors.</summary>
+internal sealed class EndpointSlot(Endpoint endpoint, InFlightCounter inFlight)
+{
+    public Endpoint Endpoint { get; } = endpoint;
+
+    public InFlightCounter InFlight { get; } = inFlight;
+
+    public EndpointAddress Address => Endpoint.AddressKey;
+}

@@ -1,0 +1,155 @@
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
+
+namespace DynamicSubset.Routing;
+
+/// <summary>
+/// An immutable, ordinal, sorted set of labels. Endpoints carry a handful of labels, so a sorted array
+/// with binary search is smaller and faster to build than a hashed dictionary.
+/// </summary>
+internal sealed class LabelSet : IReadOnlyDictionary<string, string>, IEquatable<LabelSet>
+{
+    public static readonly LabelSet Empty = new([]);
+
+    private readonly KeyValuePair<string, string>[] _pairs;
+
+    private LabelSet(KeyValuePair<string, string>[] sortedPairs) => _pairs = sortedPairs;
+
+    public static LabelSet Create(IEnumerable<KeyValuePair<string, string>>? labels, string paramName)
+    {
+        if (labels is null)
+        {
+            return Empty;
+        }
+
+        if (labels is LabelSet set)
+        {
+            return set;
+        }
+
+        var pairs = labels.ToArray();
+        if (pairs.Length == 0)
+        {
+            return Empty;
+        }
+
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            var (key, value) = pairs[i];
+            if (string.IsNullOrEmpty(key))
+            {
+                throw new RoutingValidationException($"labels[{i}]", "label key must not be empty", paramName);
+            }
+
+            if (value is null)
+            {
+                throw new RoutingValidationException($"labels['{key}']", "label value must not be null", paramName);
+            }
+        }
+
+        Array.Sort(pairs, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        for (var i = 1; i < pairs.Length; i++)
+        {
+            if (string.Equals(pairs[i - 1].Key, pairs[i].Key, StringComparison.Ordinal))
+            {
+                throw new RoutingValidationException($"labels['{pairs[i].Key}']", "label is given twice", paramName);
+            }
+        }
+
+        return new LabelSet(pairs);
+    }
+
+    public int Count => _pairs.Length;
+
+    public string this[string key] =>
+        TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"No label '{key}'.");
+
+    public IEnumerable<string> Keys => _pairs.Select(static p => p.Key);
+
+    public IEnumerable<string> Values => _pairs.Select(static p => p.Value);
+
+    public bool ContainsKey(string key) => IndexOf(key) >= 0;
+
+    public bool TryGetValue(string key, [MaybeNullWhen(false)] out string value)
+    {
+        var i = IndexOf(key);
+        if (i < 0)
+        {
+            value = null;
+            return false;
+        }
+
+        value = _pairs[i].Value;
+        return true;
+    }
+
+    private int IndexOf(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        int lo = 0, hi = _pairs.Length - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            var c = string.CompareOrdinal(_pairs[mid].Key, key);
+            if (c == 0)
+            {
+                return mid;
+            }
+
+            if (c < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return -1;
+    }
+
+    public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, string>>)_pairs).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public bool Equals(LabelSet? other)
+    {
+        if (ReferenceEquals(this, other))
+        {
+            return true;
+        }
+
+        if (other is null || other._pairs.Length != _pairs.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _pairs.Length; i++)
+        {
+            if (!string.Equals(_pairs[i].Key, other._pairs[i].Key, StringComparison.Ordinal) ||
+                !string.Equals(_pairs[i].Value, other._pairs[i].Value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public override bool Equals(object? obj) => Equals(obj as LabelSet);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach (var (key, value) in _pairs)
+        {
+            hash.Add(key, StringComparer.Ordinal);
+            hash.Add(value, StringComparer.Ordinal);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    public override string ToString() => string.Join(", ", _pairs.Select(static p => $"{p.Key}={p.Value}"));
+}

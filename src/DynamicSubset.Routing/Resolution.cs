@@ -1,0 +1,92 @@
+using System.Diagnostics.CodeAnalysis;
+using DynamicSubset.Routing.Internal;
+
+namespace DynamicSubset.Routing;
+
+/// <summary>
+/// What one resolution decided: an endpoint with the subset it matched, an endpoint with the fallback that
+/// chose it, or <c>no healthy upstream</c>.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><see cref="ResolutionOutcome.Matched"/>: <see cref="Endpoint"/> and <see cref="Subset"/> are set; no fallback.</item>
+/// <item><see cref="ResolutionOutcome.Fallback"/>: <see cref="Endpoint"/>, <see cref="FallbackPolicy"/> and
+/// <see cref="FallbackScope"/> are set. <see cref="Subset"/> is set only when a <c>KEYS_SUBSET</c> retry matched one.</item>
+/// <item><see cref="ResolutionOutcome.NoHealthyUpstream"/>: no endpoint. <see cref="FallbackPolicy"/> and
+/// <see cref="FallbackScope"/> name the policy that found nothing.</item>
+/// </list>
+/// </remarks>
+public readonly struct Resolution
+{
+    private readonly EndpointSlot? _slot;
+
+    private Resolution(ResolutionOutcome outcome, EndpointSlot? slot, Subset? subset, FallbackPolicy? policy, FallbackScope? scope)
+    {
+        Outcome = outcome;
+        _slot = slot;
+        Subset = subset;
+        FallbackPolicy = policy;
+        FallbackScope = scope;
+    }
+
+    /// <summary>Gets what the resolution found.</summary>
+    public ResolutionOutcome Outcome { get; }
+
+    /// <summary>Gets the chosen endpoint, or <see langword="null"/> for <c>no healthy upstream</c>.</summary>
+    public Endpoint? Endpoint => _slot?.Endpoint;
+
+    /// <summary>Gets the dynamic subset the endpoint came from, or <see langword="null"/> when a fallback chose it from the default or any-endpoint set.</summary>
+    public Subset? Subset { get; }
+
+    /// <summary>Gets the fallback policy that was applied, or <see langword="null"/> when the criteria matched directly.</summary>
+    public FallbackPolicy? FallbackPolicy { get; }
+
+    /// <summary>Gets where the applied fallback policy came from, or <see langword="null"/> when none was applied.</summary>
+    public FallbackScope? FallbackScope { get; }
+
+    /// <summary>Gets a value indicating whether an endpoint was chosen.</summary>
+    [MemberNotNullWhen(true, nameof(Endpoint))]
+    public bool HasEndpoint => _slot is not null;
+
+    /// <summary>
+    /// Records that a request to the chosen endpoint has started, for <see cref="LoadBalancingPolicy.LeastRequest"/>.
+    /// Dispose the result exactly once, when the request ends.
+    /// </summary>
+    /// <returns>The tracker; disposing it records the end. Does nothing when there is no endpoint.</returns>
+    public InFlightRequest TrackRequest()
+    {
+        var counter = _slot?.InFlight;
+        counter?.Increment();
+        return new InFlightRequest(counter);
+    }
+
+    /// <summary>Returns a one-line description, for logs.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() => Outcome switch
+    {
+        ResolutionOutcome.Matched => $"{Endpoint} (subset {Subset})",
+        ResolutionOutcome.Fallback when Subset is not null => $"{Endpoint} (fallback {FallbackPolicy} from {FallbackScope}, subset {Subset})",
+        ResolutionOutcome.Fallback => $"{Endpoint} (fallback {FallbackPolicy} from {FallbackScope})",
+        _ => $"no healthy upstream (fallback {FallbackPolicy} from {FallbackScope})",
+    };
+
+    internal static Resolution Matched(EndpointSlot slot, Subset subset) =>
+        new(ResolutionOutcome.Matched, slot, subset, null, null);
+
+    internal static Resolution Fallback(EndpointSlot slot, FallbackPolicy policy, FallbackScope scope, Subset? subset) =>
+        new(ResolutionOutcome.Fallback, slot, subset, policy, scope);
+
+    internal static Resolution NoHealthyUpstream(FallbackPolicy policy, FallbackScope scope) =>
+        new(ResolutionOutcome.NoHealthyUpstream, null, null, policy, scope);
+}
+
+/// <summary>An in-flight request to an endpoint; disposing it records that the request ended.</summary>
+public readonly struct InFlightRequest : IDisposable
+{
+    private readonly InFlightCounter? _counter;
+
+    internal InFlightRequest(InFlightCounter? counter) => _counter = counter;
+
+    /// <summary>Records the end of the request. Call it once.</summary>
+    public void Dispose() => _counter?.Decrement();
+}

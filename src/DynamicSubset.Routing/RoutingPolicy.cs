@@ -1,0 +1,71 @@
+using System.Collections.Immutable;
+
+namespace DynamicSubset.Routing;
+
+/// <summary>
+/// Everything that decides a request's endpoint for one service, apart from the endpoints: the
+/// DestinationRule's dynamic subsets and load balancer, and the VirtualService's header mappings.
+/// </summary>
+public sealed class RoutingPolicy
+{
+    /// <summary>The most header mappings one policy may have.</summary>
+    public const int MaxHeaderMappings = 64;
+
+    /// <summary>Initializes a new instance of the <see cref="RoutingPolicy"/> class.</summary>
+    /// <param name="dynamicSubset">The dynamic subset policy.</param>
+    /// <param name="headerMappings">The header-to-key mappings, in declaration order.</param>
+    /// <param name="loadBalancing">How one endpoint is chosen within the chosen set.</param>
+    /// <exception cref="RoutingValidationException">The policy is invalid; the message names the field.</exception>
+    public RoutingPolicy(
+        DynamicSubsetPolicy dynamicSubset,
+        IEnumerable<HeaderMapping> headerMappings,
+        LoadBalancingPolicy loadBalancing = LoadBalancingPolicy.LeastRequest)
+    {
+        ArgumentNullException.ThrowIfNull(dynamicSubset);
+        ArgumentNullException.ThrowIfNull(headerMappings);
+        var mappings = headerMappings.ToImmutableArray();
+        if (mappings.Length > MaxHeaderMappings)
+        {
+            throw new RoutingValidationException(
+                "headerToDynamicSubsetKey", $"has {mappings.Length} entries; at most {MaxHeaderMappings} are supported", nameof(headerMappings));
+        }
+
+        for (var i = 0; i < mappings.Length; i++)
+        {
+            if (mappings[i] is null)
+            {
+                throw new RoutingValidationException($"headerToDynamicSubsetKey[{i}]", "mapping must not be null", nameof(headerMappings));
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(mappings[j].Key, mappings[i].Key, StringComparison.Ordinal))
+                {
+                    throw new RoutingValidationException(
+                        $"headerToDynamicSubsetKey[{i}].key",
+                        $"key '{mappings[i].Key}' is already mapped by headerToDynamicSubsetKey[{j}] (header '{mappings[j].Header}')",
+                        nameof(headerMappings));
+                }
+            }
+        }
+
+        if (!Enum.IsDefined(loadBalancing))
+        {
+            throw new RoutingValidationException("loadBalancer.simple", $"unknown value '{loadBalancing}'", nameof(loadBalancing));
+        }
+
+        DynamicSubset = dynamicSubset;
+        HeaderMappings = mappings;
+        LoadBalancing = loadBalancing;
+    }
+
+    /// <summary>Gets the dynamic subset policy.</summary>
+    public DynamicSubsetPolicy DynamicSubset { get; }
+
+    /// <summary>Gets the header-to-key mappings, in declaration order.</summary>
+    public ImmutableArray<HeaderMapping> HeaderMappings { get; }
+
+    /// <summary>Gets the in-subset load-balancing policy.</summary>
+    /// <value>Defaults to <see cref="LoadBalancingPolicy.LeastRequest"/>.</value>
+    public LoadBalancingPolicy LoadBalancing { get; }
+}

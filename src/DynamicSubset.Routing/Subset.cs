@@ -1,0 +1,245 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using DynamicSubset.Routing.Internal;
+
+namespace DynamicSubset.Routing;
+
+/// <summary>
+/// A set of endpoints of one snapshot: a dynamic subset (the endpoints that share one value for every key of
+/// a selector), or the default subset. Immutable.
+/// </summary>
+public sealed class Subset
+{
+    // Golden-ratio stride for weighted round robin: spreads each endpoint's share over the cycle.
+    private const uint GoldenStride = 2654435769;
+
+    private readonly string[] _keys;
+    private readonly string[] _values;
+    private readonly int[]? _cumulativeWeights;
+    private readonly uint _stride;
+    private ImmutableArray<KeyValuePair<string, string>> _pairs;
+    private ImmutableArray<Endpoint> _endpoints;
+    private ImmutableArray<Endpoint> _routable;
+
+    internal Subset(string[] keys, string[] values, int hash, EndpointSlot[] members, RotationCounter? rotation)
+    {
+        _keys = keys;
+        _values = values;
+        Hash = hash;
+        Members = members;
+        Rotation = rotation;
+        Routable = FilterRoutable(members);
+
+        var uniform = true;
+        long total = 0;
+        foreach (var slot in Routable)
+        {
+            uniform &= slot.Endpoint.Weight == Routable[0].Endpoint.Weight;
+            total += slot.Endpoint.Weight;
+        }
+
+        if (!uniform)
+        {
+            if (total > int.MaxValue)
+            {
+                throw new RoutingValidationException("weight", $"the weights of subset {this} add up to more than {int.MaxValue}");
+            }
+
+            _cumulativeWeights = new int[Routable.Length];
+            var sum = 0;
+            for (var i = 0; i < Routable.Length; i++)
+            {
+                sum += Routable[i].Endpoint.Weight;
+                _cumulativeWeights[i] = sum;
+            }
+
+            TotalWeight = sum;
+            _stride = GoldenStride % (uint)sum;
+            while (Gcd(_stride, (uint)sum) != 1)
+            {
+                _stride++;
+            }
+        }
+    }
+
+    /// <summary>Gets the key=value pairs that name this subset, sorted by key.</summary>
+    public ImmutableArray<KeyValuePair<string, string>> Pairs
+    {
+        get
+        {
+            if (_pairs.IsDefault)
+            {
+                var pairs = new KeyValuePair<string, string>[_keys.Length];
+                for (var i = 0; i < pairs.Length; i++)
+                {
+                    pairs[i] = new(_keys[i], _values[i]);
+                }
+
+                _pairs = ImmutableCollectionsMarshal.AsImmutableArray(pairs);
+            }
+
+            return _pairs;
+        }
+    }
+
+    /// <summary>Gets every endpoint of the subset, routable or not, ordered by address.</summary>
+    public ImmutableArray<Endpoint> Endpoints
+    {
+        get
+        {
+            if (_endpoints.IsDefault)
+            {
+                _endpoints = ImmutableCollectionsMarshal.AsImmutableArray(Array.ConvertAll(Members, static s => s.Endpoint));
+            }
+
+            return _endpoints;
+        }
+    }
+
+    /// <summary>Gets the endpoints that may receive requests (the healthy ones), ordered by address.</summary>
+    public ImmutableArray<Endpoint> RoutableEndpoints
+    {
+        get
+        {
+            if (_routable.IsDefault)
+            {
+                _routable = ImmutableCollectionsMarshal.AsImmutableArray(Array.ConvertAll(Routable, static s => s.Endpoint));
+            }
+
+            return _routable;
+        }
+    }
+
+    /// <summary>Gets a value indicating whether the subset has a routable endpoint; a subset without one never matches.</summary>
+    public bool IsRoutable => Routable.Length > 0;
+
+    internal int Hash { get; }
+
+    internal string[] Keys => _keys;
+
+    internal string[] Values => _values;
+
+    internal EndpointSlot[] Members { get; }
+
+    internal EndpointSlot[] Routable { get; }
+
+    internal RotationCounter? Rotation { get; }
+
+    internal int TotalWeight { get; }
+
+    /// <summary>Returns the pairs, for example <c>stage=dev, version=v1</c>.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString()
+    {
+        var parts = new string[_keys.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = $"{_keys[i]}={_values[i]}";
+        }
+
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>Picks one routable endpoint, or returns <see langword="null"/> when there is none.</summary>
+    internal EndpointSlot? Pick(LoadBalancingPolicy policy, Random random)
+    {
+        var routable = Routable;
+        switch (routable.Length)
+        {
+            case 0:
+                return null;
+            case 1:
+                return routable[0];
+        }
+
+        switch (policy)
+        {
+            case LoadBalancingPolicy.RoundRobin:
+                var tick = Rotation!.Next();
+                return _cumulativeWeights is null
+                    ? routable[(int)(tick % (uint)routable.Length)]
+                    : routable[IndexOfWeight((int)((ulong)tick * _stride % (uint)TotalWeight))];
+
+            case LoadBalancingPolicy.Random:
+                return routable[RandomIndex(random)];
+
+            default:
+                // Power of two choices: the less loaded of two random candidates, load measured per unit of weight.
+                var a = RandomIndex(random);
+                var b = RandomIndex(random);
+                if (a == b && _cumulativeWeights is null)
+                {
+                    b = (a + 1 + random.Next(routable.Length - 1)) % routable.Length;
+                }
+
+                var first = routable[a];
+                var second = routable[b];
+                long loadA = (long)(first.InFlight.Value + 1) * second.Endpoint.Weight;
+                long loadB = (long)(second.InFlight.Value + 1) * first.Endpoint.Weight;
+                return loadB < loadA ? second : first;
+        }
+    }
+
+    private int RandomIndex(Random random) =>
+        _cumulativeWeights is null ? random.Next(Routable.Length) : IndexOfWeight(random.Next(TotalWeight));
+
+    /// <summary>The index of the endpoint whose weight range holds <paramref name="position"/> (0 &lt;= position &lt; total).</summary>
+    private int IndexOfWeight(int position)
+    {
+        var cumulative = _cumulativeWeights!;
+        int lo = 0, hi = cumulative.Length - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (cumulative[mid] > position)
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
+        }
+
+        return lo;
+    }
+
+    private static uint Gcd(uint a, uint b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return a;
+    }
+
+    private static EndpointSlot[] FilterRoutable(EndpointSlot[] members)
+    {
+        var count = 0;
+        foreach (var slot in members)
+        {
+            if (slot.Endpoint.IsHealthy)
+            {
+                count++;
+            }
+        }
+
+        if (count == members.Length)
+        {
+            return members;
+        }
+
+        var routable = new EndpointSlot[count];
+        count = 0;
+        foreach (var slot in members)
+        {
+            if (slot.Endpoint.IsHealthy)
+            {
+                routable[count++] = slot;
+            }
+        }
+
+        return routable;
+    }
+}

@@ -1,0 +1,189 @@
+using DynamicSubset.Routing.Internal;
+
+namespace DynamicSubset.Routing;
+
+public sealed partial class SubsetIndex
+{
+    /// <summary>
+    /// Builds the next snapshot by applying changes in order. Only the subsets that hold a changed endpoint,
+    /// before or after the change, are rebuilt; everything else is shared with this snapshot.
+    /// </summary>
+    /// <param name="changes">The changes, applied in order.</param>
+    /// <returns>The next snapshot, or this one when the changes change nothing.</returns>
+    public SubsetIndex Apply(IEnumerable<EndpointChange> changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+
+        // Fold the changes into one final state per touched address (null: removed).
+        var final = new Dictionary<EndpointAddress, Endpoint?>();
+        foreach (var change in changes)
+        {
+            var current = final.TryGetValue(change.Address, out var pending) ? pending : FindSlot(change.Address)?.Endpoint;
+            final[change.Address] = change.Kind switch
+            {
+                EndpointChangeKind.Upsert => change.Endpoint,
+                EndpointChangeKind.Remove => null,
+                EndpointChangeKind.SetHealth => current?.WithHealth(change.IsHealthy),
+                EndpointChangeKind.SetLabels => current?.WithLabels(change.Labels),
+                _ => throw new ArgumentOutOfRangeException(nameof(changes), change.Kind, "unknown change kind"),
+            };
+        }
+
+        // Keep only real differences, as (old slot, new slot) pairs ordered by address.
+        var edits = new List<(EndpointSlot? Old, EndpointSlot? New)>();
+        foreach (var (address, endpoint) in final)
+        {
+            var old = FindSlot(address);
+            if ((old is null && endpoint is null) || (old is not null && old.Endpoint.Equals(endpoint)))
+            {
+                continue;
+            }
+
+            edits.Add((old, endpoint is null ? null : new EndpointSlot(endpoint, old?.InFlight ?? new InFlightCounter())));
+        }
+
+        if (edits.Count == 0)
+        {
+            return this;
+        }
+
+        edits.Sort(static (a, b) => (a.Old ?? a.New)!.Address.CompareTo((b.Old ?? b.New)!.Address));
+        var slots = MergeSlots(edits);
+        var roundRobin = Policy.LoadBalancing == LoadBalancingPolicy.RoundRobin;
+
+        var leaving = new HashSet<EndpointSlot>(ReferenceEqualityComparer.Instance);
+        foreach (var (old, _) in edits)
+        {
+            if (old is not null)
+            {
+                leaving.Add(old);
+            }
+        }
+
+        var tables = new SelectorTable[_tables.Length];
+        for (var t = 0; t < tables.Length; t++)
+        {
+            tables[t] = PatchTable(_tables[t], edits, leaving, roundRobin);
+        }
+
+        var any = new Subset([], [], SubsetHash.Seed, slots, _any.Rotation);
+        var @default = _default;
+        var defaults = Policy.DynamicSubset.DefaultSubsetLabels;
+        if (@default is not null && edits.Exists(e =>
+                (e.Old is not null && MatchesDefault(e.Old.Endpoint, defaults)) ||
+                (e.New is not null && MatchesDefault(e.New.Endpoint, defaults))))
+        {
+            @default = new Subset(
+                @default.Keys, @default.Values, @default.Hash, Array.FindAll(slots, s => MatchesDefault(s.Endpoint, defaults)), @default.Rotation);
+        }
+
+        return new SubsetIndex(Policy, Generation + 1, slots, tables, any, @default);
+    }
+
+    /// <summary>Merges the sorted edits into the sorted slot array: one linear pass.</summary>
+    private EndpointSlot[] MergeSlots(List<(EndpointSlot? Old, EndpointSlot? New)> edits)
+    {
+        var delta = 0;
+        foreach (var (old, @new) in edits)
+        {
+            delta += (@new is null ? 0 : 1) - (old is null ? 0 : 1);
+        }
+
+        var result = new EndpointSlot[_slots.Length + delta];
+        int source = 0, target = 0;
+        foreach (var (old, @new) in edits)
+        {
+            var address = (old ?? @new)!.Address;
+            var at = IndexOfSlot(_slots, address);
+            var copyTo = at >= 0 ? at : ~at;
+            Array.Copy(_slots, source, result, target, copyTo - source);
+            target += copyTo - source;
+            source = at >= 0 ? at + 1 : copyTo;
+            if (@new is not null)
+            {
+                result[target++] = @new;
+            }
+        }
+
+        Array.Copy(_slots, source, result, target, _slots.Length - source);
+        return result;
+    }
+
+    private static SelectorTable PatchTable(
+        SelectorTable table, List<(EndpointSlot? Old, EndpointSlot? New)> edits, HashSet<EndpointSlot> leaving, bool roundRobin)
+    {
+        // The value tuples this change touches: where each changed endpoint was, and where it goes.
+        var touched = new Dictionary<string[], List<EndpointSlot>>(ValuesComparer.Instance);
+        var scratch = new string[table.Keys.Length];
+        foreach (var (old, @new) in edits)
+        {
+            if (old is not null && TryGetValues(old.Endpoint, table.Keys, scratch) && !touched.ContainsKey(scratch))
+            {
+                touched.Add((string[])scratch.Clone(), []);
+            }
+
+            if (@new is not null && TryGetValues(@new.Endpoint, table.Keys, scratch))
+            {
+                if (!touched.TryGetValue(scratch, out var added))
+                {
+                    touched.Add((string[])scratch.Clone(), added = []);
+                }
+
+                added.Add(@new);
+            }
+        }
+
+        if (touched.Count == 0)
+        {
+            return table;
+        }
+
+        var removed = new List<Subset>();
+        var replaced = new List<Subset>();
+        foreach (var (values, added) in touched)
+        {
+            var before = table.Find(values);
+            var members = MergeMembers(before?.Members ?? [], leaving, added);
+            if (members.Length == 0)
+            {
+                if (before is not null)
+                {
+                    removed.Add(before);
+                }
+            }
+            else
+            {
+                var rotation = before?.Rotation ?? (roundRobin ? new RotationCounter() : null);
+                replaced.Add(new Subset(table.Keys, before?.Values ?? values, SubsetHash.Of(values), members, rotation));
+            }
+        }
+
+        return table.With(removed, replaced);
+    }
+
+    /// <summary>The members without any endpoint this change touches, plus the new slots that join; ordered by address.</summary>
+    private static EndpointSlot[] MergeMembers(EndpointSlot[] members, HashSet<EndpointSlot> leaving, List<EndpointSlot> added)
+    {
+        var result = new List<EndpointSlot>(members.Length + added.Count);
+        foreach (var member in members)
+        {
+            if (!leaving.Contains(member))
+            {
+                result.Add(member);
+            }
+        }
+
+        result.AddRange(added);
+        result.Sort(static (a, b) => a.Address.CompareTo(b.Address));
+        return [.. result];
+    }
+
+    private sealed class ValuesComparer : IEqualityComparer<string[]>
+    {
+        public static readonly ValuesComparer Instance = new();
+
+        public bool Equals(string[]? x, string[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(string[] obj) => SubsetHash.Of(obj);
+    }
+}
