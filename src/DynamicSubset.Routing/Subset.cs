@@ -164,7 +164,8 @@ public sealed class Subset
                 return routable[RandomIndex(random)];
 
             default:
-                // Power of two choices: the less loaded of two random candidates, load measured per unit of weight.
+                // Power of two choices between two (weighted) random candidates: the one with fewer requests
+                // in flight per unit of weight. A tie keeps the first, so an idle set splits by weight.
                 var a = RandomIndex(random);
                 var b = RandomIndex(random);
                 if (a == b && _cumulativeWeights is null)
@@ -174,9 +175,9 @@ public sealed class Subset
 
                 var first = routable[a];
                 var second = routable[b];
-                long loadA = (long)(first.InFlight.Value + 1) * second.Endpoint.Weight;
-                long loadB = (long)(second.InFlight.Value + 1) * first.Endpoint.Weight;
-                return loadB < loadA ? second : first;
+                var loadFirst = (long)first.InFlight.Value * second.Endpoint.Weight;
+                var loadSecond = (long)second.InFlight.Value * first.Endpoint.Weight;
+                return loadSecond < loadFirst ? second : first;
         }
     }
 
