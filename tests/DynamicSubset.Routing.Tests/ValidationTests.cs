@@ -1,0 +1,101 @@
+using System.Net;
+
+namespace DynamicSubset.Routing.Tests;
+
+/// <summary>Bad input gets a clear exception that names the field; public entry points guard their arguments.</summary>
+public class ValidationTests
+{
+    public static TheoryData<Action, string, string> InvalidInputs => new()
+    {
+        { () => _ = new SubsetSelector([]), "keys", "a selector needs at least one key" },
+        { () => _ = new SubsetSelector("stage", ""), "keys[1]", "key must not be empty" },
+        { () => _ = new SubsetSelector("stage", "  "), "keys[1]", "key must not be empty" },
+        { () => _ = new SubsetSelector("%pod%"), "keys[0]", "unknown built-in attribute '%pod%' (the built-ins are: %ip%)" },
+        { () => _ = new SubsetSelector(["a", "b"], FallbackPolicy.KeysSubset), "fallbackKeysSubset", "KEYS_SUBSET needs a non-empty fallbackKeysSubset" },
+        { () => _ = new SubsetSelector(["a", "b"], FallbackPolicy.KeysSubset, []), "fallbackKeysSubset", "KEYS_SUBSET needs a non-empty fallbackKeysSubset" },
+        { () => _ = new SubsetSelector(["a", "b"], FallbackPolicy.KeysSubset, ["c"]), "fallbackKeysSubset", "'c' is not one of the selector's keys (a, b)" },
+        { () => _ = new SubsetSelector(["a", "b"], FallbackPolicy.KeysSubset, ["b", "a"]), "fallbackKeysSubset", "must be a proper subset of the selector's keys, not all of them" },
+        { () => _ = new SubsetSelector(["a", "b"], FallbackPolicy.AnyEndpoint, ["a"]), "fallbackKeysSubset", "can be set only with fallbackPolicy KEYS_SUBSET" },
+        { () => _ = new SubsetSelector(["a", "b"], null, ["a"]), "fallbackKeysSubset", "can be set only with fallbackPolicy KEYS_SUBSET" },
+        { () => _ = new SubsetSelector(["a"], (FallbackPolicy)42), "fallbackPolicy", "unknown value '42'" },
+        { () => _ = new DynamicSubsetPolicy([]), "subsetSelectors", "at least one selector is needed" },
+        { () => _ = new DynamicSubsetPolicy([new SubsetSelector("a")], FallbackPolicy.KeysSubset), "fallbackPolicy", "KEYS_SUBSET is a selector policy; the global policy must be NO_FALLBACK, ANY_ENDPOINT or DEFAULT_SUBSET" },
+        { () => _ = new DynamicSubsetPolicy([new SubsetSelector("a")], defaultSubset: Topology.Labels(("%node%", "n1"))), "defaultSubset['%node%']", "unknown built-in attribute '%node%' (the built-ins are: %ip%)" },
+        { () => _ = new HeaderMapping("", "stage"), "header", "header name must not be empty" },
+        { () => _ = new HeaderMapping("x stage", "stage"), "header", "'x stage' is not a valid header name" },
+        { () => _ = new HeaderMapping("x-stage", ""), "key", "key must not be empty" },
+        { () => _ = new HeaderMapping("x-ip", "%IP%"), "key", "unknown built-in attribute '%IP%' (the built-ins are: %ip%)" },
+        { () => _ = new HeaderMapping("x-stage", "stage", ""), "defaultValue", "must not be empty; leave it out to leave the key unset when the header is absent" },
+        { () => _ = new RoutingPolicy(new DynamicSubsetPolicy([new SubsetSelector("a")]), [new("x-a", "a"), new("x-b", "b"), new("x-c", "a")]), "headerToDynamicSubsetKey[2].key", "key 'a' is already mapped by headerToDynamicSubsetKey[0] (header 'x-a')" },
+        { () => _ = Endpoint.Create("10.0.0.1", 80, weight: -1), "weight", "-1 is not a weight (expected 1 or more)" },
+        { () => _ = Endpoint.Create("10.0.0.1", 80, weight: 0), "weight", "0 is not a weight (expected 1 or more)" },
+        { () => _ = Endpoint.Create("10.0.0.300", 80), "address", "'10.0.0.300' is not an IP address" },
+        { () => _ = Endpoint.Create("10.1", 80), "address", "'10.1' is not an IP address" },
+        { () => _ = Endpoint.Create("helloworld", 80), "address", "'helloworld' is not an IP address" },
+        { () => _ = Endpoint.Create("10.0.0.1", 0), "port", "0 is not a port (expected 1 to 65535)" },
+        { () => _ = Endpoint.Create("10.0.0.1", 65536), "port", "65536 is not a port (expected 1 to 65535)" },
+        { () => _ = Endpoint.Create("10.0.0.1", 80, [new("", "x")]), "labels[0]", "label key must not be empty" },
+        { () => _ = Endpoint.Create("10.0.0.1", 80, [new("a", null!)]), "labels['a']", "label value must not be null" },
+        { () => _ = Endpoint.Create("10.0.0.1", 80, [new("a", "x"), new("a", "y")]), "labels['a']", "label is given twice" },
+        { () => _ = SubsetIndex.Build([Endpoint.Create("10.0.0.1", 80), null!], Topology.StageVersion()), "endpoints[1]", "endpoint must not be null" },
+        { () => _ = SubsetIndex.Build([Endpoint.Create("10.0.0.1", 80), Endpoint.Create("10.0.0.1", 80)], Topology.StageVersion()), "endpoints", "address 10.0.0.1:80 is given twice" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidInputs))]
+    public void InvalidInput_ThrowsRoutingValidationException_NamingTheField(Action create, string fieldPath, string reason)
+    {
+        var error = Assert.Throws<RoutingValidationException>(create);
+
+        Assert.Equal(fieldPath, error.FieldPath);
+        Assert.Equal(reason, error.Reason);
+        Assert.Equal($"{fieldPath}: {reason}", error.Message);
+        Assert.NotNull(error.ParamName);
+    }
+
+    [Fact]
+    public void Endpoint_IPv6_IsAcceptedAndWrittenInBrackets()
+    {
+        var endpoint = Endpoint.Create("fd00:0:0::1", 8080);
+
+        Assert.Equal("fd00::1", endpoint.AddressText);
+        Assert.Equal("[fd00::1]:8080", endpoint.ToString());
+        Assert.True(endpoint.TryGetValue(BuiltInKeys.IP, out var ip));
+        Assert.Equal("fd00::1", ip);
+    }
+
+    public static TheoryData<Action, string> NullArguments => new()
+    {
+        { () => _ = new SubsetSelector((IEnumerable<string>)null!), "keys" },
+        { () => _ = new DynamicSubsetPolicy(null!), "subsetSelectors" },
+        { () => _ = new RoutingPolicy(null!, []), "dynamicSubset" },
+        { () => _ = new RoutingPolicy(new DynamicSubsetPolicy([new SubsetSelector("a")]), null!), "headerMappings" },
+        { () => _ = new Endpoint((IPAddress)null!, 80), "address" },
+        { () => _ = Endpoint.Create(null!, 80), "address" },
+        { () => _ = SubsetIndex.Build(null!, Topology.StageVersion()), "endpoints" },
+        { () => _ = SubsetIndex.Build([], null!), "policy" },
+        { () => _ = SubsetIndex.Build([], Topology.StageVersion()).Apply(null!), "changes" },
+        { () => _ = SubsetIndex.Build([], Topology.StageVersion()).Rebuild(null!), "endpoints" },
+        { () => _ = SubsetIndex.Build([], Topology.StageVersion()).WithPolicy(null!), "policy" },
+        { () => _ = SubsetIndex.Build([], Topology.StageVersion()).FindSubset(null!), "pairs" },
+        { () => _ = new SubsetResolver(null!), "index" },
+        { () => Topology.Resolver(Topology.StageVersion()).Publish(null!), "index" },
+        { () => Topology.Resolver(Topology.StageVersion()).ReplaceEndpoints(null!), "endpoints" },
+        { () => Topology.Resolver(Topology.StageVersion()).ApplyChanges(null!), "changes" },
+        { () => Topology.Resolver(Topology.StageVersion()).UpdatePolicy(null!), "policy" },
+        { () => _ = new DictionaryHeaderSource(null!), "headers" },
+        { () => _ = new HttpRequestHeadersSource(null!), "headers" },
+        { () => _ = EndpointChange.Upsert(null!), "endpoint" },
+        { () => _ = EndpointChange.SetLabels(default, null!), "labels" },
+        { () => _ = BuiltInKeys.IsBuiltInSyntax(null!), "key" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NullArguments))]
+    public void PublicEntryPoint_NullArgument_ThrowsArgumentNullException_WithParameterName(Action call, string parameter)
+    {
+        var error = Assert.Throws<ArgumentNullException>(call);
+
+        Assert.Equal(parameter, error.ParamName);
+    }
+}
