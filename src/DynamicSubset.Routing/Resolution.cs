@@ -65,10 +65,12 @@ public readonly struct Resolution
     public override string ToString() => Outcome switch
     {
         ResolutionOutcome.Matched => $"{Endpoint} (subset {Subset})",
-        ResolutionOutcome.Fallback when Subset is not null => $"{Endpoint} (fallback {FallbackPolicy} from {FallbackScope}, subset {Subset})",
-        ResolutionOutcome.Fallback => $"{Endpoint} (fallback {FallbackPolicy} from {FallbackScope})",
-        _ => $"no healthy upstream (fallback {FallbackPolicy} from {FallbackScope})",
+        ResolutionOutcome.Fallback when Subset is not null => $"{Endpoint} ({FallbackText()}, subset {Subset})",
+        ResolutionOutcome.Fallback => $"{Endpoint} ({FallbackText()})",
+        _ => $"no healthy upstream ({FallbackText()})",
     };
+
+    private string FallbackText() => $"{FallbackScope!.Value.ToMeshName()} fallback {FallbackPolicy!.Value.ToMeshName()}";
 
     internal static Resolution Matched(EndpointSlot slot, Subset subset) =>
         new(ResolutionOutcome.Matched, slot, subset, null, null);

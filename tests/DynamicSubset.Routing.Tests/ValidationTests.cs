@@ -99,3 +99,46 @@ public class ValidationTests
         Assert.Equal(parameter, error.ParamName);
     }
 }
+
+public class MeshNamesTests
+{
+    [Theory]
+    [InlineData(FallbackPolicy.NoFallback, "NO_FALLBACK")]
+    [InlineData(FallbackPolicy.AnyEndpoint, "ANY_ENDPOINT")]
+    [InlineData(FallbackPolicy.DefaultSubset, "DEFAULT_SUBSET")]
+    [InlineData(FallbackPolicy.KeysSubset, "KEYS_SUBSET")]
+    public void FallbackPolicy_RoundTripsThroughMeshName(FallbackPolicy policy, string name)
+    {
+        Assert.Equal(name, policy.ToMeshName());
+        Assert.True(MeshNames.TryParseFallbackPolicy(name, out var parsed));
+        Assert.Equal(policy, parsed);
+    }
+
+    [Theory]
+    [InlineData(LoadBalancingPolicy.LeastRequest, "LEAST_REQUEST")]
+    [InlineData(LoadBalancingPolicy.RoundRobin, "ROUND_ROBIN")]
+    [InlineData(LoadBalancingPolicy.Random, "RANDOM")]
+    public void LoadBalancingPolicy_RoundTripsThroughMeshName(LoadBalancingPolicy policy, string name)
+    {
+        Assert.Equal(name, policy.ToMeshName());
+        Assert.True(MeshNames.TryParseLoadBalancingPolicy(name, out var parsed));
+        Assert.Equal(policy, parsed);
+    }
+
+    [Theory]
+    [InlineData("ANY")]
+    [InlineData("any_endpoint")]
+    [InlineData("")]
+    [InlineData(null)]
+    public void UnknownNames_AreNotParsed(string? name)
+    {
+        Assert.False(MeshNames.TryParseFallbackPolicy(name, out _));
+        Assert.False(MeshNames.TryParseLoadBalancingPolicy(name, out _));
+    }
+
+    [Fact]
+    public void Scope_HasMeshName()
+    {
+        Assert.Equal(("global", "selector"), (FallbackScope.Global.ToMeshName(), FallbackScope.Selector.ToMeshName()));
+    }
+}
