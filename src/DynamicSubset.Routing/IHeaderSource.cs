@@ -52,6 +52,7 @@ public ref struct HeaderValues
 
     /// <summary>Adds one value of the header.</summary>
     /// <param name="value">The value; <see langword="null"/> counts as empty.</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Add(string? value)
     {
         value ??= string.Empty;

@@ -18,19 +18,21 @@ namespace DynamicSubset.Routing;
 /// </remarks>
 public readonly struct Resolution
 {
+    // Outcome, policy and scope packed in one int (8 bits each, 0xFF for "none"), so the struct is three
+    // words and copies cheaply through the resolve path.
+    private const int None = 0xFF;
     private readonly EndpointSlot? _slot;
+    private readonly int _packed;
 
     private Resolution(ResolutionOutcome outcome, EndpointSlot? slot, Subset? subset, FallbackPolicy? policy, FallbackScope? scope)
     {
-        Outcome = outcome;
         _slot = slot;
         Subset = subset;
-        FallbackPolicy = policy;
-        FallbackScope = scope;
+        _packed = (int)outcome | ((policy is { } p ? (int)p : None) << 8) | ((scope is { } s ? (int)s : None) << 16);
     }
 
     /// <summary>Gets what the resolution found.</summary>
-    public ResolutionOutcome Outcome { get; }
+    public ResolutionOutcome Outcome => (ResolutionOutcome)(_packed & 0xFF);
 
     /// <summary>Gets the chosen endpoint, or <see langword="null"/> for <c>no healthy upstream</c>.</summary>
     public Endpoint? Endpoint => _slot?.Endpoint;
@@ -39,10 +41,10 @@ public readonly struct Resolution
     public Subset? Subset { get; }
 
     /// <summary>Gets the fallback policy that was applied, or <see langword="null"/> when the criteria matched directly.</summary>
-    public FallbackPolicy? FallbackPolicy { get; }
+    public FallbackPolicy? FallbackPolicy => ((_packed >> 8) & 0xFF) is var p && p != None ? (FallbackPolicy)p : null;
 
     /// <summary>Gets where the applied fallback policy came from, or <see langword="null"/> when none was applied.</summary>
-    public FallbackScope? FallbackScope { get; }
+    public FallbackScope? FallbackScope => ((_packed >> 16) & 0xFF) is var s && s != None ? (FallbackScope)s : null;
 
     /// <summary>Gets a value indicating whether an endpoint was chosen.</summary>
     [MemberNotNullWhen(true, nameof(Endpoint))]

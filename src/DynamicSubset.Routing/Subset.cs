@@ -13,6 +13,9 @@ public sealed class Subset
     // Golden-ratio stride for weighted round robin: spreads each endpoint's share over the cycle.
     private const uint GoldenStride = 2654435769;
 
+    // The largest n for which n * (n - 1) fits in an int.
+    private const int MaxSingleDrawCandidates = 46340;
+
     private readonly string[] _keys;
     private readonly string[] _values;
     private readonly int[]? _cumulativeWeights;
@@ -141,7 +144,7 @@ public sealed class Subset
     }
 
     /// <summary>Picks one routable endpoint, or returns <see langword="null"/> when there is none.</summary>
-    internal EndpointSlot? Pick(LoadBalancingPolicy policy, Random random)
+    internal EndpointSlot? Pick(LoadBalancingPolicy policy, Random? random)
     {
         var routable = Routable;
         switch (routable.Length)
@@ -166,11 +169,24 @@ public sealed class Subset
             default:
                 // Power of two choices between two (weighted) random candidates: the one with fewer requests
                 // in flight per unit of weight. A tie keeps the first, so an idle set splits by weight.
-                var a = RandomIndex(random);
-                var b = RandomIndex(random);
-                if (a == b && _cumulativeWeights is null)
+                int a, b;
+                var n = routable.Length;
+                if (_cumulativeWeights is not null)
                 {
-                    b = (a + 1 + random.Next(routable.Length - 1)) % routable.Length;
+                    a = RandomIndex(random);
+                    b = RandomIndex(random);
+                }
+                else if (n <= MaxSingleDrawCandidates)
+                {
+                    // Two distinct candidates from one draw: a uniform, then b uniform among the others.
+                    var draw = NextInt(random, n * (n - 1));
+                    a = draw % n;
+                    b = (a + 1 + (draw / n)) % n;
+                }
+                else
+                {
+                    a = NextInt(random, n);
+                    b = (a + 1 + NextInt(random, n - 1)) % n;
                 }
 
                 var first = routable[a];
@@ -181,8 +197,13 @@ public sealed class Subset
         }
     }
 
-    private int RandomIndex(Random random) =>
-        _cumulativeWeights is null ? random.Next(Routable.Length) : IndexOfWeight(random.Next(TotalWeight));
+    private int RandomIndex(Random? random) =>
+        _cumulativeWeights is null ? NextInt(random, Routable.Length) : IndexOfWeight(NextInt(random, TotalWeight));
+
+    /// <summary>An injected <see cref="Random"/> makes picks reproducible in tests; otherwise the per-thread generator.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static int NextInt(Random? random, int maxExclusive) =>
+        random is null ? FastRandom.Next(maxExclusive) : random.Next(maxExclusive);
 
     /// <summary>The index of the endpoint whose weight range holds <paramref name="position"/> (0 &lt;= position &lt; total).</summary>
     private int IndexOfWeight(int position)

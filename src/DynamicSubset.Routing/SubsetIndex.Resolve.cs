@@ -40,7 +40,7 @@ public sealed partial class SubsetIndex
     }
 
     /// <summary>Resolves one request against this snapshot. The hot path: no allocation, no lock.</summary>
-    internal Resolution Resolve<THeaders>(THeaders headers, Random random)
+    internal Resolution Resolve<THeaders>(THeaders headers, Random? random)
         where THeaders : IHeaderSource, allows ref struct
     {
         if (_mappings.Length <= CriteriaBuffer.Capacity)
@@ -112,7 +112,7 @@ public sealed partial class SubsetIndex
     }
 
     /// <summary>SPEC rules 7 to 15: match, then fall back.</summary>
-    private Resolution Match(ulong mask, ReadOnlySpan<CriterionValue> criteria, Random random)
+    private Resolution Match(ulong mask, ReadOnlySpan<CriterionValue> criteria, Random? random)
     {
         var viaKeysSubset = false;
         while (mask != 0)
@@ -124,7 +124,7 @@ public sealed partial class SubsetIndex
             }
 
             var subset = table.Find(criteria);
-            if (subset?.Pick(Policy.LoadBalancing, random) is { } slot)
+            if (subset?.Pick(_loadBalancing, random) is { } slot)
             {
                 return viaKeysSubset
                     ? Resolution.Fallback(slot, FallbackPolicy.KeysSubset, FallbackScope.Selector, subset)
@@ -134,7 +134,7 @@ public sealed partial class SubsetIndex
             switch (table.Selector.FallbackPolicy)
             {
                 case null:
-                    return ApplyFallback(Policy.DynamicSubset.FallbackPolicy, FallbackScope.Global, random);
+                    return ApplyFallback(_globalFallback, FallbackScope.Global, random);
                 case FallbackPolicy.KeysSubset:
                     // Retry with the criteria cut down; the mask shrinks every time, so this ends.
                     mask &= table.KeysSubsetMask;
@@ -145,7 +145,7 @@ public sealed partial class SubsetIndex
             }
         }
 
-        return ApplyFallback(Policy.DynamicSubset.FallbackPolicy, FallbackScope.Global, random);
+        return ApplyFallback(_globalFallback, FallbackScope.Global, random);
     }
 
     private SelectorTable? FindReachableTable(ulong mask)
@@ -163,7 +163,7 @@ public sealed partial class SubsetIndex
     }
 
     /// <summary>SPEC rules 12 to 15: a fallback's answer is final.</summary>
-    private Resolution ApplyFallback(FallbackPolicy policy, FallbackScope scope, Random random)
+    private Resolution ApplyFallback(FallbackPolicy policy, FallbackScope scope, Random? random)
     {
         var set = policy switch
         {
@@ -172,7 +172,7 @@ public sealed partial class SubsetIndex
             _ => null,
         };
 
-        return set?.Pick(Policy.LoadBalancing, random) is { } slot
+        return set?.Pick(_loadBalancing, random) is { } slot
             ? Resolution.Fallback(slot, policy, scope, null)
             : Resolution.NoHealthyUpstream(policy, scope);
     }

@@ -32,6 +32,8 @@ public sealed partial class SubsetIndex
     private readonly HeaderMapping[] _mappings;
     private readonly Subset _any;
     private readonly Subset? _default;
+    private readonly LoadBalancingPolicy _loadBalancing;
+    private readonly FallbackPolicy _globalFallback;
 
     private ImmutableArray<Endpoint> _endpoints;
     private ImmutableArray<Subset> _subsets;
@@ -48,6 +50,8 @@ public sealed partial class SubsetIndex
         _mappings = [.. policy.HeaderMappings];
         _any = any;
         _default = @default;
+        _loadBalancing = policy.LoadBalancing;
+        _globalFallback = policy.DynamicSubset.FallbackPolicy;
     }
 
     /// <summary>Gets the policy this snapshot was built with.</summary>

@@ -16,20 +16,20 @@ namespace DynamicSubset.Routing;
 public sealed class SubsetResolver
 {
     private readonly Lock _writeLock = new();
-    private readonly Random _random;
+    private readonly Random? _random;
     private SubsetIndex _current;
 
     /// <summary>Initializes a new instance of the <see cref="SubsetResolver"/> class.</summary>
     /// <param name="index">The first snapshot.</param>
     /// <param name="random">
-    /// The random source for RANDOM and LEAST_REQUEST; it must be safe to call from many threads.
-    /// <see langword="null"/> for <see cref="Random.Shared"/>.
+    /// The random source for RANDOM and LEAST_REQUEST, for reproducible picks in tests; it must be safe to call
+    /// from many threads. <see langword="null"/> (the default) for a fast per-thread generator.
     /// </param>
     public SubsetResolver(SubsetIndex index, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(index);
         _current = index;
-        _random = random ?? Random.Shared;
+        _random = random;
     }
 
     /// <summary>Raised after a new snapshot is published, on the publishing thread.</summary>

@@ -429,6 +429,23 @@ public class SpecRuleTests
         Assert.Equal(["10.0.0.1", "10.0.0.2"], resolver.Ips(Topology.Headers(), 100).Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData(LoadBalancingPolicy.LeastRequest)]
+    [InlineData(LoadBalancingPolicy.RoundRobin)]
+    [InlineData(LoadBalancingPolicy.Random)]
+    public void Rule16_LargeSet_EveryPickIsAMember(LoadBalancingPolicy policy)
+    {
+        // Regression: a one-draw pair of candidates overflowed int for sets over 46,340 endpoints.
+        var endpoints = Enumerable.Range(0, 50_000).Select(i => Endpoint.Create($"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}", 80)).ToArray();
+        var resolver = new SubsetResolver(SubsetIndex.Build(
+            endpoints, new RoutingPolicy(new DynamicSubsetPolicy([new SubsetSelector("stage")], FallbackPolicy.AnyEndpoint), [], policy)));
+
+        var picks = Enumerable.Range(0, 2000).Select(_ => resolver.Resolve(Topology.Headers()).Endpoint).ToHashSet();
+
+        Assert.DoesNotContain(null, picks);
+        Assert.True(picks.Count > 1500, $"only {picks.Count} distinct picks of 2000");
+    }
+
     [Fact]
     public void Rule17_InvalidUpdate_IsRejectedWhole_AndLastGoodSnapshotKeepsServing()
     {
