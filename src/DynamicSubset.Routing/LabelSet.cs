@@ -86,27 +86,12 @@ internal sealed class LabelSet : IReadOnlyDictionary<string, string>, IEquatable
     private int IndexOf(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        int lo = 0, hi = _pairs.Length - 1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            var c = string.CompareOrdinal(_pairs[mid].Key, key);
-            if (c == 0)
-            {
-                return mid;
-            }
+        return _pairs.AsSpan().BinarySearch(new KeyOrder(key));
+    }
 
-            if (c < 0)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return -1;
+    private readonly struct KeyOrder(string key) : IComparable<KeyValuePair<string, string>>
+    {
+        public int CompareTo(KeyValuePair<string, string> other) => string.CompareOrdinal(key, other.Key);
     }
 
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, string>>)_pairs).GetEnumerator();

@@ -42,20 +42,7 @@ public static class MeshNames
     /// <param name="name">The name, for example <c>DEFAULT_SUBSET</c>.</param>
     /// <param name="policy">The policy, when the name is known.</param>
     /// <returns><see langword="true"/> if the name is known.</returns>
-    public static bool TryParseFallbackPolicy(string? name, out FallbackPolicy policy)
-    {
-        foreach (var candidate in Enum.GetValues<FallbackPolicy>())
-        {
-            if (string.Equals(candidate.ToMeshName(), name, StringComparison.Ordinal))
-            {
-                policy = candidate;
-                return true;
-            }
-        }
-
-        policy = default;
-        return false;
-    }
+    public static bool TryParseFallbackPolicy(string? name, out FallbackPolicy policy) => TryParse(name, ToMeshName, out policy);
 
     /// <summary>Parses a load-balancing policy's YAML name, exactly as written (case-sensitive).</summary>
     /// <param name="name">The name, for example <c>ROUND_ROBIN</c>.</param>
@@ -63,16 +50,24 @@ public static class MeshNames
     /// <returns><see langword="true"/> if the name is known.</returns>
     public static bool TryParseLoadBalancingPolicy(string? name, [NotNullWhen(true)] out LoadBalancingPolicy? policy)
     {
-        foreach (var candidate in Enum.GetValues<LoadBalancingPolicy>())
+        var found = TryParse(name, ToMeshName, out LoadBalancingPolicy value);
+        policy = found ? value : null;
+        return found;
+    }
+
+    private static bool TryParse<T>(string? name, Func<T, string> format, out T value)
+        where T : struct, Enum
+    {
+        foreach (var candidate in Enum.GetValues<T>())
         {
-            if (string.Equals(candidate.ToMeshName(), name, StringComparison.Ordinal))
+            if (string.Equals(format(candidate), name, StringComparison.Ordinal))
             {
-                policy = candidate;
+                value = candidate;
                 return true;
             }
         }
 
-        policy = null;
+        value = default;
         return false;
     }
 }

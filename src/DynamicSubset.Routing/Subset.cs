@@ -86,32 +86,10 @@ public sealed class Subset
     }
 
     /// <summary>Gets every endpoint of the subset, routable or not, ordered by address.</summary>
-    public ImmutableArray<Endpoint> Endpoints
-    {
-        get
-        {
-            if (_endpoints.IsDefault)
-            {
-                _endpoints = ImmutableCollectionsMarshal.AsImmutableArray(Array.ConvertAll(Members, static s => s.Endpoint));
-            }
-
-            return _endpoints;
-        }
-    }
+    public ImmutableArray<Endpoint> Endpoints => EndpointSlot.Endpoints(ref _endpoints, Members);
 
     /// <summary>Gets the endpoints that may receive requests (the healthy ones), ordered by address.</summary>
-    public ImmutableArray<Endpoint> RoutableEndpoints
-    {
-        get
-        {
-            if (_routable.IsDefault)
-            {
-                _routable = ImmutableCollectionsMarshal.AsImmutableArray(Array.ConvertAll(Routable, static s => s.Endpoint));
-            }
-
-            return _routable;
-        }
-    }
+    public ImmutableArray<Endpoint> RoutableEndpoints => EndpointSlot.Endpoints(ref _routable, Routable);
 
     /// <summary>Gets a value indicating whether the subset has a routable endpoint; a subset without one never matches.</summary>
     public bool IsRoutable => Routable.Length > 0;

@@ -166,28 +166,11 @@ public sealed partial class SubsetIndex
         return i >= 0 ? _slots[i] : null;
     }
 
-    private static int IndexOfSlot(EndpointSlot[] slots, EndpointAddress address)
+    /// <summary>Binary search by address: the index, or the complement of where it would go.</summary>
+    private static int IndexOfSlot(EndpointSlot[] slots, EndpointAddress address) => slots.AsSpan().BinarySearch(new AddressOrder(address));
+
+    private readonly struct AddressOrder(EndpointAddress address) : IComparable<EndpointSlot>
     {
-        int lo = 0, hi = slots.Length - 1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            var c = slots[mid].Address.CompareTo(address);
-            if (c == 0)
-            {
-                return mid;
-            }
-
-            if (c < 0)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return ~lo;
+        public int CompareTo(EndpointSlot? other) => address.CompareTo(other!.Address);
     }
 }

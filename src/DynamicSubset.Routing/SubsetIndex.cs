@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Runtime.InteropServices;
 using DynamicSubset.Routing.Internal;
 
 namespace DynamicSubset.Routing;
@@ -61,18 +60,7 @@ public sealed partial class SubsetIndex
     public long Generation { get; }
 
     /// <summary>Gets every endpoint, routable or not, ordered by address.</summary>
-    public ImmutableArray<Endpoint> Endpoints
-    {
-        get
-        {
-            if (_endpoints.IsDefault)
-            {
-                _endpoints = ImmutableCollectionsMarshal.AsImmutableArray(Array.ConvertAll(_slots, static s => s.Endpoint));
-            }
-
-            return _endpoints;
-        }
-    }
+    public ImmutableArray<Endpoint> Endpoints => EndpointSlot.Endpoints(ref _endpoints, _slots);
 
     /// <summary>
     /// Gets every dynamic subset: grouped by selector in declaration order, then ordered by value. This is the

@@ -36,4 +36,16 @@ internal sealed class EndpointSlot(Endpoint endpoint, InFlightCounter inFlight)
     public InFlightCounter InFlight { get; } = inFlight;
 
     public EndpointAddress Address => Endpoint.AddressKey;
+
+    /// <summary>The endpoints of <paramref name="slots"/>, made once and cached in <paramref name="cache"/> (a benign race: any copy is equal).</summary>
+    public static System.Collections.Immutable.ImmutableArray<Endpoint> Endpoints(
+        ref System.Collections.Immutable.ImmutableArray<Endpoint> cache, EndpointSlot[] slots)
+    {
+        if (cache.IsDefault)
+        {
+            cache = System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(Array.ConvertAll(slots, static s => s.Endpoint));
+        }
+
+        return cache;
+    }
 }
