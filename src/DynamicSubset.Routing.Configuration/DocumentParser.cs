@@ -1,0 +1,599 @@
+using DynamicSubset.Routing.Configuration.Yaml;
+
+namespace DynamicSubset.Routing.Configuration;
+
+/// <summary>Reads the documents of one file into a <see cref="DocumentSet"/>, reporting every problem.</summary>
+internal sealed class DocumentParser(DocumentReader r)
+{
+    private static readonly string[] IstioGroups = ["networking.istio.io/v1alpha3", "networking.istio.io/v1beta1", "networking.istio.io/v1"];
+
+    public DocumentSet Parse(List<YamlNode> documents)
+    {
+        var set = new DocumentSet();
+        foreach (var document in documents)
+        {
+            if (document is ScalarNode { IsNull: true })
+            {
+                continue; // an empty document, e.g. after a trailing '---'
+            }
+
+            if (r.AsMap(document, "") is { } map)
+            {
+                ParseDocument(map, set, inheritedKind: null);
+            }
+        }
+
+        return set;
+    }
+
+    private void ParseDocument(MappingNode doc, DocumentSet set, string? inheritedKind)
+    {
+        var kind = r.String(doc, "kind", "", required: inheritedKind is null) ?? inheritedKind;
+        var apiVersion = r.String(doc, "apiVersion", "", required: inheritedKind is null) ?? "v1";
+        if (kind is null)
+        {
+            return;
+        }
+
+        var metadata = r.Map(doc, "metadata", "");
+        var name = metadata is null ? "" : r.String(metadata, "name", "metadata") ?? "";
+        var ns = metadata is null ? "default" : r.String(metadata, "namespace", "metadata") ?? "default";
+        var info = new MeshDocument(kind, apiVersion, name, ns, r.File, doc.Position.Line);
+
+        if (kind == "List" || (kind.EndsWith("List", StringComparison.Ordinal) && doc["items"] is not null))
+        {
+            // kubectl's "kind: List", or a typed list such as PodList whose items may omit their kind.
+            var items = r.List(doc, "items", "", required: true);
+            for (var i = 0; i < (items?.Items.Count ?? 0); i++)
+            {
+                if (r.AsMap(items!.Items[i], DocumentReader.Item("items", i)) is { } item)
+                {
+                    ParseDocument(item, set, kind == "List" ? null : kind[..^"List".Length]);
+                }
+            }
+
+            return;
+        }
+
+        var istio = Array.IndexOf(IstioGroups, apiVersion) >= 0;
+        switch (kind)
+        {
+            case "DestinationRule" when istio:
+                RequireName(doc, metadata, name);
+                set.All.Add(info);
+                if (DestinationRule(doc, info) is { } rule)
+                {
+                    set.DestinationRules.Add(rule);
+                }
+
+                break;
+            case "VirtualService" when istio:
+                RequireName(doc, metadata, name);
+                set.All.Add(info);
+                set.VirtualServices.Add(VirtualService(doc, info));
+                break;
+            case "ServiceEntry" when istio:
+                RequireName(doc, metadata, name);
+                set.All.Add(info);
+                if (ServiceEntry(doc, info) is { } entry)
+                {
+                    set.ServiceEntries.Add(entry);
+                }
+
+                break;
+            case "WorkloadEntry" when istio:
+                RequireName(doc, metadata, name);
+                set.All.Add(info);
+                if (r.Map(doc, "spec", "", required: true) is { } weSpec && Workload(weSpec, "spec", info, requireAddress: true) is { } workload)
+                {
+                    set.WorkloadEntries.Add(workload);
+                }
+
+                break;
+            case "Service" when apiVersion == "v1":
+                RequireName(doc, metadata, name);
+                set.All.Add(info);
+                set.Services.Add(Service(doc, info));
+                break;
+            case "Pod" when apiVersion == "v1":
+                RequireName(doc, metadata, name);
+                set.All.Add(info);
+                if (Pod(doc, info, metadata) is { } pod)
+                {
+                    set.Pods.Add(pod);
+                }
+
+                break;
+            default:
+                r.Info(DiagnosticCodes.SkippedKind, doc, "", $"skipped {kind} ({apiVersion}) '{name}': not a kind DynamicSubset.Routing reads");
+                break;
+        }
+    }
+
+    private void RequireName(MappingNode doc, MappingNode? metadata, string name)
+    {
+        if (name.Length == 0 && metadata is null)
+        {
+            r.Error(DiagnosticCodes.MissingField, doc, "metadata.name", "required field is missing");
+        }
+        else if (name.Length == 0)
+        {
+            r.Error(DiagnosticCodes.MissingField, metadata!, "metadata.name", "required field is missing");
+        }
+    }
+
+    private DestinationRuleDoc? DestinationRule(MappingNode doc, MeshDocument info)
+    {
+        var spec = r.Map(doc, "spec", "", required: true);
+        if (spec is null)
+        {
+            return null;
+        }
+
+        r.CheckFields(spec, "spec", ["host", "trafficPolicy"], ["subsets", "exportTo", "workloadSelector"]);
+        var host = r.String(spec, "host", "spec", required: true);
+        var trafficPolicy = r.Map(spec, "trafficPolicy", "spec");
+        const string tp = "spec.trafficPolicy";
+        MappingNode? loadBalancer = null;
+        if (trafficPolicy is not null)
+        {
+            r.CheckFields(trafficPolicy, tp, ["loadBalancer"], ["connectionPool", "outlierDetection", "tls", "portLevelSettings", "tunnel", "proxyProtocol"]);
+            loadBalancer = r.Map(trafficPolicy, "loadBalancer", tp);
+        }
+
+        const string lb = tp + ".loadBalancer";
+        LoadBalancingPolicy? simple = null;
+        DynamicSubsetPolicy? policy = null;
+        MappingNode? dynamicSubset = null;
+        if (loadBalancer is not null)
+        {
+            r.CheckFields(loadBalancer, lb, ["simple", "dynamicSubset"], ["consistentHash", "localityLbSetting", "warmupDurationSecs", "warmup"]);
+            simple = Simple(loadBalancer, lb);
+            dynamicSubset = r.Map(loadBalancer, "dynamicSubset", lb);
+            if (dynamicSubset is not null)
+            {
+                policy = DynamicSubset(dynamicSubset, lb + ".dynamicSubset");
+            }
+        }
+
+        return host is null ? null : new DestinationRuleDoc(info, host, spec["host"]!, policy, simple, dynamicSubset);
+    }
+
+    private LoadBalancingPolicy? Simple(MappingNode loadBalancer, string path)
+    {
+        if (r.Field(loadBalancer, "simple", path, required: false) is not { } node || r.AsString(node, path + ".simple") is not { } text)
+        {
+            return null;
+        }
+
+        switch (text)
+        {
+            case "UNSPECIFIED":
+                return null;
+            case "LEAST_CONN": // Istio's deprecated alias
+                return LoadBalancingPolicy.LeastRequest;
+            case "PASSTHROUGH":
+                r.Warning(DiagnosticCodes.UnsupportedField, node, path + ".simple", "PASSTHROUGH is not supported by DynamicSubset.Routing; LEAST_REQUEST is used");
+                return null;
+        }
+
+        if (MeshNames.TryParseLoadBalancingPolicy(text, out var policy))
+        {
+            return policy;
+        }
+
+        r.Error(DiagnosticCodes.UnknownEnum, node, path + ".simple", $"unknown value '{text}' (expected LEAST_REQUEST, ROUND_ROBIN, RANDOM)");
+        return null;
+    }
+
+    private DynamicSubsetPolicy? DynamicSubset(MappingNode node, string path)
+    {
+        var errors = r.ErrorCount;
+        r.CheckFields(node, path, ["subsetSelectors", "fallbackPolicy", "defaultSubset"], strict: true);
+        var global = Fallback(node, path, allowKeysSubset: false) ?? FallbackPolicy.NoFallback;
+        var defaults = r.StringMap(node, "defaultSubset", path);
+
+        var selectorsNode = r.List(node, "subsetSelectors", path, required: true);
+        var selectors = new List<SubsetSelector>();
+        for (var i = 0; i < (selectorsNode?.Items.Count ?? 0); i++)
+        {
+            var itemPath = DocumentReader.Item(path + ".subsetSelectors", i);
+            if (r.AsMap(selectorsNode!.Items[i], itemPath) is not { } item)
+            {
+                continue;
+            }
+
+            r.CheckFields(item, itemPath, ["keys", "fallbackPolicy", "fallbackKeysSubset"], strict: true);
+            var keys = r.StringList(item, "keys", itemPath, required: true);
+            var policy = Fallback(item, itemPath, allowKeysSubset: true);
+            var subset = r.StringList(item, "fallbackKeysSubset", itemPath);
+            if (keys is null)
+            {
+                continue;
+            }
+
+            var selector = Core(item, itemPath, () => new SubsetSelector(keys.Select(k => k.Value), policy, subset?.Select(k => k.Value)));
+            if (selector is not null)
+            {
+                selectors.Add(selector);
+            }
+        }
+
+        if (selectorsNode is { Items.Count: 0 })
+        {
+            r.Error(DiagnosticCodes.InvalidValue, selectorsNode, path + ".subsetSelectors", "at least one selector is needed");
+        }
+
+        if (r.ErrorCount > errors)
+        {
+            return null;
+        }
+
+        return Core(node, path, () => new DynamicSubsetPolicy(selectors, global, defaults));
+    }
+
+    private FallbackPolicy? Fallback(MappingNode parent, string path, bool allowKeysSubset)
+    {
+        if (r.Field(parent, "fallbackPolicy", path, required: false) is not { } node || r.AsString(node, path + ".fallbackPolicy") is not { } text)
+        {
+            return null;
+        }
+
+        if (MeshNames.TryParseFallbackPolicy(text, out var policy) && (allowKeysSubset || policy != FallbackPolicy.KeysSubset))
+        {
+            return policy;
+        }
+
+        var expected = allowKeysSubset ? "NO_FALLBACK, ANY_ENDPOINT, DEFAULT_SUBSET, KEYS_SUBSET" : "NO_FALLBACK, ANY_ENDPOINT, DEFAULT_SUBSET";
+        r.Error(DiagnosticCodes.UnknownEnum, node, path + ".fallbackPolicy", $"unknown value '{text}' (expected {expected})");
+        return null;
+    }
+
+    private VirtualServiceDoc VirtualService(MappingNode doc, MeshDocument info)
+    {
+        var hosts = new List<string>();
+        var routes = new List<HttpRoute>();
+        var spec = r.Map(doc, "spec", "", required: true);
+        if (spec is null)
+        {
+            return new(info, hosts, routes);
+        }
+
+        r.CheckFields(spec, "spec", ["hosts", "http"], ["gateways", "tcp", "tls", "exportTo"]);
+        hosts.AddRange(r.StringList(spec, "hosts", "spec", required: true)?.Select(h => HostNames.ToFqdn(h.Value, info.Namespace)) ?? []);
+        var http = r.List(spec, "http", "spec");
+        for (var i = 0; i < (http?.Items.Count ?? 0); i++)
+        {
+            var routePath = DocumentReader.Item("spec.http", i);
+            if (r.AsMap(http!.Items[i], routePath) is not { } route)
+            {
+                continue;
+            }
+
+            r.CheckFields(
+                route,
+                routePath,
+                ["name", "headerToDynamicSubsetKey", "route"],
+                ["match", "retries", "timeout", "fault", "mirror", "mirrorPercentage", "mirrorPercent", "mirrors", "rewrite", "redirect", "corsPolicy", "headers", "delegate", "directResponse"]);
+            routes.Add(new HttpRoute(i, Mappings(route, routePath), route["headerToDynamicSubsetKey"], Destinations(route, routePath, info)));
+        }
+
+        return new(info, hosts, routes);
+    }
+
+    private List<HeaderMapping> Mappings(MappingNode route, string routePath)
+    {
+        var result = new List<HeaderMapping>();
+        var path = routePath + ".headerToDynamicSubsetKey";
+        var list = r.List(route, "headerToDynamicSubsetKey", routePath);
+        var byKey = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var j = 0; j < (list?.Items.Count ?? 0); j++)
+        {
+            var itemPath = DocumentReader.Item(path, j);
+            if (r.AsMap(list!.Items[j], itemPath) is not { } item)
+            {
+                continue;
+            }
+
+            r.CheckFields(item, itemPath, ["header", "key", "defaultValue"], strict: true);
+            var header = r.String(item, "header", itemPath, required: true);
+            var key = r.String(item, "key", itemPath, required: true);
+            var defaultValue = r.String(item, "defaultValue", itemPath);
+            if (header is null || key is null)
+            {
+                continue;
+            }
+
+            if (byKey.TryGetValue(key, out var first))
+            {
+                r.Error(DiagnosticCodes.InvalidValue, item["key"]!, itemPath + ".key", $"key '{key}' is already mapped by {DocumentReader.Item(path, first)}");
+                continue;
+            }
+
+            byKey[key] = j;
+            if (Core(item, itemPath, () => new HeaderMapping(header, key, defaultValue)) is { } mapping)
+            {
+                result.Add(mapping);
+            }
+        }
+
+        if (result.Count > RoutingPolicy.MaxHeaderMappings)
+        {
+            r.Error(DiagnosticCodes.InvalidValue, list!, path, $"has {result.Count} entries; at most {RoutingPolicy.MaxHeaderMappings} are supported");
+        }
+
+        return result;
+    }
+
+    private List<Destination> Destinations(MappingNode route, string routePath, MeshDocument info)
+    {
+        var result = new List<Destination>();
+        var list = r.List(route, "route", routePath);
+        for (var k = 0; k < (list?.Items.Count ?? 0); k++)
+        {
+            var itemPath = DocumentReader.Item(routePath + ".route", k);
+            if (r.AsMap(list!.Items[k], itemPath) is not { } item)
+            {
+                continue;
+            }
+
+            r.CheckFields(item, itemPath, ["destination", "weight"], ["headers"]);
+            if (r.Map(item, "destination", itemPath, required: true) is not { } destination)
+            {
+                continue;
+            }
+
+            var destinationPath = itemPath + ".destination";
+            r.CheckFields(destination, destinationPath, ["host", "port"], ["subset"]);
+            var host = r.String(destination, "host", destinationPath, required: true);
+            int? port = null;
+            if (r.Map(destination, "port", destinationPath) is { } portNode)
+            {
+                r.CheckFields(portNode, destinationPath + ".port", ["number"]);
+                port = r.Int(portNode, "number", destinationPath + ".port", required: true, min: 1, max: 65535);
+            }
+
+            if (host is not null)
+            {
+                result.Add(new Destination(HostNames.ToFqdn(host, info.Namespace), port, destination["host"]!, destinationPath + ".host"));
+            }
+        }
+
+        return result;
+    }
+
+    private ServiceDoc Service(MappingNode doc, MeshDocument info)
+    {
+        var ports = new List<ServicePort>();
+        var spec = r.Map(doc, "spec", "", required: true);
+        if (spec is null)
+        {
+            return new(info, null, ports, doc);
+        }
+
+        var selector = r.StringMap(spec, "selector", "spec");
+        var list = r.List(spec, "ports", "spec");
+        for (var i = 0; i < (list?.Items.Count ?? 0); i++)
+        {
+            var path = DocumentReader.Item("spec.ports", i);
+            if (r.AsMap(list!.Items[i], path) is not { } item)
+            {
+                continue;
+            }
+
+            var port = r.Int(item, "port", path, required: true, min: 1, max: 65535);
+            var name = r.String(item, "name", path);
+            int? targetNumber = null;
+            string? targetName = null;
+            if (r.Field(item, "targetPort", path, required: false) is ScalarNode target)
+            {
+                if (target.Quoted || !int.TryParse(target.Value, out _))
+                {
+                    targetName = target.Value;
+                }
+                else
+                {
+                    targetNumber = r.AsInt(target, path + ".targetPort", 1, 65535);
+                }
+            }
+            else if (item["targetPort"] is { } wrong and not ScalarNode)
+            {
+                r.AsString(wrong, path + ".targetPort");
+            }
+
+            if (port is not null)
+            {
+                ports.Add(new ServicePort(port.Value, name, targetNumber, targetName, item));
+            }
+        }
+
+        return new(info, selector, ports, doc);
+    }
+
+    private PodDoc? Pod(MappingNode doc, MeshDocument info, MappingNode? metadata)
+    {
+        var labels = (metadata is null ? null : r.StringMap(metadata, "labels", "metadata")) ?? [];
+        var ips = new List<string>();
+        var ready = false;
+        if (r.Map(doc, "status", "") is { } status)
+        {
+            if (r.String(status, "podIP", "status") is { Length: > 0 } ip)
+            {
+                ips.Add(ip);
+            }
+
+            var podIps = r.List(status, "podIPs", "status");
+            for (var i = 0; i < (podIps?.Items.Count ?? 0); i++)
+            {
+                if (r.AsMap(podIps!.Items[i], DocumentReader.Item("status.podIPs", i)) is { } entry &&
+                    r.String(entry, "ip", DocumentReader.Item("status.podIPs", i)) is { Length: > 0 } extra &&
+                    !ips.Contains(extra))
+                {
+                    ips.Add(extra);
+                }
+            }
+
+            var conditions = r.List(status, "conditions", "status");
+            for (var i = 0; i < (conditions?.Items.Count ?? 0); i++)
+            {
+                var path = DocumentReader.Item("status.conditions", i);
+                if (r.AsMap(conditions!.Items[i], path) is { } condition && r.String(condition, "type", path) == "Ready")
+                {
+                    ready = r.String(condition, "status", path) == "True";
+                }
+            }
+        }
+
+        var containerPorts = new List<(string?, int)>();
+        if (r.Map(doc, "spec", "") is { } spec && r.List(spec, "containers", "spec") is { } containers)
+        {
+            for (var c = 0; c < containers.Items.Count; c++)
+            {
+                var path = DocumentReader.Item("spec.containers", c);
+                if (r.AsMap(containers.Items[c], path) is not { } container || r.List(container, "ports", path) is not { } ports)
+                {
+                    continue;
+                }
+
+                for (var p = 0; p < ports.Items.Count; p++)
+                {
+                    var portPath = DocumentReader.Item(path + ".ports", p);
+                    if (r.AsMap(ports.Items[p], portPath) is { } port && r.Int(port, "containerPort", portPath, required: true, 1, 65535) is { } number)
+                    {
+                        containerPorts.Add((r.String(port, "name", portPath), number));
+                    }
+                }
+            }
+        }
+
+        if (ips.Count == 0)
+        {
+            r.Info(DiagnosticCodes.PodWithoutIp, doc, "status.podIP", $"pod '{info.Name}' has no IP yet; skipped");
+            return null;
+        }
+
+        return new PodDoc(info, labels, ips, ready, containerPorts, doc);
+    }
+
+    private ServiceEntryDoc? ServiceEntry(MappingNode doc, MeshDocument info)
+    {
+        if (r.Map(doc, "spec", "", required: true) is not { } spec)
+        {
+            return null;
+        }
+
+        r.CheckFields(spec, "spec", ["hosts", "ports", "resolution", "endpoints", "workloadSelector", "location", "addresses"], ["exportTo", "subjectAltNames"]);
+        var hosts = r.StringList(spec, "hosts", "spec", required: true)?.Select(h => HostNames.ToFqdn(h.Value, info.Namespace)).ToList() ?? [];
+        var resolution = r.String(spec, "resolution", "spec") ?? "NONE";
+        var ports = new List<ServiceEntryPort>();
+        var portList = r.List(spec, "ports", "spec");
+        for (var i = 0; i < (portList?.Items.Count ?? 0); i++)
+        {
+            var path = DocumentReader.Item("spec.ports", i);
+            if (r.AsMap(portList!.Items[i], path) is { } port && r.Int(port, "number", path, required: true, 1, 65535) is { } number)
+            {
+                ports.Add(new ServiceEntryPort(number, r.String(port, "name", path), r.Int(port, "targetPort", path, min: 1, max: 65535)));
+            }
+        }
+
+        var endpoints = new List<WorkloadDoc>();
+        var endpointList = r.List(spec, "endpoints", "spec");
+        for (var i = 0; i < (endpointList?.Items.Count ?? 0); i++)
+        {
+            var path = DocumentReader.Item("spec.endpoints", i);
+            if (r.AsMap(endpointList!.Items[i], path) is { } item && Workload(item, path, info, requireAddress: true) is { } workload)
+            {
+                endpoints.Add(workload);
+            }
+        }
+
+        Dictionary<string, string>? workloadSelector = null;
+        if (r.Map(spec, "workloadSelector", "spec") is { } selectorNode)
+        {
+            workloadSelector = r.StringMap(selectorNode, "labels", "spec.workloadSelector") ?? [];
+        }
+
+        if (resolution != "STATIC" && (endpoints.Count > 0 || workloadSelector is not null))
+        {
+            r.Warning(DiagnosticCodes.UnsupportedField, spec["resolution"] ?? spec, "spec.resolution",
+                $"resolution {resolution} is not supported by DynamicSubset.Routing (only STATIC); this entry's endpoints are ignored");
+            endpoints.Clear();
+            workloadSelector = null;
+        }
+
+        return new ServiceEntryDoc(info, hosts, ports, endpoints, workloadSelector, doc);
+    }
+
+    private WorkloadDoc? Workload(MappingNode node, string path, MeshDocument info, bool requireAddress)
+    {
+        r.CheckFields(node, path, ["address", "labels", "ports", "weight"], ["network", "locality", "serviceAccount"]);
+        var address = r.String(node, "address", path, requireAddress);
+        var labels = r.StringMap(node, "labels", path) ?? [];
+        var ports = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (r.Map(node, "ports", path) is { } portMap)
+        {
+            foreach (var (name, value) in portMap.Entries)
+            {
+                if (r.AsInt(value, $"{path}.ports['{name.Value}']", 1, 65535) is { } number)
+                {
+                    ports[name.Value] = number;
+                }
+            }
+        }
+
+        var weight = r.Int(node, "weight", path, min: 0) ?? 0;
+        if (address is null)
+        {
+            return null;
+        }
+
+        // Istio's weight is a uint32 where 0 means "not set", which is 1.
+        var workload = new WorkloadDoc(info, address, labels, ports, weight == 0 ? 1 : weight, node, path);
+        return Core(node, path, () => Endpoint.Create(address, 1, labels, weight: workload.Weight)) is null ? null : workload;
+    }
+
+    /// <summary>Runs a core constructor and turns its validation error into a positioned diagnostic.</summary>
+    private T? Core<T>(MappingNode node, string path, Func<T> create)
+        where T : class
+    {
+        try
+        {
+            return create();
+        }
+        catch (RoutingValidationException e)
+        {
+            var at = Locate(node, e.FieldPath) ?? node;
+            r.Error(DiagnosticCodes.InvalidValue, at, $"{path}.{e.FieldPath}", e.Reason);
+            return null;
+        }
+    }
+
+    /// <summary>Finds the node a core field path such as <c>keys[1]</c> or <c>fallbackKeysSubset</c> names.</summary>
+    private static YamlNode? Locate(MappingNode node, string fieldPath)
+    {
+        YamlNode? current = node;
+        foreach (var part in fieldPath.Split('.'))
+        {
+            var bracket = part.IndexOf('[', StringComparison.Ordinal);
+            var name = bracket < 0 ? part : part[..bracket];
+            current = (current as MappingNode)?[name];
+            if (bracket < 0)
+            {
+                continue;
+            }
+
+            var index = part[(bracket + 1)..^1];
+            if (current is SequenceNode list && int.TryParse(index, out var i) && i < list.Items.Count)
+            {
+                current = list.Items[i];
+            }
+            else if (current is MappingNode map && index.Length >= 2 && index[0] == '\'')
+            {
+                // A map entry, written ['key'] by the core: point at the key itself.
+                current = map.Entries.FirstOrDefault(e => e.Key.Value == index[1..^1]).Key ?? current;
+            }
+        }
+
+        return current;
+    }
+}

@@ -1,0 +1,132 @@
+using DynamicSubset.Routing.Configuration.Yaml;
+
+namespace DynamicSubset.Routing.Configuration;
+
+/// <summary>Where a document came from, and what it is.</summary>
+/// <param name="Kind">The document's kind, for example <c>DestinationRule</c>.</param>
+/// <param name="ApiVersion">The document's apiVersion.</param>
+/// <param name="Name">metadata.name, or empty.</param>
+/// <param name="Namespace">metadata.namespace, or <c>default</c>.</param>
+/// <param name="File">The file it was read from.</param>
+/// <param name="Line">The 1-based line where it starts.</param>
+public sealed record MeshDocument(string Kind, string ApiVersion, string Name, string Namespace, string File, int Line);
+
+internal sealed class DestinationRuleDoc(MeshDocument info, string host, YamlNode hostNode, DynamicSubsetPolicy? policy, LoadBalancingPolicy? simple, MappingNode? dynamicSubsetNode)
+{
+    public MeshDocument Info { get; } = info;
+
+    public string Host { get; } = host;
+
+    public YamlNode HostNode { get; } = hostNode;
+
+    /// <summary>Gets the policy, or null when the rule has no dynamicSubset (it is then not routed here).</summary>
+    public DynamicSubsetPolicy? Policy { get; } = policy;
+
+    public LoadBalancingPolicy? Simple { get; } = simple;
+
+    public MappingNode? DynamicSubsetNode { get; } = dynamicSubsetNode;
+
+    public string Fqdn => HostNames.ToFqdn(Host, Info.Namespace);
+}
+
+internal sealed record Destination(string Host, int? Port, YamlNode Node, string Path);
+
+internal sealed record HttpRoute(int Index, List<HeaderMapping> Mappings, YamlNode? MappingsNode, List<Destination> Destinations);
+
+internal sealed record VirtualServiceDoc(MeshDocument Info, List<string> Hosts, List<HttpRoute> Http);
+
+internal sealed record ServicePort(int Port, string? Name, int? TargetPort, string? TargetPortName, YamlNode Node);
+
+internal sealed record ServiceDoc(MeshDocument Info, Dictionary<string, string>? Selector, List<ServicePort> Ports, YamlNode Node)
+{
+    public string Fqdn => HostNames.ToFqdn(Info.Name, Info.Namespace);
+}
+
+internal sealed record PodDoc(MeshDocument Info, Dictionary<string, string> Labels, List<string> Ips, bool Ready, List<(string? Name, int Port)> ContainerPorts, YamlNode Node);
+
+internal sealed record WorkloadDoc(
+    MeshDocument Info, string Address, Dictionary<string, string> Labels, Dictionary<string, int> Ports, int Weight, YamlNode Node, string Path);
+
+internal sealed record ServiceEntryPort(int Number, string? Name, int? TargetPort);
+
+internal sealed record ServiceEntryDoc(
+    MeshDocument Info, List<string> Hosts, List<ServiceEntryPort> Ports, List<WorkloadDoc> Endpoints, Dictionary<string, string>? WorkloadSelector, YamlNode Node);
+
+/// <summary>Everything read from the files: documents by kind.</summary>
+internal sealed class DocumentSet
+{
+    public List<MeshDocument> All { get; } = [];
+
+    public List<DestinationRuleDoc> DestinationRules { get; } = [];
+
+    public List<VirtualServiceDoc> VirtualServices { get; } = [];
+
+    public List<ServiceDoc> Services { get; } = [];
+
+    public List<PodDoc> Pods { get; } = [];
+
+    public List<ServiceEntryDoc> ServiceEntries { get; } = [];
+
+    public List<WorkloadDoc> WorkloadEntries { get; } = [];
+
+    public void AddRange(DocumentSet other)
+    {
+        All.AddRange(other.All);
+        DestinationRules.AddRange(other.DestinationRules);
+        VirtualServices.AddRange(other.VirtualServices);
+        Services.AddRange(other.Services);
+        Pods.AddRange(other.Pods);
+        ServiceEntries.AddRange(other.ServiceEntries);
+        WorkloadEntries.AddRange(other.WorkloadEntries);
+    }
+}
+
+/// <summary>Istio host names: a name without dots is short for <c>name.namespace.svc.cluster.local</c>.</summary>
+public static class HostNames
+{
+    /// <summary>The cluster's DNS suffix.</summary>
+    public const string ClusterSuffix = "svc.cluster.local";
+
+    /// <summary>Expands a short host name as Istio does; a name with a dot is taken as written.</summary>
+    /// <param name="host">The host as written, for example <c>helloworld</c>.</param>
+    /// <param name="namespace">The namespace of the document that names it.</param>
+    /// <returns>The fully qualified name, for example <c>helloworld.default.svc.cluster.local</c>.</returns>
+    public static string ToFqdn(string host, string @namespace)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(@namespace);
+        host = host.Trim().TrimEnd('.').ToLowerInvariant();
+        return host.Contains('.', StringComparison.Ordinal) ? host : $"{host}.{@namespace}.{ClusterSuffix}";
+    }
+
+    /// <summary>
+    /// Whether a request's host (a Host header without its port) names the service <paramref name="fqdn"/>,
+    /// as a pod's DNS search path resolves it: <c>helloworld</c>, <c>helloworld.default</c>,
+    /// <c>helloworld.default.svc</c> and the full name all name <c>helloworld.default.svc.cluster.local</c>.
+    /// </summary>
+    /// <param name="requestHost">The host the request names.</param>
+    /// <param name="fqdn">The service's fully qualified name.</param>
+    /// <returns><see langword="true"/> if they name the same service.</returns>
+    public static bool Matches(string requestHost, string fqdn)
+    {
+        ArgumentNullException.ThrowIfNull(requestHost);
+        ArgumentNullException.ThrowIfNull(fqdn);
+        var host = requestHost.Trim().TrimEnd('.');
+        if (string.Equals(host, fqdn, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        const string suffix = "." + ClusterSuffix;
+        if (!fqdn.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var parts = fqdn[..^suffix.Length].Split('.'); // name.namespace
+        return parts.Length == 2 &&
+            (string.Equals(host, parts[0], StringComparison.OrdinalIgnoreCase) ||
+             string.Equals(host, $"{parts[0]}.{parts[1]}", StringComparison.OrdinalIgnoreCase) ||
+             string.Equals(host, $"{parts[0]}.{parts[1]}.svc", StringComparison.OrdinalIgnoreCase));
+    }
+}
