@@ -129,7 +129,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
         var defaultNode = node.KeyOf("defaultSubset");
         if (usesDefault && policy.DefaultSubset.Count == 0)
         {
-            r.Warning(DiagnosticCodes.EmptyDefaultSubset, defaultNode ?? node, dsPath + ".defaultSubset",
+            r.Warning(DiagnosticCodes.EmptyDefaultSubset, (YamlNode?)defaultNode ?? node, dsPath + ".defaultSubset",
                 "DEFAULT_SUBSET is used but defaultSubset is empty, so it acts as ANY_ENDPOINT");
         }
         else if (!usesDefault && policy.DefaultSubset.Count > 0)
