@@ -31,6 +31,14 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
             }
         }
 
+        foreach (var service in docs.Services.Where(s => Selected(s).Count == 0))
+        {
+            // Without any Pod document the endpoints must come from elsewhere, so that is only a note.
+            var pods = docs.Pods.Count > 0;
+            Reader(service.Info).Report(pods ? DiagnosticSeverity.Warning : DiagnosticSeverity.Info, DiagnosticCodes.ServiceSelectsNoPod, new(service.Info.Line, 1), "spec.selector",
+                pods ? $"Service '{service.Info.Name}' selects no pod" : $"Service '{service.Info.Name}' selects no pod: no Pod documents were given");
+        }
+
         foreach (var vs in docs.VirtualServices)
         {
             foreach (var route in vs.Http)
@@ -179,15 +187,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
                 continue;
             }
 
-            var selected = service.Selector is { Count: > 0 } selector
-                ? docs.Pods.Where(p => p.Info.Namespace == service.Info.Namespace && selector.All(l => p.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).ToList()
-                : [];
-            if (selected.Count == 0)
-            {
-                r.Report(docs.Pods.Count > 0 ? DiagnosticSeverity.Warning : DiagnosticSeverity.Info, DiagnosticCodes.ServiceSelectsNoPod, new(service.Info.Line, 1), "spec.selector",
-                    docs.Pods.Count > 0 ? $"Service '{service.Info.Name}' selects no pod" : $"Service '{service.Info.Name}' selects no pod: no Pod documents were given");
-            }
-
+            var selected = Selected(service);
             foreach (var pod in selected)
             {
                 var target = servicePort.TargetPort ?? (servicePort.TargetPortName is { } name
@@ -238,6 +238,11 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
 
         return result;
     }
+
+    private List<PodDoc> Selected(ServiceDoc service) =>
+        service.Selector is { Count: > 0 } selector
+            ? docs.Pods.Where(p => p.Info.Namespace == service.Info.Namespace && selector.All(l => p.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).ToList()
+            : [];
 
     private static T? PickPort<T>(List<T> ports, int? wanted, Func<T, int> number)
         where T : class =>
