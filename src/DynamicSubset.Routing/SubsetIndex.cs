@@ -10,7 +10,7 @@ namespace DynamicSubset.Routing;
 /// <remarks>
 /// <para>
 /// Build one with <see cref="Build"/>; derive the next with <see cref="Apply(IEnumerable{EndpointChange})"/>,
-/// <see cref="Rebuild"/> or <see cref="WithPolicy"/>. A derived snapshot shares everything its change did not
+/// <see cref="Rebuild(IEnumerable{Endpoint})"/> or <see cref="WithPolicy"/>. A derived snapshot shares everything its change did not
 /// touch, and takes over the live state (round-robin positions, in-flight counts) of the subsets and
 /// endpoints that carry on. Publish snapshots through a <see cref="SubsetResolver"/>.
 /// </para>
@@ -127,6 +127,18 @@ public sealed partial class SubsetIndex
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         return Create(endpoints, Policy, this);
+    }
+
+    /// <summary>Builds the next snapshot from a new endpoint list and a new policy at once, as a configuration reload does.</summary>
+    /// <param name="endpoints">The service's endpoints; addresses must be distinct.</param>
+    /// <param name="policy">The new policy.</param>
+    /// <returns>The next snapshot.</returns>
+    /// <exception cref="RoutingValidationException">An endpoint is null or an address repeats.</exception>
+    public SubsetIndex Rebuild(IEnumerable<Endpoint> endpoints, RoutingPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(policy);
+        return Create(endpoints, policy, this);
     }
 
     /// <summary>Builds the next snapshot from the same endpoints under another policy.</summary>

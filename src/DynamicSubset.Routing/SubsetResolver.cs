@@ -87,6 +87,18 @@ public sealed class SubsetResolver
         return Update(current => current.Apply(changes));
     }
 
+    /// <summary>Replaces the endpoints and the policy in one snapshot; publishes and returns it.</summary>
+    /// <param name="endpoints">The service's endpoints.</param>
+    /// <param name="policy">The new policy.</param>
+    /// <returns>The published snapshot.</returns>
+    /// <exception cref="RoutingValidationException">The endpoints are invalid; the current snapshot keeps serving.</exception>
+    public SubsetIndex Replace(IEnumerable<Endpoint> endpoints, RoutingPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(policy);
+        return Update(current => current.Rebuild(endpoints, policy));
+    }
+
     /// <summary>Replaces the routing policy, keeping the endpoints; publishes and returns the new snapshot.</summary>
     /// <param name="policy">The new policy.</param>
     /// <returns>The published snapshot.</returns>

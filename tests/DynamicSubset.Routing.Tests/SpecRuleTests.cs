@@ -474,6 +474,23 @@ public class SpecRuleTests
     }
 
     [Fact]
+    public void Rule17_ReplacingEndpointsAndPolicyAtOnce_IsOneSnapshot_AndKeepsLiveState()
+    {
+        var resolver = Topology.Resolver(Topology.StageVersion(loadBalancing: LoadBalancingPolicy.RoundRobin));
+        var prodV3 = Topology.Headers(("x-stage", "prod"), ("x-version", "v3"));
+        var first = resolver.Resolve(prodV3).Ip();
+        var changes = 0;
+        resolver.Changed += (_, _) => changes++;
+
+        var next = resolver.Replace([.. Topology.Helloworld.Skip(1)], Topology.StageVersion(FallbackPolicy.AnyEndpoint, loadBalancing: LoadBalancingPolicy.RoundRobin));
+
+        Assert.Equal(1, changes);
+        Assert.Equal(5, next.Endpoints.Length);
+        Assert.Equal(FallbackPolicy.AnyEndpoint, next.Policy.DynamicSubset.SubsetSelectors[0].FallbackPolicy);
+        Assert.NotEqual(first, resolver.Resolve(prodV3).Ip()); // the rotation carried on rather than restarting
+    }
+
+    [Fact]
     public void Rule18_EveryOutcomeSaysWhatHappened()
     {
         var resolver = Topology.Resolver(Topology.StageVersion(FallbackPolicy.AnyEndpoint));

@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace DynamicSubset.Routing.Configuration;
+
+/// <summary>
+/// A <see cref="SubsetResolver"/> fed by named <see cref="DynamicSubsetRoutingOptions"/>: built at start, and
+/// republished whenever the bound configuration changes.
+/// </summary>
+/// <remarks>
+/// A change that fails validation is rejected whole: it is logged, recorded in <see cref="LastError"/>, and the
+/// last good snapshot keeps serving. (<see cref="IOptionsMonitor{TOptions}.OnChange"/> cannot do this: it never
+/// fires for an invalid reload, so this type watches the change tokens itself.)
+/// </remarks>
+public sealed partial class OptionsSubsetResolver : IDisposable
+{
+    private readonly IOptionsMonitor<DynamicSubsetRoutingOptions> _monitor;
+    private readonly IOptionsMonitorCache<DynamicSubsetRoutingOptions> _cache;
+    private readonly ILogger _logger;
+    private readonly List<IDisposable> _registrations = [];
+
+    /// <summary>Initializes a new instance of the <see cref="OptionsSubsetResolver"/> class.</summary>
+    /// <param name="name">The options name.</param>
+    /// <param name="monitor">The options monitor.</param>
+    /// <param name="cache">The options cache, evicted before each re-read.</param>
+    /// <param name="sources">The change-token sources of the options.</param>
+    /// <param name="logger">The logger for reloads and rejected changes.</param>
+    /// <exception cref="OptionsValidationException">The options are invalid at start.</exception>
+    public OptionsSubsetResolver(
+        string name,
+        IOptionsMonitor<DynamicSubsetRoutingOptions> monitor,
+        IOptionsMonitorCache<DynamicSubsetRoutingOptions> cache,
+        IEnumerable<IOptionsChangeTokenSource<DynamicSubsetRoutingOptions>> sources,
+        ILogger<OptionsSubsetResolver> logger)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(monitor);
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(logger);
+        Name = name;
+        _monitor = monitor;
+        _cache = cache;
+        _logger = logger;
+
+        var options = monitor.Get(name);
+        Resolver = new SubsetResolver(SubsetIndex.Build(options.ToEndpoints(), options.ToRoutingPolicy()));
+        foreach (var source in sources.Where(s => (s.Name ?? Microsoft.Extensions.Options.Options.DefaultName) == name))
+        {
+            _registrations.Add(ChangeToken.OnChange(source.GetChangeToken, Reload));
+        }
+    }
+
+    /// <summary>Gets the options name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the resolver; it stays the same object across reloads.</summary>
+    public SubsetResolver Resolver { get; }
+
+    /// <summary>Gets the message of the last rejected change, or <see langword="null"/> when the last change was applied.</summary>
+    public string? LastError { get; private set; }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var registration in _registrations)
+        {
+            registration.Dispose();
+        }
+    }
+
+    private void Reload()
+    {
+        // Evict first: the monitor's own change handler may not have run yet, and we must not read the old value.
+        _cache.TryRemove(Name);
+        try
+        {
+            var options = _monitor.Get(Name);
+            var index = Resolver.Replace(options.ToEndpoints(), options.ToRoutingPolicy());
+            LastError = null;
+            Log.Reloaded(_logger, Name, index.Generation, index.Endpoints.Length, index.Subsets.Length);
+        }
+        catch (Exception e) when (e is OptionsValidationException or RoutingValidationException)
+        {
+            LastError = e.Message;
+            Log.Rejected(_logger, Name, e.Message, Resolver.Current.Generation);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, EventName = "OptionsReloaded", Level = LogLevel.Information,
+            Message = "Dynamic subset routing '{Name}' reloaded from configuration: snapshot {Generation}, {EndpointCount} endpoints, {SubsetCount} subsets.")]
+        public static partial void Reloaded(ILogger logger, string name, long generation, int endpointCount, int subsetCount);
+
+        [LoggerMessage(EventId = 2, EventName = "OptionsRejected", Level = LogLevel.Error,
+            Message = "Dynamic subset routing '{Name}': configuration change rejected, snapshot {Generation} keeps serving. {Reason}")]
+        public static partial void Rejected(ILogger logger, string name, string reason, long generation);
+    }
+}
