@@ -118,7 +118,8 @@ public sealed class OptionsTests : IDisposable
 
         // 2. An invalid edit: rejected, logged, and the last good snapshot keeps serving.
         await File.WriteAllTextAsync(file, Settings(stageOfFirst: "dev", fallback: "SOMETIMES"), TestContext.Current.CancellationToken);
-        await Eventually(() => source.LastError is not null);
+        await Eventually(() => logs.GetSnapshot().Any(r => r.Id.Id == 2));
+        Assert.NotNull(source.LastError);
         Assert.Same(good, source.Resolver.Current);
         Assert.Equal("10.0.0.1", source.Resolver.Resolve(qaV1).Endpoint?.AddressText);
         var rejected = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 2);

@@ -1,0 +1,174 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DynamicSubset.Routing.Configuration.Tests;
+
+/// <summary>The file-watching source, on real files with real file system events.</summary>
+public sealed class WatcherTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("dsr-watch-").FullName;
+    private readonly FakeLogger<MeshConfigurationWatcher> _logger = new();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string RulesFile => Path.Combine(_dir, "rules.yaml");
+
+    private string EndpointsFile => Path.Combine(_dir, "endpoints.yaml");
+
+    private static string Endpoints(string stageOfFirst) => $$$"""
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: helloworld-vms}
+        spec:
+          hosts: [helloworld.default.svc.cluster.local]
+          resolution: STATIC
+          ports: [{number: 8000, name: http, targetPort: 5678}]
+          endpoints:
+            - {address: 127.0.0.11, labels: {stage: {{{stageOfFirst}}}, version: v1}}
+            - {address: 127.0.0.12, labels: {stage: prod, version: v3}}
+        """;
+
+    private MeshConfigurationWatcher Start(TimeProvider? time = null)
+    {
+        File.WriteAllText(RulesFile, Fixtures.Dr + "\n---\n" + Fixtures.Vs);
+        File.WriteAllText(EndpointsFile, Endpoints("dev"));
+        return new MeshConfigurationWatcher([RulesFile, EndpointsFile], _logger, new() { TimeProvider = time ?? TimeProvider.System });
+    }
+
+    private static Dictionary<string, string> DevV1 => Fixtures.Headers(("x-stage", "dev"), ("x-version", "v1"));
+
+    [Fact]
+    public void Start_LoadsAndFindsServicesByAnyName()
+    {
+        using var watcher = Start();
+
+        Assert.Equal(1, watcher.Version);
+        Assert.True(watcher.TryGetService("helloworld", out var service, out var resolver));
+        Assert.True(watcher.TryGetService("helloworld.default.svc.cluster.local", out _, out var same));
+        Assert.Same(resolver, same);
+        Assert.False(watcher.TryGetService("other", out _, out _));
+        Assert.Equal("127.0.0.11", resolver.Resolve(DevV1).Endpoint?.AddressText);
+        Assert.Equal(8000, service.Port);
+    }
+
+    [Fact]
+    public void Start_WithInvalidFiles_Throws()
+    {
+        File.WriteAllText(RulesFile, Fixtures.Dr.Replace("[stage, version]", "[stage, '%x%']", StringComparison.Ordinal));
+
+        var error = Assert.Throws<MeshConfigurationException>(() => new MeshConfigurationWatcher([RulesFile]));
+
+        Assert.Contains($"{RulesFile}:11:27:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Write_ReloadsAndPublishesToTheSameResolver()
+    {
+        using var watcher = Start();
+        watcher.TryGetService("helloworld", out _, out var resolver);
+        var reloaded = new TaskCompletionSource<MeshConfigurationReloadedEventArgs>();
+        watcher.Reloaded += (_, e) => reloaded.TrySetResult(e);
+
+        await File.WriteAllTextAsync(EndpointsFile, Endpoints("qa"), TestContext.Current.CancellationToken);
+        var result = await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(2, watcher.Version);
+        Assert.Equal(ResolutionOutcome.NoHealthyUpstream, resolver!.Resolve(DevV1).Outcome);
+        Assert.Equal("127.0.0.11", resolver.Resolve(Fixtures.Headers(("x-stage", "qa"), ("x-version", "v1"))).Endpoint?.AddressText);
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 11);
+    }
+
+    [Fact]
+    public async Task NewFileRenamedOverTheOld_Reloads()
+    {
+        using var watcher = Start();
+        var reloaded = new TaskCompletionSource();
+        watcher.Reloaded += (_, e) => { if (e.Succeeded) { reloaded.TrySetResult(); } };
+        var temp = Path.Combine(_dir, ".endpoints.yaml.tmp");
+
+        await File.WriteAllTextAsync(temp, Endpoints("qa"), TestContext.Current.CancellationToken);
+        File.Move(temp, EndpointsFile, overwrite: true);
+        await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        watcher.TryGetService("helloworld", out var service, out _);
+        Assert.Equal("qa", service!.Endpoints.First(e => e.AddressText == "127.0.0.11").Labels["stage"]);
+    }
+
+    [Fact]
+    public async Task BrokenEdit_IsRejectedWithFileAndLine_AndLastGoodKeepsServing()
+    {
+        using var watcher = Start();
+        watcher.TryGetService("helloworld", out _, out var resolver);
+        var before = resolver!.Current;
+        var rejected = new TaskCompletionSource<MeshConfigurationReloadedEventArgs>();
+        watcher.Reloaded += (_, e) => { if (!e.Succeeded) { rejected.TrySetResult(e); } };
+
+        await File.WriteAllTextAsync(RulesFile, Fixtures.Dr.Replace("keys: [stage, version]", "keys: stage", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+        var result = await rejected.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, result.Version);
+        Assert.Equal(1, watcher.Version);
+        Assert.Same(before, resolver.Current);
+        Assert.Equal("127.0.0.11", resolver.Resolve(DevV1).Endpoint?.AddressText);
+        var error = Assert.Single(watcher.LastError!.Errors);
+        Assert.Equal($"{RulesFile}:11:19: spec.trafficPolicy.loadBalancer.dynamicSubset.subsetSelectors[0].keys: expected a list, found 'stage'", error.ToString());
+        var log = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Id.Id == 12);
+        Assert.Equal(LogLevel.Error, log.Level);
+        Assert.StartsWith($"Rejected edit of {RulesFile}:11:", log.Message, StringComparison.Ordinal);
+
+        // The fix applies.
+        var applied = new TaskCompletionSource();
+        watcher.Reloaded += (_, e) => { if (e.Succeeded) { applied.TrySetResult(); } };
+        await File.WriteAllTextAsync(RulesFile, Fixtures.Dr + "\n---\n" + Fixtures.Vs, TestContext.Current.CancellationToken);
+        await applied.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Null(watcher.LastError);
+        Assert.Equal(2, watcher.Version);
+    }
+
+    [Fact]
+    public async Task BurstOfWrites_CollapsesIntoOneReload()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        using var watcher = Start(time);
+        var reloads = 0;
+        watcher.Reloaded += (_, _) => Interlocked.Increment(ref reloads);
+
+        for (var i = 0; i < 5; i++)
+        {
+            await File.WriteAllTextAsync(EndpointsFile, Endpoints($"s{i}"), TestContext.Current.CancellationToken);
+        }
+
+        await OptionsTests.Eventually(() => watcher.IsReloadPending);
+        await Task.Delay(300, TestContext.Current.CancellationToken); // let the rest of the burst's events arrive; fake time stands still
+        Assert.Equal(0, reloads);
+
+        time.Advance(TimeSpan.FromMilliseconds(150));
+
+        Assert.Equal(1, reloads);
+        Assert.Equal(2, watcher.Version);
+        watcher.TryGetService("helloworld", out var service, out _);
+        Assert.Equal("s4", service!.Endpoints.First(e => e.AddressText == "127.0.0.11").Labels["stage"]);
+    }
+
+    [Fact]
+    public async Task ContinuousWrites_StillReloadWithinMaxDelay()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        using var watcher = Start(time);
+        var reloads = 0;
+        watcher.Reloaded += (_, _) => Interlocked.Increment(ref reloads);
+
+        // A write every 100 ms of fake time keeps the 150 ms debounce from ever settling; the 750 ms cap fires anyway.
+        for (var i = 0; i < 8 && reloads == 0; i++)
+        {
+            await File.WriteAllTextAsync(EndpointsFile, Endpoints($"s{i}"), TestContext.Current.CancellationToken);
+            await OptionsTests.Eventually(() => watcher.IsReloadPending || reloads > 0);
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        Assert.Equal(1, reloads);
+        Assert.True(time.GetUtcNow() - DateTimeOffset.UnixEpoch <= TimeSpan.FromMilliseconds(800));
+    }
+}
