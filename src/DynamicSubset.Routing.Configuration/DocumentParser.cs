@@ -56,57 +56,49 @@ internal sealed class DocumentParser(DocumentReader r)
         }
 
         var istio = Array.IndexOf(IstioGroups, apiVersion) >= 0;
+        var known = kind switch
+        {
+            "DestinationRule" or "VirtualService" or "ServiceEntry" or "WorkloadEntry" => istio,
+            "Service" or "Pod" => apiVersion == "v1",
+            _ => false,
+        };
+        if (!known)
+        {
+            r.Info(DiagnosticCodes.SkippedKind, doc, "", $"skipped {kind} ({apiVersion}) '{name}': not a kind DynamicSubset.Routing reads");
+            return;
+        }
+
+        RequireName(doc, metadata, name);
+        set.All.Add(info);
         switch (kind)
         {
-            case "DestinationRule" when istio:
-                RequireName(doc, metadata, name);
-                set.All.Add(info);
-                if (DestinationRule(doc, info) is { } rule)
-                {
-                    set.DestinationRules.Add(rule);
-                }
-
+            case "DestinationRule":
+                AddIfRead(set.DestinationRules, DestinationRule(doc, info));
                 break;
-            case "VirtualService" when istio:
-                RequireName(doc, metadata, name);
-                set.All.Add(info);
+            case "VirtualService":
                 set.VirtualServices.Add(VirtualService(doc, info));
                 break;
-            case "ServiceEntry" when istio:
-                RequireName(doc, metadata, name);
-                set.All.Add(info);
-                if (ServiceEntry(doc, info) is { } entry)
-                {
-                    set.ServiceEntries.Add(entry);
-                }
-
+            case "ServiceEntry":
+                AddIfRead(set.ServiceEntries, ServiceEntry(doc, info));
                 break;
-            case "WorkloadEntry" when istio:
-                RequireName(doc, metadata, name);
-                set.All.Add(info);
-                if (r.Map(doc, "spec", "", required: true) is { } weSpec && Workload(weSpec, "spec", info, requireAddress: true) is { } workload)
-                {
-                    set.WorkloadEntries.Add(workload);
-                }
-
+            case "WorkloadEntry":
+                AddIfRead(set.WorkloadEntries, r.Map(doc, "spec", "", required: true) is { } spec ? Workload(spec, "spec", info, requireAddress: true) : null);
                 break;
-            case "Service" when apiVersion == "v1":
-                RequireName(doc, metadata, name);
-                set.All.Add(info);
+            case "Service":
                 set.Services.Add(Service(doc, info));
                 break;
-            case "Pod" when apiVersion == "v1":
-                RequireName(doc, metadata, name);
-                set.All.Add(info);
-                if (Pod(doc, info, metadata) is { } pod)
-                {
-                    set.Pods.Add(pod);
-                }
-
-                break;
             default:
-                r.Info(DiagnosticCodes.SkippedKind, doc, "", $"skipped {kind} ({apiVersion}) '{name}': not a kind DynamicSubset.Routing reads");
+                AddIfRead(set.Pods, Pod(doc, info, metadata));
                 break;
+        }
+    }
+
+    private static void AddIfRead<T>(List<T> list, T? item)
+        where T : class
+    {
+        if (item is not null)
+        {
+            list.Add(item);
         }
     }
 

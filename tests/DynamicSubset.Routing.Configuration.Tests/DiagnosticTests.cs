@@ -3,18 +3,7 @@ namespace DynamicSubset.Routing.Configuration.Tests;
 /// <summary>Every error and warning, with its exact file:line:column and field path.</summary>
 public class DiagnosticTests
 {
-    private const string Header = """
-        apiVersion: networking.istio.io/v1beta1
-        kind: DestinationRule
-        metadata:
-          name: helloworld
-        spec:
-          host: helloworld
-          trafficPolicy:
-            loadBalancer:
-              dynamicSubset:
-
-        """;
+    private const string Header = Fixtures.DrHeader;
 
     private static ConfigurationDiagnostic SingleError(string yaml, string name = "helloworld.yaml")
     {

@@ -16,7 +16,8 @@ internal static class Fixtures
     public static Dictionary<string, string> Headers(params (string Name, string Value)[] pairs) =>
         pairs.ToDictionary(p => p.Name, p => p.Value, StringComparer.OrdinalIgnoreCase);
 
-    public const string Dr = """
+    /// <summary>A DestinationRule up to its dynamicSubset key (9 lines), for tests that write the rest.</summary>
+    public const string DrHeader = """
         apiVersion: networking.istio.io/v1beta1
         kind: DestinationRule
         metadata:
@@ -26,6 +27,10 @@ internal static class Fixtures
           trafficPolicy:
             loadBalancer:
               dynamicSubset:
+
+        """;
+
+    public const string Dr = DrHeader + """
                 subsetSelectors:
                   - keys: [stage, version]
         """;
