@@ -303,6 +303,37 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void SecondRuleForTheSameHost_IsAnError()
+    {
+        var config = Fixtures.Parse(Fixtures.Dr + "\n---\n" + Fixtures.Dr.Replace("host: helloworld", "host: helloworld.default.svc.cluster.local", StringComparison.Ordinal));
+
+        var error = Assert.Single(config.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Equal("test.yaml:18:9: spec.host: another DestinationRule already has host helloworld.default.svc.cluster.local; only the first is used", error.ToString());
+        Assert.Equal("DSR1007", error.Code);
+    }
+
+    [Fact]
+    public void SameAddressFromTwoSources_IsWarnedAndSkipped()
+    {
+        var config = Fixtures.Parse(Fixtures.Dr + "\n---\n" + """
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: vms}
+            spec:
+              hosts: [helloworld.default.svc.cluster.local]
+              resolution: STATIC
+              ports: [{number: 80, name: http}]
+              endpoints:
+                - {address: 10.1.0.1, labels: {stage: a}}
+                - {address: 10.1.0.1, labels: {stage: b}}
+            """);
+
+        Assert.Equal("a", Assert.Single(Assert.Single(config.Services).Endpoints).Labels["stage"]);
+        var warning = Assert.Single(config.Diagnostics, d => d.Code == "DSR1007");
+        Assert.Equal("test.yaml:22:7: spec.endpoints[1]: 10.1.0.1:80 is already an endpoint of helloworld.default.svc.cluster.local (10.1.0.1:80); skipped", warning.ToString());
+    }
+
+    [Fact]
     public void UnreadableFile_IsAnError()
     {
         var config = MeshConfiguration.Load([Path.Combine(Path.GetTempPath(), "no-such-dir-" + Guid.NewGuid(), "x.yaml")]);
