@@ -22,12 +22,13 @@ public readonly struct Resolution
     // words and copies cheaply through the resolve path.
     private const int None = 0xFF;
     private readonly EndpointSlot? _slot;
+    private readonly Subset? _set; // the set the endpoint was picked from: a dynamic subset, the default subset, or the any-endpoint set
     private readonly int _packed;
 
-    private Resolution(ResolutionOutcome outcome, EndpointSlot? slot, Subset? subset, FallbackPolicy? policy, FallbackScope? scope)
+    private Resolution(ResolutionOutcome outcome, EndpointSlot? slot, Subset? set, FallbackPolicy? policy, FallbackScope? scope)
     {
         _slot = slot;
-        Subset = subset;
+        _set = set;
         _packed = (int)outcome | ((policy is { } p ? (int)p : None) << 8) | ((scope is { } s ? (int)s : None) << 16);
     }
 
@@ -38,7 +39,7 @@ public readonly struct Resolution
     public Endpoint? Endpoint => _slot?.Endpoint;
 
     /// <summary>Gets the dynamic subset the endpoint came from, or <see langword="null"/> when a fallback chose it from the default or any-endpoint set.</summary>
-    public Subset? Subset { get; }
+    public Subset? Subset => _set is { IsSelectorSubset: true } ? _set : null;
 
     /// <summary>Gets the fallback policy that was applied, or <see langword="null"/> when the criteria matched directly.</summary>
     public FallbackPolicy? FallbackPolicy => ((_packed >> 8) & 0xFF) is var p && p != None ? (FallbackPolicy)p : null;
@@ -62,6 +63,32 @@ public readonly struct Resolution
         return new InFlightRequest(counter);
     }
 
+    /// <summary>
+    /// Picks another routable endpoint from the same set this resolution chose from (the matched subset, or the
+    /// fallback's set), skipping <paramref name="exclude"/>; for retrying on another endpoint after a connect failure.
+    /// </summary>
+    /// <param name="exclude">The addresses already tried.</param>
+    /// <param name="next">The same resolution with another endpoint.</param>
+    /// <returns><see langword="false"/> when every routable endpoint of the set has been tried, or there is no endpoint.</returns>
+    public bool TryPickAnother(IReadOnlyCollection<EndpointAddress> exclude, out Resolution next)
+    {
+        ArgumentNullException.ThrowIfNull(exclude);
+        var routable = _set?.Routable ?? [];
+        var start = routable.Length == 0 ? 0 : Internal.FastRandom.Next(routable.Length);
+        for (var i = 0; i < routable.Length; i++)
+        {
+            var candidate = routable[(start + i) % routable.Length];
+            if (!exclude.Contains(candidate.Address))
+            {
+                next = new Resolution(Outcome, candidate, _set, FallbackPolicy, FallbackScope);
+                return true;
+            }
+        }
+
+        next = this;
+        return false;
+    }
+
     /// <summary>Returns a one-line description, for logs.</summary>
     /// <returns>The text.</returns>
     public override string ToString() => Outcome switch
@@ -77,8 +104,8 @@ public readonly struct Resolution
     internal static Resolution Matched(EndpointSlot slot, Subset subset) =>
         new(ResolutionOutcome.Matched, slot, subset, null, null);
 
-    internal static Resolution Fallback(EndpointSlot slot, FallbackPolicy policy, FallbackScope scope, Subset? subset) =>
-        new(ResolutionOutcome.Fallback, slot, subset, policy, scope);
+    internal static Resolution Fallback(EndpointSlot slot, FallbackPolicy policy, FallbackScope scope, Subset set) =>
+        new(ResolutionOutcome.Fallback, slot, set, policy, scope);
 
     internal static Resolution NoHealthyUpstream(FallbackPolicy policy, FallbackScope scope) =>
         new(ResolutionOutcome.NoHealthyUpstream, null, null, policy, scope);

@@ -24,8 +24,9 @@ public sealed class Subset
     private ImmutableArray<Endpoint> _endpoints;
     private ImmutableArray<Endpoint> _routable;
 
-    internal Subset(string[] keys, string[] values, int hash, EndpointSlot[] members, RotationCounter? rotation)
+    internal Subset(string[] keys, string[] values, int hash, EndpointSlot[] members, RotationCounter? rotation, bool isSelectorSubset = true)
     {
+        IsSelectorSubset = isSelectorSubset;
         _keys = keys;
         _values = values;
         Hash = hash;
@@ -95,6 +96,9 @@ public sealed class Subset
     public bool IsRoutable => Routable.Length > 0;
 
     internal int Hash { get; }
+
+    /// <summary>Gets a value indicating whether a selector formed this subset (rather than being the default or any-endpoint set).</summary>
+    internal bool IsSelectorSubset { get; }
 
     internal string[] Keys => _keys;
 

@@ -66,7 +66,7 @@ public sealed partial class SubsetIndex
             tables[t] = PatchTable(_tables[t], edits, leaving, roundRobin);
         }
 
-        var any = new Subset([], [], SubsetHash.Seed, slots, _any.Rotation);
+        var any = new Subset([], [], SubsetHash.Seed, slots, _any.Rotation, isSelectorSubset: false);
         var @default = _default;
         var defaults = Policy.DynamicSubset.DefaultSubsetLabels;
         if (@default is not null && edits.Exists(e =>
@@ -74,7 +74,7 @@ public sealed partial class SubsetIndex
                 (e.New is not null && MatchesDefault(e.New.Endpoint, defaults))))
         {
             @default = new Subset(
-                @default.Keys, @default.Values, @default.Hash, Array.FindAll(slots, s => MatchesDefault(s.Endpoint, defaults)), @default.Rotation);
+                @default.Keys, @default.Values, @default.Hash, Array.FindAll(slots, s => MatchesDefault(s.Endpoint, defaults)), @default.Rotation, isSelectorSubset: false);
         }
 
         return new SubsetIndex(Policy, Generation + 1, slots, tables, any, @default);

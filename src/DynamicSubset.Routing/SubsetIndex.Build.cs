@@ -23,7 +23,7 @@ public sealed partial class SubsetIndex
             tables.Add(SelectorTable.Create(selector, ordinal, GroupSlots(selector, slots, previousTable, roundRobin), policy));
         }
 
-        var any = new Subset([], [], SubsetHash.Seed, slots, CarryRotation(previous?._any, roundRobin));
+        var any = new Subset([], [], SubsetHash.Seed, slots, CarryRotation(previous?._any, roundRobin), isSelectorSubset: false);
         var @default = CreateDefault(policy, slots, previous, roundRobin);
         return new SubsetIndex(policy, (previous?.Generation ?? 0) + 1, slots, [.. tables], any, @default);
     }
@@ -141,7 +141,7 @@ public sealed partial class SubsetIndex
         var keys = pairs.Keys.ToArray();
         var values = pairs.Values.ToArray();
         var members = Array.FindAll(slots, s => MatchesDefault(s.Endpoint, pairs));
-        return new Subset(keys, values, SubsetHash.Of(values), members, CarryRotation(previous?._default, roundRobin));
+        return new Subset(keys, values, SubsetHash.Of(values), members, CarryRotation(previous?._default, roundRobin), isSelectorSubset: false);
     }
 
     private static RotationCounter? CarryRotation(Subset? previous, bool roundRobin) =>

@@ -173,7 +173,7 @@ public sealed partial class SubsetIndex
         };
 
         return set?.Pick(_loadBalancing, random) is { } slot
-            ? Resolution.Fallback(slot, policy, scope, null)
+            ? Resolution.Fallback(slot, policy, scope, set)
             : Resolution.NoHealthyUpstream(policy, scope);
     }
 
