@@ -1,0 +1,76 @@
+using System.CommandLine;
+using DynamicSubset.Routing.Configuration;
+
+namespace DynamicSubset.Routing.Cli;
+
+/// <summary>The <c>dynsubset</c> command line: parsing, dispatch, and the exit-code contract.</summary>
+internal static class Cli
+{
+    public static async Task<int> RunAsync(string[] args, CliOutput output, CancellationToken cancellationToken)
+    {
+        var files = new Option<string[]>("--file", "-f")
+        {
+            Description = "A mesh YAML or JSON file (DestinationRule, VirtualService, Service, Pods, ServiceEntry...). Repeat for several.",
+            Required = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var format = new Option<string>("--output", "-o") { Description = "Output format: text or json.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var host = new Option<string?>("--host") { Description = "The service, when the files hold several (short names work: helloworld, helloworld.default)." };
+
+        var subsets = new Command("subsets", "Print the subsets each DestinationRule forms from the endpoints, like the reference page's table.") { files, format, host };
+        subsets.SetAction(p => Commands.Subsets(output, p.GetRequiredValue(files), p.GetValue(host), p.GetRequiredValue(format) == "json"));
+
+        var headers = new Option<string[]>("--header", "-H") { Description = "A request header, as 'name: value'. Repeat for several.", Arity = ArgumentArity.ZeroOrMore };
+        var count = new Option<int>("--count", "-n") { Description = "Resolve the request this many times, to show the load balancing.", DefaultValueFactory = _ => 1 };
+        var requests = new Option<string?>("--requests") { Description = "A JSON-lines file, one {\"headers\": {...}} per line, resolved in order (the batch contract)." };
+        var resolve = new Command("resolve", "Resolve a request's headers to an endpoint, and explain the decision.") { files, headers, count, requests, host, format };
+        resolve.SetAction(p => Commands.Resolve(
+            output, p.GetRequiredValue(files), p.GetValue(headers) ?? [], p.GetValue(count), p.GetValue(requests), p.GetValue(host), p.GetRequiredValue(format) == "json"));
+
+        var validate = new Command("validate", "Check files; print every error and warning with file:line:column. Exit 0 if valid (warnings allowed), 2 on errors.") { files };
+        validate.SetAction(p => Commands.Validate(output, p.GetRequiredValue(files)));
+
+        var keep = new Option<bool>("--keep") { Description = "Leave the workloads running afterwards, to try them by hand; stop with Ctrl+C." };
+        var demo = new Command("demo", "Run the reference page's walkthrough here: six helloworld workloads on 127.0.0.11-16:5678, real HTTP through the HttpClient adapter.") { keep };
+        demo.SetAction((p, ct) => Demo.RunAsync(output, p.GetValue(keep), ct));
+
+        var root = new RootCommand(
+            "dynsubset: dynamic subset routing from your service mesh YAML.\n" +
+            "Exit codes: 0 success; 1 a demo step was not as expected, or an unexpected failure; 2 invalid input.")
+        {
+            subsets, resolve, validate, demo,
+        };
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await output.Error.WriteLineAsync($"dynsubset: {error.Message}");
+            }
+
+            await output.Error.WriteLineAsync("Run 'dynsubset --help' for usage.");
+            return ExitCodes.InvalidInput;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = output.Out, Error = output.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (CliException e)
+        {
+            await output.Error.WriteLineAsync($"dynsubset: {e.Message}");
+            return ExitCodes.InvalidInput;
+        }
+        catch (MeshConfigurationException e)
+        {
+            foreach (var d in e.Diagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error))
+            {
+                await output.Error.WriteLineAsync(Commands.Describe(d, output));
+            }
+
+            return ExitCodes.InvalidInput;
+        }
+    }
+}

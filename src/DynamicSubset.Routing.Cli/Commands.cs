@@ -1,0 +1,388 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DynamicSubset.Routing.Configuration;
+
+namespace DynamicSubset.Routing.Cli;
+
+/// <summary>The <c>subsets</c>, <c>resolve</c> and <c>validate</c> commands.</summary>
+internal static class Commands
+{
+    public static int Validate(CliOutput output, string[] files)
+    {
+        var config = MeshConfiguration.Load(files);
+        foreach (var d in config.Diagnostics)
+        {
+            output.Out.WriteLine(Describe(d, output));
+        }
+
+        var errors = config.Diagnostics.Count(static d => d.Severity == DiagnosticSeverity.Error);
+        var warnings = config.Diagnostics.Count(static d => d.Severity == DiagnosticSeverity.Warning);
+        var notes = config.Diagnostics.Length - errors - warnings;
+        output.Out.WriteLine(errors == 0
+            ? output.Green($"valid: {config.Services.Length} service(s); {warnings} warning(s), {notes} note(s)")
+            : output.Red($"invalid: {errors} error(s), {warnings} warning(s), {notes} note(s)"));
+        return errors == 0 ? ExitCodes.Ok : ExitCodes.InvalidInput;
+    }
+
+    public static string Describe(ConfigurationDiagnostic d, CliOutput output)
+    {
+        var severity = d.Severity switch
+        {
+            DiagnosticSeverity.Error => output.Red("error"),
+            DiagnosticSeverity.Warning => output.Yellow("warning"),
+            _ => output.Dim("note"),
+        };
+        var path = d.Path.Length == 0 ? "" : $"{d.Path}: ";
+        return $"{d.File}:{d.Line}:{d.Column}: {severity} {d.Code}: {path}{d.Message}";
+    }
+
+    public static int Subsets(CliOutput output, string[] files, string? host, bool json)
+    {
+        var config = Load(files);
+        var services = host is null ? config.Services.ToList() : [Service(config, host)];
+        if (json)
+        {
+            WriteSubsetsJson(output.Out, services);
+            return ExitCodes.Ok;
+        }
+
+        if (services.Count == 0)
+        {
+            output.Out.WriteLine("No DestinationRule with a dynamicSubset in the files.");
+        }
+
+        foreach (var service in services)
+        {
+            var index = service.BuildIndex();
+            var ds = service.Policy.DynamicSubset;
+            output.Out.WriteLine(output.Bold(service.Host));
+            output.Out.WriteLine($"  selectors: {string.Join("; ", ds.SubsetSelectors.Select(s => s.FallbackPolicy is { } p ? $"{s} ({p.ToMeshName()})" : s.ToString()))}" +
+                $"   fallback: {ds.FallbackPolicy.ToMeshName()}   load balancer: {service.Policy.LoadBalancing.ToMeshName()}");
+            output.Out.WriteLine();
+            Table.Write(output.Out, ["SUBSET", "ENDPOINTS"], index.Subsets.Select(s => (IReadOnlyList<string>)[s.ToString(), Endpoints(s.Endpoints, output)]));
+            output.Out.WriteLine();
+            output.Out.WriteLine(index.DefaultSubset is { } d
+                ? $"  default subset ({d}): {(d.Endpoints.IsEmpty ? "no endpoint" : Endpoints(d.Endpoints, output))}"
+                : "  default subset: none");
+            output.Out.WriteLine($"  in no subset: {(index.UnassignedEndpoints.IsEmpty ? "none" : Endpoints(index.UnassignedEndpoints, output))}");
+            output.Out.WriteLine();
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    public static int Resolve(CliOutput output, string[] files, string[] headerArgs, int count, string? requestsFile, string? host, bool json)
+    {
+        if (count < 1)
+        {
+            throw new CliException("--count must be 1 or more");
+        }
+
+        var config = Load(files);
+        var service = host is not null ? Service(config, host) : config.Services.Length switch
+        {
+            1 => config.Services[0],
+            0 => throw new CliException("no DestinationRule with a dynamicSubset in the files"),
+            _ => throw new CliException($"the files hold several services ({string.Join(", ", config.Services.Select(static s => s.Host))}); pick one with --host"),
+        };
+
+        var requests = requestsFile is null ? [ParseHeaders(headerArgs)] : ReadRequests(requestsFile);
+        var resolver = new SubsetResolver(service.BuildIndex());
+        foreach (var headers in requests)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var resolution = resolver.Resolve(new CliHeaders(headers));
+                if (json)
+                {
+                    output.Out.WriteLine(ResolutionJson(resolution));
+                }
+                else if (i == 0)
+                {
+                    Explain(output, service, resolver.Current, headers, resolution, count);
+                }
+                else
+                {
+                    output.Out.WriteLine($"  #{i + 1,-3} {Pick(resolution)}");
+                }
+            }
+
+            if (!json && requestsFile is not null)
+            {
+                output.Out.WriteLine();
+            }
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    internal static string ResolutionJson(Resolution resolution)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            if (resolution.Endpoint is not { } endpoint)
+            {
+                w.WriteString("error", "no healthy upstream");
+            }
+            else
+            {
+                w.WriteString("endpoint", endpoint.Authority);
+                if (resolution.Subset is { } subset)
+                {
+                    w.WriteStartObject("subset");
+                    foreach (var (key, value) in subset.Pairs)
+                    {
+                        w.WriteString(key, value);
+                    }
+
+                    w.WriteEndObject();
+                }
+                else
+                {
+                    w.WriteNull("subset");
+                }
+
+                if (resolution.FallbackPolicy is { } policy)
+                {
+                    w.WriteStartObject("fallback");
+                    w.WriteString("policy", policy.ToMeshName());
+                    w.WriteString("scope", resolution.FallbackScope!.Value.ToMeshName());
+                    w.WriteEndObject();
+                }
+                else
+                {
+                    w.WriteNull("fallback");
+                }
+            }
+
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void Explain(CliOutput output, MeshService service, SubsetIndex index, Dictionary<string, List<string>> headers, Resolution resolution, int count)
+    {
+        output.Out.WriteLine($"service   {service.Host}");
+        var criteria = index.ExplainCriteria(new CliHeaders(headers));
+        if (criteria.IsEmpty)
+        {
+            output.Out.WriteLine("criteria  none: the VirtualService maps no header");
+        }
+        else
+        {
+            output.Out.WriteLine("criteria");
+            Table.Write(output.Out, ["HEADER", "KEY", "VALUE", "FROM"], criteria.Select(c => (IReadOnlyList<string>)[
+                c.Mapping.Header, c.Mapping.Key, c.Value ?? "-", c.Source switch
+                {
+                    CriterionSource.Header => "header",
+                    CriterionSource.Default => output.Dim(c.HeaderTooLong ? "default (header too long)" : "default"),
+                    CriterionSource.EmptyHeader => "left out: header present but empty",
+                    _ => "left out: header absent, no default",
+                },
+            ]));
+        }
+
+        var why = resolution.Outcome switch
+        {
+            ResolutionOutcome.Matched => output.Green($"matched subset {resolution.Subset}"),
+            ResolutionOutcome.Fallback => output.Yellow(
+                $"no subset matched; {resolution.FallbackScope!.Value.ToMeshName()} fallback {resolution.FallbackPolicy!.Value.ToMeshName()}" +
+                (resolution.Subset is { } s ? $" reached subset {s}" : "")),
+            _ => output.Red($"no healthy upstream ({resolution.FallbackScope!.Value.ToMeshName()} fallback {resolution.FallbackPolicy!.Value.ToMeshName()} found no endpoint)"),
+        };
+        output.Out.WriteLine($"decision  {why}");
+        if (resolution.HasEndpoint)
+        {
+            output.Out.WriteLine(count > 1 ? $"  #1   {Pick(resolution)}" : $"endpoint  {Pick(resolution)}");
+        }
+    }
+
+    private static string Pick(Resolution r) => r.Endpoint is { } e ? (e.Name is null ? e.Authority : $"{e.Authority}  {e.Name}") : "no healthy upstream";
+
+    private static string Endpoints(IEnumerable<Endpoint> endpoints, CliOutput output) =>
+        string.Join(", ", endpoints.Select(e =>
+        {
+            var text = e.Name is null ? e.Authority : $"{e.Name} {e.Authority}";
+            return e.IsHealthy ? text : output.Red(text + " (not routable)");
+        }));
+
+    private static MeshConfiguration Load(string[] files)
+    {
+        var config = MeshConfiguration.Load(files);
+        config.ThrowIfInvalid();
+        return config;
+    }
+
+    private static MeshService Service(MeshConfiguration config, string host) =>
+        config.FindService(host) ?? throw new CliException(
+            $"no service '{host}' in the files (services: {(config.Services.IsEmpty ? "none" : string.Join(", ", config.Services.Select(static s => s.Host)))})");
+
+    private static Dictionary<string, List<string>> ParseHeaders(string[] headers)
+    {
+        var result = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in headers)
+        {
+            var colon = header.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                throw new CliException($"-H '{header}': expected 'name: value'");
+            }
+
+            var name = header[..colon].Trim();
+            if (!result.TryGetValue(name, out var values))
+            {
+                result[name] = values = [];
+            }
+
+            values.Add(header[(colon + 1)..].Trim());
+        }
+
+        return result;
+    }
+
+    private static List<Dictionary<string, List<string>>> ReadRequests(string file)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"{file}: cannot read the file: {e.Message}");
+        }
+
+        var result = new List<Dictionary<string, List<string>>>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[i]))
+            {
+                continue;
+            }
+
+            var where = $"{file}:{(i + 1).ToString(CultureInfo.InvariantCulture)}";
+            try
+            {
+                using var doc = JsonDocument.Parse(lines[i]);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("headers", out var headers) || headers.ValueKind != JsonValueKind.Object)
+                {
+                    throw new CliException($"{where}: expected {{\"headers\": {{\"name\": \"value\", ...}}}}");
+                }
+
+                var request = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+                foreach (var header in headers.EnumerateObject())
+                {
+                    request[header.Name] = header.Value.ValueKind switch
+                    {
+                        JsonValueKind.String => [header.Value.GetString()!],
+                        JsonValueKind.Array when header.Value.EnumerateArray().All(static v => v.ValueKind == JsonValueKind.String) =>
+                            [.. header.Value.EnumerateArray().Select(static v => v.GetString()!)],
+                        _ => throw new CliException($"{where}: headers.{header.Name}: expected a string or a list of strings"),
+                    };
+                }
+
+                result.Add(request);
+            }
+            catch (JsonException e)
+            {
+                throw new CliException($"{where}: invalid JSON: {e.Message}");
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Headers from the command line or a requests file; several values of one header are joined by the resolver.</summary>
+    private readonly struct CliHeaders(Dictionary<string, List<string>> headers) : IHeaderSource
+    {
+        public bool TryGetValues(string name, ref HeaderValues values)
+        {
+            if (!headers.TryGetValue(name, out var found))
+            {
+                return false;
+            }
+
+            foreach (var value in found)
+            {
+                values.Add(value);
+            }
+
+            return true;
+        }
+    }
+
+    private static void WriteSubsetsJson(TextWriter writer, List<MeshService> services)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("services");
+            foreach (var service in services)
+            {
+                var index = service.BuildIndex();
+                w.WriteStartObject();
+                w.WriteString("host", service.Host);
+                w.WriteStartArray("subsets");
+                foreach (var subset in index.Subsets)
+                {
+                    WriteSet(w, subset.Pairs, subset.Endpoints);
+                }
+
+                w.WriteEndArray();
+                if (index.DefaultSubset is { } d)
+                {
+                    w.WritePropertyName("defaultSubset");
+                    WriteSet(w, d.Pairs, d.Endpoints);
+                }
+                else
+                {
+                    w.WriteNull("defaultSubset");
+                }
+
+                w.WritePropertyName("unassigned");
+                WriteEndpoints(w, index.UnassignedEndpoints);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        writer.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static void WriteSet(Utf8JsonWriter w, IEnumerable<KeyValuePair<string, string>> pairs, IEnumerable<Endpoint> endpoints)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("pairs");
+        foreach (var (key, value) in pairs)
+        {
+            w.WriteString(key, value);
+        }
+
+        w.WriteEndObject();
+        w.WritePropertyName("endpoints");
+        WriteEndpoints(w, endpoints);
+        w.WriteEndObject();
+    }
+
+    private static void WriteEndpoints(Utf8JsonWriter w, IEnumerable<Endpoint> endpoints)
+    {
+        w.WriteStartArray();
+        foreach (var e in endpoints)
+        {
+            w.WriteStartObject();
+            w.WriteString("address", e.Authority);
+            w.WriteString("name", e.Name);
+            w.WriteBoolean("routable", e.IsHealthy);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+}

@@ -1,0 +1,212 @@
+using System.Text.Json;
+
+namespace DynamicSubset.Routing.Cli.Tests;
+
+/// <summary>Each command on the reference page's YAML, the batch contract, exit codes and error output.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("dsr-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Data(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", name);
+
+    private static string[] Files(string dr, string vs) =>
+        ["-f", Data("pods.yaml"), "-f", Data("reference/service.yaml"), "-f", Data($"reference/{dr}"), "-f", Data($"reference/{vs}")];
+
+    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await Cli.RunAsync(args, new CliOutput(stdout, stderr, color: false), TestContext.Current.CancellationToken);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Subsets_PrintsTheReferenceTable_MarkingUnroutableEndpoints()
+    {
+        var (exit, output, error) = await Run(["subsets", .. Files("dr-default-subset.yaml", "vs-step2.yaml")]);
+
+        Assert.Equal((0, ""), (exit, error));
+        Assert.Contains("  stage=dev, version=v1   helloworld-dev-v1-67b6876778-nf7pz 192.168.0.5:5678\n", output, StringComparison.Ordinal);
+        Assert.Contains("  stage=prod, version=v3  helloworld-prod-v3-6768bf56f8-x2x9q 192.168.0.6:5678 (not routable), helloworld-prod-v3-6768bf56f8-6bd6h 192.168.0.104:5678\n", output, StringComparison.Ordinal);
+        Assert.Contains("  default subset (stage=prod, version=v3): ", output, StringComparison.Ordinal);
+        Assert.Contains("  in no subset: none\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b[", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Subsets_Json_HasSubsetsDefaultAndUnassigned()
+    {
+        var (exit, output, _) = await Run(["subsets", .. Files("dr-step2.yaml", "vs-step2.yaml"), "-o", "json"]);
+
+        Assert.Equal(0, exit);
+        using var doc = JsonDocument.Parse(output);
+        var service = doc.RootElement.GetProperty("services")[0];
+        Assert.Equal("helloworld.default.svc.cluster.local", service.GetProperty("host").GetString());
+        Assert.Equal(5, service.GetProperty("subsets").GetArrayLength());
+        var first = service.GetProperty("subsets")[0];
+        Assert.Equal("dev", first.GetProperty("pairs").GetProperty("stage").GetString());
+        Assert.Equal("192.168.0.5:5678", first.GetProperty("endpoints")[0].GetProperty("address").GetString());
+        Assert.True(first.GetProperty("endpoints")[0].GetProperty("routable").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, service.GetProperty("defaultSubset").ValueKind);
+        Assert.Equal(0, service.GetProperty("unassigned").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Resolve_ExplainsCriteriaWithDefaultsMarked_AndTheDecision()
+    {
+        var (exit, output, _) = await Run(["resolve", .. Files("dr-any-endpoint.yaml", "vs-step2.yaml"), "-H", "x-stage: prod"]);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("  x-version  version  v3     default\n", output, StringComparison.Ordinal);
+        Assert.Contains("  x-stage    stage    prod   header\n", output, StringComparison.Ordinal);
+        Assert.Contains("decision  matched subset stage=prod, version=v3\n", output, StringComparison.Ordinal);
+        Assert.Contains("endpoint  192.168.0.104:5678  helloworld-prod-v3-6768bf56f8-6bd6h\n", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resolve_Count_ShowsEachPick_AndNoHealthyUpstreamIsExplained()
+    {
+        var (_, many, _) = await Run(["resolve", .. Files("dr-any-endpoint.yaml", "vs-step2.yaml"), "-H", "x-stage: prod", "-H", "x-version: v1", "-n", "4"]);
+        var (exit, none, _) = await Run(["resolve", .. Files("dr-no-fallback.yaml", "vs-step2.yaml"), "-H", "x-stage: prod", "-H", "x-version: v1"]);
+
+        Assert.Contains("decision  no subset matched; selector fallback ANY_ENDPOINT\n", many, StringComparison.Ordinal);
+        Assert.Equal(4, many.Split('\n').Count(l => l.StartsWith("  #", StringComparison.Ordinal)));
+        Assert.Equal(0, exit);
+        Assert.Contains("decision  no healthy upstream (selector fallback NO_FALLBACK found no endpoint)\n", none, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resolve_Batch_WritesTheExactJsonContract_InOrder()
+    {
+        var requests = Path.Combine(_dir, "requests.jsonl");
+        await File.WriteAllLinesAsync(requests,
+        [
+            """{"headers": {"x-stage": "dev", "x-version": "v1"}}""",
+            "",
+            """{"headers": {"X-Stage": "prod", "x-version": "v1"}}""",
+            """{"headers": {"x-stage": "qa", "x-version": ["v", "1"]}}""",
+        ], TestContext.Current.CancellationToken);
+
+        var (exit, output, error) = await Run(["resolve", .. Files("dr-no-fallback.yaml", "vs-step2.yaml"), "--requests", requests, "-o", "json"]);
+        var (exit2, output2, _) = await Run(["resolve", .. Files("dr-any-endpoint.yaml", "vs-step2.yaml"), "--requests", requests, "-o", "json"]);
+
+        Assert.Equal((0, ""), (exit, error));
+        Assert.Equal(
+            [
+                """{"endpoint":"192.168.0.5:5678","subset":{"stage":"dev","version":"v1"},"fallback":null}""",
+                """{"error":"no healthy upstream"}""",
+                """{"error":"no healthy upstream"}""",
+            ],
+            output.TrimEnd('\n').Split('\n'));
+        Assert.Equal(0, exit2);
+        Assert.All(output2.TrimEnd('\n').Split('\n').Skip(1), line => Assert.EndsWith("\",\"subset\":null,\"fallback\":{\"policy\":\"ANY_ENDPOINT\",\"scope\":\"selector\"}}", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Resolve_Batch_WritesIPv6InBrackets()
+    {
+        var entry = Path.Combine(_dir, "se.yaml");
+        await File.WriteAllTextAsync(entry, """
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: v6}
+            spec:
+              hosts: [helloworld.default.svc.cluster.local]
+              resolution: STATIC
+              ports: [{number: 8000, name: http, targetPort: 5678}]
+              endpoints: [{address: 'fd00::6', labels: {stage: prod, version: v3}}]
+            """, TestContext.Current.CancellationToken);
+        var requests = Path.Combine(_dir, "r.jsonl");
+        await File.WriteAllTextAsync(requests, "{\"headers\": {}}\n", TestContext.Current.CancellationToken);
+
+        var (exit, output, _) = await Run(["resolve", "-f", entry, "-f", Data("reference/dr-step2.yaml"), "-f", Data("reference/vs-step2.yaml"), "--requests", requests, "-o", "json"]);
+
+        Assert.Equal(0, exit);
+        Assert.Equal("""{"endpoint":"[fd00::6]:5678","subset":{"stage":"prod","version":"v3"},"fallback":null}""", output.Trim());
+    }
+
+    [Theory]
+    [InlineData("{\"headers\": 5}", ":1: expected {\"headers\": {\"name\": \"value\", ...}}")]
+    [InlineData("{\"headers\": {\"x-stage\": 1}}", ":1: headers.x-stage: expected a string or a list of strings")]
+    [InlineData("not json", ":1: invalid JSON: ")]
+    public async Task Resolve_Batch_InvalidInput_Exits2WithAMessage(string line, string message)
+    {
+        var requests = Path.Combine(_dir, "bad.jsonl");
+        await File.WriteAllTextAsync(requests, line + "\n", TestContext.Current.CancellationToken);
+
+        var (exit, output, error) = await Run(["resolve", .. Files("dr-step2.yaml", "vs-step2.yaml"), "--requests", requests, "-o", "json"]);
+
+        Assert.Equal((2, ""), (exit, output));
+        Assert.StartsWith($"dynsubset: {requests}{message}", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resolve_SeveralServices_NeedHost_AndHostPicksOne()
+    {
+        var other = Path.Combine(_dir, "other.yaml");
+        await File.WriteAllTextAsync(other, File.ReadAllText(Data("reference/dr-step2.yaml")).Replace("host: helloworld.default", "host: other.default", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+
+        var (exit, _, error) = await Run(["resolve", "-f", Data("reference/dr-step2.yaml"), "-f", other, "-H", "x: y"]);
+        var (picked, output, _) = await Run(["resolve", "-f", Data("reference/dr-step2.yaml"), "-f", other, "--host", "other", "-H", "x: y"]);
+
+        Assert.Equal(2, exit);
+        Assert.Equal("dynsubset: the files hold several services (helloworld.default.svc.cluster.local, other.default.svc.cluster.local); pick one with --host\n", error);
+        Assert.Equal(0, picked);
+        Assert.StartsWith("service   other.default.svc.cluster.local\n", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_ValidWithWarnings_Exits0_AndPrintsPositions()
+    {
+        var (exit, output, _) = await Run(["validate", "-f", Data("reference/dr-step4-ip.yaml"), "-f", Data("reference/vs-step4-ip.yaml"), "-f", Data("reference/sleep.yaml")]);
+
+        Assert.Equal(0, exit);
+        Assert.Contains($"{Data("reference/dr-step4-ip.yaml")}:11:9: warning DSR2006: spec.trafficPolicy.loadBalancer.dynamicSubset.defaultSubset: no fallbackPolicy is DEFAULT_SUBSET, so defaultSubset is never used\n", output, StringComparison.Ordinal);
+        Assert.Contains("note DSR3001: skipped Deployment (apps/v1) 'sleep'", output, StringComparison.Ordinal);
+        Assert.EndsWith("valid: 1 service(s); 1 warning(s), 1 note(s)\n", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BrokenFile_Validate_And_Resolve_Exit2_WithFileLineColumn_AndNoStackTrace()
+    {
+        var bad = Path.Combine(_dir, "helloworld.yaml");
+        await File.WriteAllTextAsync(bad, File.ReadAllText(Data("reference/dr-no-fallback.yaml")).Replace("NO_FALLBACK", "ANY", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+
+        var (exit, output, _) = await Run(["validate", "-f", bad]);
+        var (exit2, output2, error2) = await Run(["resolve", "-f", bad, "-H", "x-stage: dev"]);
+
+        var expected = $"{bad}:12:29: error DSR1004: spec.trafficPolicy.loadBalancer.dynamicSubset.subsetSelectors[0].fallbackPolicy: unknown value 'ANY' (expected NO_FALLBACK, ANY_ENDPOINT, DEFAULT_SUBSET, KEYS_SUBSET)";
+        Assert.Equal(2, exit);
+        Assert.StartsWith(expected + "\n", output, StringComparison.Ordinal);
+        Assert.Equal((2, ""), (exit2, output2));
+        Assert.Equal(expected + "\n", error2);
+    }
+
+    [Theory]
+    [InlineData(new[] { "bogus" }, "dynsubset: Unrecognized command or argument 'bogus'.")]
+    [InlineData(new[] { "resolve", "-H", "x: y" }, "dynsubset: Option '--file' is required.")]
+    [InlineData(new[] { "subsets", "-f", "x.yaml", "-o", "xml" }, "dynsubset: Argument 'xml' not recognized. Must be one of:")]
+    public async Task Usage_Errors_Exit2(string[] args, string message)
+    {
+        var (exit, _, error) = await Run(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("\n" + message, "\n" + error, StringComparison.Ordinal);
+        Assert.EndsWith("Run 'dynsubset --help' for usage.\n", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Demo_RunsTheWalkthroughOverRealHttp_EveryStepExpected()
+    {
+        var (exit, output, error) = await Run("demo");
+
+        Assert.Equal((0, ""), (exit, error));
+        Assert.Contains("  Welcome to helloworld stage: dev, version: v1, ip: 127.0.0.11\n    expected\n", output, StringComparison.Ordinal);
+        Assert.Contains("  Welcome to helloworld stage: prod, version: v3, ip: 127.0.0.16\n    expected\n", output, StringComparison.Ordinal);
+        Assert.Contains("  no healthy upstream\n    expected\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("NOT expected", output, StringComparison.Ordinal);
+        Assert.EndsWith("All 10 requests as expected.\n", output, StringComparison.Ordinal);
+    }
+}
