@@ -35,11 +35,19 @@ internal static class Cli
         var demo = new Command("demo", "Run the reference page's walkthrough here: six helloworld workloads on 127.0.0.11-16:5678, real HTTP through the HttpClient adapter.") { keep };
         demo.SetAction((p, ct) => Demo.RunAsync(output, p.GetValue(keep), ct));
 
+        var listen = new Option<Uri>("--listen") { Description = "Where the gateway listens, for example http://127.0.0.1:8080.", Required = true };
+        var admin = new Option<Uri?>("--admin") { Description = "Where the debug view listens (GET /debug/dynamic-subsets), for example http://127.0.0.1:9901." };
+        var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Reloads the files live.")
+        {
+            files, listen, admin,
+        };
+        serve.SetAction((p, ct) => Serve.RunAsync(output, p.GetRequiredValue(files), p.GetRequiredValue(listen), p.GetValue(admin), ct));
+
         var root = new RootCommand(
             "dynsubset: dynamic subset routing from your service mesh YAML.\n" +
             "Exit codes: 0 success; 1 a demo step was not as expected, or an unexpected failure; 2 invalid input.")
         {
-            subsets, resolve, validate, demo,
+            subsets, resolve, validate, demo, serve,
         };
 
         var parse = root.Parse(args);

@@ -120,6 +120,18 @@ public static class DynamicSubsetHttpClientBuilderExtensions
         return builder.AddFromFiles([.. paths], host);
     }
 
+    /// <summary>
+    /// Makes the client carry the routing headers of the request being served (see <see cref="RoutingHeaderContext"/>).
+    /// Clients with dynamic subset routing carry them already; add this to clients that go through a mesh proxy.
+    /// </summary>
+    /// <param name="builder">The HttpClient builder.</param>
+    /// <returns>The builder.</returns>
+    public static IHttpClientBuilder AddRoutingHeaderPropagation(this IHttpClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddHttpMessageHandler(static () => new RoutingHeaderPropagationHandler());
+    }
+
     /// <summary>Configures the handler of this client: Host header, 503 or exception, connect retries.</summary>
     /// <param name="builder">The HttpClient builder.</param>
     /// <param name="configure">Configures the options.</param>
@@ -146,6 +158,8 @@ public static class DynamicSubsetHttpClientBuilderExtensions
         var services = builder.Services;
         services.AddMetrics();
         services.TryAddSingleton<RoutingTelemetry>();
+        services.TryAddSingleton(static sp => new DynamicSubsetRoutes(sp, sp.GetServices<RoutedClient>()));
+        services.AddSingleton(new RoutedClient(name));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DynamicSubsetHttpOptions>, DynamicSubsetHttpOptionsValidator>());
         services.AddOptions<DynamicSubsetHttpOptions>(name).ValidateOnStart();
         services.AddKeyedSingleton<RoutingSource>(name, (sp, _) =>

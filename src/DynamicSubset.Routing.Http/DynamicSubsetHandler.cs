@@ -21,6 +21,8 @@ internal sealed partial class DynamicSubsetHandler(
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
+        // Headers carried from the inbound request count for routing too, whatever the handler order.
+        RoutingHeaderContext.Current?.ApplyTo(request.Headers);
         var resolution = resolver.Resolve(new HttpRequestHeadersSource(request.Headers));
         telemetry.RecordResolution(service, resolution);
         if (!resolution.HasEndpoint)

@@ -47,6 +47,12 @@ public readonly struct Resolution
     /// <summary>Gets where the applied fallback policy came from, or <see langword="null"/> when none was applied.</summary>
     public FallbackScope? FallbackScope => ((_packed >> 16) & 0xFF) is var s && s != None ? (FallbackScope)s : null;
 
+    /// <summary>
+    /// Gets every routable endpoint of the set the endpoint was chosen from: the matched subset, or the fallback's
+    /// set; empty for <c>no healthy upstream</c>. For callers that run their own load balancing (YARP).
+    /// </summary>
+    public System.Collections.Immutable.ImmutableArray<Endpoint> CandidateEndpoints => _slot is null || _set is null ? [] : _set.RoutableEndpoints;
+
     /// <summary>Gets a value indicating whether an endpoint was chosen.</summary>
     [MemberNotNullWhen(true, nameof(Endpoint))]
     public bool HasEndpoint => _slot is not null;

@@ -49,6 +49,11 @@ internal sealed class Workload : IAsyncDisposable
             var body = await reader.ReadToEndAsync();
             return $"{ctx.Request.Method} {ctx.Request.Path}{ctx.Request.QueryString} host={ctx.Request.Host} body={body} ip={ip}";
         });
+        app.Map("/slow", async () =>
+        {
+            await Task.Delay(500);
+            return workload.Greeting;
+        });
         app.Map("/{**rest}", () => workload.Greeting);
         await app.StartAsync();
         workload._app = app;

@@ -1,0 +1,48 @@
+using DynamicSubset.Routing.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace DynamicSubset.Routing.AspNetCore;
+
+/// <summary>Which inbound headers travel on to downstream calls.</summary>
+public sealed class RoutingHeaderPropagationOptions
+{
+    /// <summary>
+    /// Gets the headers to carry. Empty (the default): every header that a routed service's VirtualService maps to a
+    /// key (<c>headerToDynamicSubsetKey</c>), as of each request.
+    /// </summary>
+    public IList<string> Headers { get; } = [];
+
+    /// <summary>Gets or sets a value indicating whether W3C <c>baggage</c> also carries them: read when the header is absent, and written on the way out.</summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool UseBaggage { get; set; }
+}
+
+/// <summary>Captures the routing headers of each inbound request into a <see cref="RoutingHeaderContext"/>.</summary>
+internal sealed class RoutingHeaderPropagationMiddleware(RequestDelegate next, IOptions<RoutingHeaderPropagationOptions> options, IServiceProvider services)
+{
+    private readonly RoutingHeaderPropagationOptions _options = options.Value;
+    private readonly DynamicSubsetRoutes? _routes = services.GetService<DynamicSubsetRoutes>();
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        IReadOnlyCollection<string> names = _options.Headers.Count > 0 ? [.. _options.Headers] : _routes?.MappedHeaders ?? [];
+        var baggage = _options.UseBaggage ? context.Request.Headers["baggage"].ToString() : null;
+        var captured = new List<KeyValuePair<string, string>>();
+        foreach (var name in names)
+        {
+            if (context.Request.Headers.TryGetValue(name, out var value) && value.Count > 0)
+            {
+                captured.Add(new(name, value.ToString()));
+            }
+            else if (baggage is not null && Baggage.TryGetValue(baggage, name, out var carried))
+            {
+                captured.Add(new(name, carried));
+            }
+        }
+
+        using var scope = RoutingHeaderContext.Begin(captured, _options.UseBaggage);
+        await next(context).ConfigureAwait(false);
+    }
+}

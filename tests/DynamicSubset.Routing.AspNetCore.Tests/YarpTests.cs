@@ -1,0 +1,72 @@
+using System.Net;
+using DynamicSubset.Routing.Configuration;
+using DynamicSubset.Routing.Http.Tests;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Configuration;
+
+namespace DynamicSubset.Routing.AspNetCore.Tests;
+
+/// <summary>YARP's own proxy with the dynamic subset step: destinations carry labels in Metadata.</summary>
+public sealed class YarpTests
+{
+    [Fact]
+    public async Task ProxyPipeline_NarrowsDestinationsToTheResolvedSubset_BeforeYarpLoadBalances()
+    {
+        await using var pods = await Helloworld.StartAsync(block: 6);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.6.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddReverseProxy().LoadFromMemory(
+            [new RouteConfig { RouteId = "all", ClusterId = "helloworld", Match = new RouteMatch { Path = "/{**rest}" } }],
+            [new ClusterConfig
+            {
+                ClusterId = "helloworld",
+                LoadBalancingPolicy = "RoundRobin",
+                Destinations = pods.Pods.ToDictionary(
+                    p => p.Name,
+                    p => new DestinationConfig { Address = $"http://{p.Ip}:{Helloworld.Port}", Metadata = new Dictionary<string, string> { ["stage"] = p.Stage, ["version"] = p.Version } }),
+            }]);
+        builder.Services.AddDynamicSubsetRoutingOptions("helloworld", o =>
+        {
+            var selector = new SubsetSelectorOptions { FallbackPolicy = "NO_FALLBACK" };
+            selector.Keys.Add("stage");
+            selector.Keys.Add("version");
+            o.TrafficPolicy.LoadBalancer.DynamicSubset.SubsetSelectors.Add(selector);
+            o.HeaderToDynamicSubsetKey.Add(new() { Header = "x-version", Key = "version", DefaultValue = "v3" });
+            o.HeaderToDynamicSubsetKey.Add(new() { Header = "x-stage", Key = "stage", DefaultValue = "prod" });
+        });
+        await using var app = builder.Build();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseDynamicSubsets();
+            proxy.UseLoadBalancing();
+        });
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        async Task<(HttpStatusCode, string)> Get(params (string, string)[] headers)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+            foreach (var (n, v) in headers)
+            {
+                request.Headers.Add(n, v);
+            }
+
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        var prod = new HashSet<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            prod.Add((await Get()).Item2);
+        }
+
+        Assert.Equal((HttpStatusCode.OK, pods["dev-v2"].Greeting), await Get(("x-stage", "dev"), ("x-version", "v2")));
+        Assert.Equal([pods["prod-v3-a"].Greeting, pods["prod-v3-b"].Greeting], prod.Order(StringComparer.Ordinal)); // YARP's round robin inside the subset
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "no healthy upstream"), await Get(("x-stage", "prod"), ("x-version", "v1")));
+    }
+}
