@@ -6,6 +6,18 @@ namespace DynamicSubset.Routing.Cli;
 /// <summary>The <c>dynsubset</c> command line: parsing, dispatch, and the exit-code contract.</summary>
 internal static class Cli
 {
+    private static Uri ParseHttpUri(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && uri.IsDefaultPort is false)
+        {
+            return uri;
+        }
+
+        result.AddError($"'{text}' is not an address like http://127.0.0.1:8080");
+        return null!;
+    }
+
     public static async Task<int> RunAsync(string[] args, CliOutput output, CancellationToken cancellationToken)
     {
         var files = new Option<string[]>("--file", "-f")
@@ -35,8 +47,8 @@ internal static class Cli
         var demo = new Command("demo", "Run the reference page's walkthrough here: six helloworld workloads on 127.0.0.11-16:5678, real HTTP through the HttpClient adapter.") { keep };
         demo.SetAction((p, ct) => Demo.RunAsync(output, p.GetValue(keep), ct));
 
-        var listen = new Option<Uri>("--listen") { Description = "Where the gateway listens, for example http://127.0.0.1:8080.", Required = true };
-        var admin = new Option<Uri?>("--admin") { Description = "Where the debug view listens (GET /debug/dynamic-subsets), for example http://127.0.0.1:9901." };
+        var listen = new Option<Uri>("--listen") { Description = "Where the gateway listens, for example http://127.0.0.1:8080.", Required = true, CustomParser = ParseHttpUri };
+        var admin = new Option<Uri?>("--admin") { Description = "Where the debug view listens (GET /debug/dynamic-subsets), for example http://127.0.0.1:9901.", CustomParser = ParseHttpUri };
         var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Reloads the files live.")
         {
             files, listen, admin,

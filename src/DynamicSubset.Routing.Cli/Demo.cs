@@ -119,7 +119,7 @@ internal static class Demo
 
             if (keep)
             {
-                w.WriteLine($"The workloads keep running on {ips[0]}-{ips[^1].Split('.')[^1]}:{Port}; try them with curl. Ctrl+C stops them.");
+                w.WriteLine($"The workloads keep running on {ips[0]}-{ips[^1].Split('.')[^1]}:{Port}; try them with curl, or put 'dynsubset serve' in front of them. Ctrl+C stops them.");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, cancellationToken);

@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using System.Text.Json;
 
 namespace DynamicSubset.Routing.Cli.Tests;
@@ -188,6 +191,7 @@ public sealed class CliTests : IDisposable
     [InlineData(new[] { "bogus" }, "dynsubset: Unrecognized command or argument 'bogus'.")]
     [InlineData(new[] { "resolve", "-H", "x: y" }, "dynsubset: Option '--file' is required.")]
     [InlineData(new[] { "subsets", "-f", "x.yaml", "-o", "xml" }, "dynsubset: Argument 'xml' not recognized. Must be one of:")]
+    [InlineData(new[] { "serve", "-f", "x.yaml", "--listen", "localhost" }, "dynsubset: 'localhost' is not an address like http://127.0.0.1:8080")]
     public async Task Usage_Errors_Exit2(string[] args, string message)
     {
         var (exit, _, error) = await Run(args);
@@ -195,6 +199,67 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, exit);
         Assert.Contains("\n" + message, "\n" + error, StringComparison.Ordinal);
         Assert.EndsWith("Run 'dynsubset --help' for usage.\n", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_ForwardsByHost_ServesTheDebugView_AndStopsGracefully()
+    {
+        // Backends that answer with their own address: a ServiceEntry puts them behind helloworld.
+        await using var backends = await Backends.StartAsync(["127.0.7.11", "127.0.7.12"]);
+        var entry = Path.Combine(_dir, "se.yaml");
+        await File.WriteAllTextAsync(entry, $$$"""
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: helloworld-vms}
+            spec:
+              hosts: [helloworld.default.svc.cluster.local]
+              resolution: STATIC
+              ports: [{number: 8000, name: http, targetPort: {{{backends.Port}}}}]
+              endpoints:
+                - {address: 127.0.7.11, labels: {stage: dev, version: v1}}
+                - {address: 127.0.7.12, labels: {stage: prod, version: v3}}
+            """, TestContext.Current.CancellationToken);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        using var stop = new CancellationTokenSource();
+        var started = new TaskCompletionSource();
+        var run = Serve.RunAsync(
+            new CliOutput(stdout, stderr, color: false),
+            [entry, Data("reference/dr-step2.yaml"), Data("reference/vs-step2.yaml")],
+            new Uri("http://127.0.7.1:18080"),
+            new Uri("http://127.0.7.1:19901"),
+            stop.Token,
+            _ => started.TrySetResult());
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://127.0.7.1:18080/");
+        request.Headers.Host = "helloworld:8000";
+        request.Headers.Add("x-stage", "dev");
+        request.Headers.Add("x-version", "v1");
+        var body = await (await client.SendAsync(request, TestContext.Current.CancellationToken)).Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var debug = await client.GetStringAsync("http://127.0.7.1:19901/debug/dynamic-subsets", TestContext.Current.CancellationToken);
+
+        await stop.CancelAsync();
+        var exit = await run.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+
+        Assert.Equal("127.0.7.11 host=helloworld:8000", body);
+        Assert.Contains("\"stage=dev, version=v1\"", debug, StringComparison.Ordinal);
+        Assert.Equal(0, exit);
+        Assert.StartsWith("dynsubset gateway listening on http://127.0.7.1:18080/ for helloworld.default.svc.cluster.local (configuration version 1); debug view on http://127.0.7.1:19901/debug/dynamic-subsets\n", stdout.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("dynsubset gateway stopping\n", stdout.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_WithInvalidFiles_Exits2BeforeListening()
+    {
+        var bad = Path.Combine(_dir, "bad.yaml");
+        await File.WriteAllTextAsync(bad, "kind: DestinationRule\napiVersion: networking.istio.io/v1\nmetadata: {name: x}\nspec: {}\n", TestContext.Current.CancellationToken);
+
+        var (exit, _, error) = await Run("serve", "-f", bad, "--listen", "http://127.0.7.1:18081");
+
+        Assert.Equal(2, exit);
+        Assert.Equal($"{bad}:4:7: error DSR1003: spec.host: required field is missing\n", error);
     }
 
     [Fact]
@@ -208,5 +273,40 @@ public sealed class CliTests : IDisposable
         Assert.Contains("  no healthy upstream\n    expected\n", output, StringComparison.Ordinal);
         Assert.DoesNotContain("NOT expected", output, StringComparison.Ordinal);
         Assert.EndsWith("All 10 requests as expected.\n", output, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Tiny Kestrel backends that answer with their address and the Host header they saw.</summary>
+internal sealed class Backends : IAsyncDisposable
+{
+    private readonly List<Microsoft.AspNetCore.Builder.WebApplication> _apps;
+
+    private Backends(List<Microsoft.AspNetCore.Builder.WebApplication> apps) => _apps = apps;
+
+    public int Port => 18090;
+
+    public static async Task<Backends> StartAsync(string[] ips)
+    {
+        var apps = new List<Microsoft.AspNetCore.Builder.WebApplication>();
+        foreach (var ip in ips)
+        {
+            var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls($"http://{ip}:18090");
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            app.Map("/{**rest}", (Microsoft.AspNetCore.Http.HttpContext c) => $"{ip} host={c.Request.Host}");
+            await app.StartAsync();
+            apps.Add(app);
+        }
+
+        return new Backends(apps);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var app in _apps)
+        {
+            await app.DisposeAsync();
+        }
     }
 }
