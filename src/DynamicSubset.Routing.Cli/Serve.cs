@@ -34,9 +34,11 @@ internal static class Serve
             (admin is null ? "" : $"; debug view on {new Uri(admin, "/debug/dynamic-subsets")}"));
         started?.Invoke(services);
 
+        // Ctrl+C (the CLI's token) or SIGTERM (the host's lifetime) both end it.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, gateway.Lifetime.ApplicationStopping);
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
+            await Task.Delay(Timeout.Infinite, stopping.Token);
         }
         catch (OperationCanceledException)
         {

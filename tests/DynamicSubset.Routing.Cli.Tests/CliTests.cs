@@ -251,6 +251,56 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_AsARealProcess_StopsGracefullyOnSigterm()
+    {
+        await using var backends = await Backends.StartAsync(["127.0.7.21"]);
+        var entry = Path.Combine(_dir, "se.yaml");
+        await File.WriteAllTextAsync(entry, $$$"""
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: vm}
+            spec:
+              hosts: [helloworld.default.svc.cluster.local]
+              resolution: STATIC
+              ports: [{number: 8000, name: http, targetPort: {{{backends.Port}}}}]
+              endpoints: [{address: 127.0.7.21, labels: {stage: dev, version: v1}}]
+            """, TestContext.Current.CancellationToken);
+        var cli = Path.Combine(AppContext.BaseDirectory, "dynsubset.dll");
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { cli, "serve", "-f", entry, "-f", Data("reference/dr-step2.yaml"), "-f", Data("reference/vs-step2.yaml"), "--listen", "http://127.0.7.2:18082" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        try
+        {
+            var firstLine = await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
+            Assert.StartsWith("dynsubset gateway listening on http://127.0.7.2:18082/", firstLine, StringComparison.Ordinal);
+            using var client = new HttpClient();
+            using var request = new HttpRequestMessage(HttpMethod.Get, "http://127.0.7.2:18082/");
+            request.Headers.Add("x-stage", "dev");
+            request.Headers.Add("x-version", "v1");
+            Assert.Equal("127.0.7.21 host=127.0.7.2:18082", await (await client.SendAsync(request, TestContext.Current.CancellationToken)).Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+            }
+
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("dynsubset gateway stopping", await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Serve_WithInvalidFiles_Exits2BeforeListening()
     {
         var bad = Path.Combine(_dir, "bad.yaml");
