@@ -173,6 +173,12 @@ public sealed class Subset
 
                 var first = routable[a];
                 var second = routable[b];
+                if (_cumulativeWeights is null)
+                {
+                    // Equal weights: compare counts alone, without touching either Endpoint (a cache miss each in large sets).
+                    return second.InFlight.Value < first.InFlight.Value ? second : first;
+                }
+
                 var loadFirst = (long)first.InFlight.Value * second.Endpoint.Weight;
                 var loadSecond = (long)second.InFlight.Value * first.Endpoint.Weight;
                 return loadSecond < loadFirst ? second : first;
