@@ -55,7 +55,7 @@ internal static class DebugView
         {
             if (watcher!.TryGetService(service.Host, out _, out var resolver) && seen.Add(resolver))
             {
-                WriteService(w, service.Host, resolver.Current);
+                SnapshotJson.WriteService(w, service.Host, resolver.Current);
             }
         }
 
@@ -63,64 +63,11 @@ internal static class DebugView
         {
             if (seen.Add(resolver))
             {
-                WriteService(w, service, resolver.Current);
+                SnapshotJson.WriteService(w, service, resolver.Current);
             }
         }
 
         w.WriteEndArray();
         w.WriteEndObject();
-    }
-
-    private static void WriteService(Utf8JsonWriter w, string host, SubsetIndex index)
-    {
-        w.WriteStartObject();
-        w.WriteString("host", host);
-        w.WriteNumber("generation", index.Generation);
-        w.WriteString("loadBalancer", index.Policy.LoadBalancing.ToMeshName());
-        w.WriteString("fallbackPolicy", index.Policy.DynamicSubset.FallbackPolicy.ToMeshName());
-        w.WriteStartArray("subsets");
-        foreach (var subset in index.Subsets)
-        {
-            WriteSet(w, subset);
-        }
-
-        w.WriteEndArray();
-        if (index.DefaultSubset is { } d)
-        {
-            w.WritePropertyName("defaultSubset");
-            WriteSet(w, d);
-        }
-        else
-        {
-            w.WriteNull("defaultSubset");
-        }
-
-        w.WritePropertyName("unassigned");
-        WriteEndpoints(w, index.UnassignedEndpoints);
-        w.WriteEndObject();
-    }
-
-    private static void WriteSet(Utf8JsonWriter w, Subset subset)
-    {
-        w.WriteStartObject();
-        w.WriteString("name", subset.ToString());
-        w.WritePropertyName("endpoints");
-        WriteEndpoints(w, subset.Endpoints);
-        w.WriteEndObject();
-    }
-
-    private static void WriteEndpoints(Utf8JsonWriter w, IEnumerable<Endpoint> endpoints)
-    {
-        w.WriteStartArray();
-        foreach (var e in endpoints)
-        {
-            w.WriteStartObject();
-            w.WriteString("address", e.Authority);
-            w.WriteString("name", e.Name);
-            w.WriteBoolean("routable", e.IsHealthy);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
     }
 }

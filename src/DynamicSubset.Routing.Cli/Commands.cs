@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using DynamicSubset.Routing.AspNetCore;
 using DynamicSubset.Routing.Configuration;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace DynamicSubset.Routing.Cli;
 
@@ -93,7 +96,7 @@ internal static class Commands
         {
             for (var i = 0; i < count; i++)
             {
-                var resolution = resolver.Resolve(new CliHeaders(headers));
+                var resolution = resolver.Resolve(new HeaderDictionarySource(headers));
                 if (json)
                 {
                     output.Out.WriteLine(ResolutionJson(resolution));
@@ -164,10 +167,10 @@ internal static class Commands
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static void Explain(CliOutput output, MeshService service, SubsetIndex index, Dictionary<string, List<string>> headers, Resolution resolution, int count)
+    private static void Explain(CliOutput output, MeshService service, SubsetIndex index, HeaderDictionary headers, Resolution resolution, int count)
     {
         output.Out.WriteLine($"service   {service.Host}");
-        var criteria = index.ExplainCriteria(new CliHeaders(headers));
+        var criteria = index.ExplainCriteria(new HeaderDictionarySource(headers));
         if (criteria.IsEmpty)
         {
             output.Out.WriteLine("criteria  none: the VirtualService maps no header");
@@ -221,9 +224,9 @@ internal static class Commands
         config.FindService(host) ?? throw new CliException(
             $"no service '{host}' in the files (services: {(config.Services.IsEmpty ? "none" : string.Join(", ", config.Services.Select(static s => s.Host)))})");
 
-    private static Dictionary<string, List<string>> ParseHeaders(string[] headers)
+    private static HeaderDictionary ParseHeaders(string[] headers)
     {
-        var result = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+        var result = new HeaderDictionary();
         foreach (var header in headers)
         {
             var colon = header.IndexOf(':', StringComparison.Ordinal);
@@ -233,18 +236,13 @@ internal static class Commands
             }
 
             var name = header[..colon].Trim();
-            if (!result.TryGetValue(name, out var values))
-            {
-                result[name] = values = [];
-            }
-
-            values.Add(header[(colon + 1)..].Trim());
+            result[name] = StringValues.Concat(result[name], header[(colon + 1)..].Trim());
         }
 
         return result;
     }
 
-    private static List<Dictionary<string, List<string>>> ReadRequests(string file)
+    private static List<HeaderDictionary> ReadRequests(string file)
     {
         string[] lines;
         try
@@ -256,7 +254,7 @@ internal static class Commands
             throw new CliException($"{file}: cannot read the file: {e.Message}");
         }
 
-        var result = new List<Dictionary<string, List<string>>>();
+        var result = new List<HeaderDictionary>();
         for (var i = 0; i < lines.Length; i++)
         {
             if (string.IsNullOrWhiteSpace(lines[i]))
@@ -273,14 +271,14 @@ internal static class Commands
                     throw new CliException($"{where}: expected {{\"headers\": {{\"name\": \"value\", ...}}}}");
                 }
 
-                var request = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+                var request = new HeaderDictionary();
                 foreach (var header in headers.EnumerateObject())
                 {
                     request[header.Name] = header.Value.ValueKind switch
                     {
-                        JsonValueKind.String => [header.Value.GetString()!],
+                        JsonValueKind.String => new StringValues(header.Value.GetString()),
                         JsonValueKind.Array when header.Value.EnumerateArray().All(static v => v.ValueKind == JsonValueKind.String) =>
-                            [.. header.Value.EnumerateArray().Select(static v => v.GetString()!)],
+                            new StringValues([.. header.Value.EnumerateArray().Select(static v => v.GetString()!)]),
                         _ => throw new CliException($"{where}: headers.{header.Name}: expected a string or a list of strings"),
                     };
                 }
@@ -296,25 +294,6 @@ internal static class Commands
         return result;
     }
 
-    /// <summary>Headers from the command line or a requests file; several values of one header are joined by the resolver.</summary>
-    private readonly struct CliHeaders(Dictionary<string, List<string>> headers) : IHeaderSource
-    {
-        public bool TryGetValues(string name, ref HeaderValues values)
-        {
-            if (!headers.TryGetValue(name, out var found))
-            {
-                return false;
-            }
-
-            foreach (var value in found)
-            {
-                values.Add(value);
-            }
-
-            return true;
-        }
-    }
-
     private static void WriteSubsetsJson(TextWriter writer, List<MeshService> services)
     {
         using var buffer = new MemoryStream();
@@ -324,29 +303,7 @@ internal static class Commands
             w.WriteStartArray("services");
             foreach (var service in services)
             {
-                var index = service.BuildIndex();
-                w.WriteStartObject();
-                w.WriteString("host", service.Host);
-                w.WriteStartArray("subsets");
-                foreach (var subset in index.Subsets)
-                {
-                    WriteSet(w, subset.Pairs, subset.Endpoints);
-                }
-
-                w.WriteEndArray();
-                if (index.DefaultSubset is { } d)
-                {
-                    w.WritePropertyName("defaultSubset");
-                    WriteSet(w, d.Pairs, d.Endpoints);
-                }
-                else
-                {
-                    w.WriteNull("defaultSubset");
-                }
-
-                w.WritePropertyName("unassigned");
-                WriteEndpoints(w, index.UnassignedEndpoints);
-                w.WriteEndObject();
+                SnapshotJson.WriteService(w, service.Host, service.BuildIndex());
             }
 
             w.WriteEndArray();
@@ -354,35 +311,5 @@ internal static class Commands
         }
 
         writer.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
-    }
-
-    private static void WriteSet(Utf8JsonWriter w, IEnumerable<KeyValuePair<string, string>> pairs, IEnumerable<Endpoint> endpoints)
-    {
-        w.WriteStartObject();
-        w.WriteStartObject("pairs");
-        foreach (var (key, value) in pairs)
-        {
-            w.WriteString(key, value);
-        }
-
-        w.WriteEndObject();
-        w.WritePropertyName("endpoints");
-        WriteEndpoints(w, endpoints);
-        w.WriteEndObject();
-    }
-
-    private static void WriteEndpoints(Utf8JsonWriter w, IEnumerable<Endpoint> endpoints)
-    {
-        w.WriteStartArray();
-        foreach (var e in endpoints)
-        {
-            w.WriteStartObject();
-            w.WriteString("address", e.Authority);
-            w.WriteString("name", e.Name);
-            w.WriteBoolean("routable", e.IsHealthy);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
     }
 }

@@ -1,0 +1,77 @@
+using System.Text.Json;
+
+namespace DynamicSubset.Routing.Configuration;
+
+/// <summary>
+/// Writes a service's live snapshot as JSON, in the one shape the CLI (<c>dynsubset subsets -o json</c>) and the
+/// debug view share: host, generation, policy summary, subsets with their endpoints, default subset, unassigned.
+/// </summary>
+public static class SnapshotJson
+{
+    /// <summary>Writes one service as a JSON object.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="host">The service's host.</param>
+    /// <param name="index">The snapshot.</param>
+    public static void WriteService(Utf8JsonWriter writer, string host, SubsetIndex index)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(index);
+        writer.WriteStartObject();
+        writer.WriteString("host", host);
+        writer.WriteNumber("generation", index.Generation);
+        writer.WriteString("loadBalancer", index.Policy.LoadBalancing.ToMeshName());
+        writer.WriteString("fallbackPolicy", index.Policy.DynamicSubset.FallbackPolicy.ToMeshName());
+        writer.WriteStartArray("subsets");
+        foreach (var subset in index.Subsets)
+        {
+            WriteSubset(writer, subset);
+        }
+
+        writer.WriteEndArray();
+        if (index.DefaultSubset is { } defaultSubset)
+        {
+            writer.WritePropertyName("defaultSubset");
+            WriteSubset(writer, defaultSubset);
+        }
+        else
+        {
+            writer.WriteNull("defaultSubset");
+        }
+
+        writer.WritePropertyName("unassigned");
+        WriteEndpoints(writer, index.UnassignedEndpoints);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteSubset(Utf8JsonWriter writer, Subset subset)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("name", subset.ToString());
+        writer.WriteStartObject("pairs");
+        foreach (var (key, value) in subset.Pairs)
+        {
+            writer.WriteString(key, value);
+        }
+
+        writer.WriteEndObject();
+        writer.WritePropertyName("endpoints");
+        WriteEndpoints(writer, subset.Endpoints);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteEndpoints(Utf8JsonWriter writer, IEnumerable<Endpoint> endpoints)
+    {
+        writer.WriteStartArray();
+        foreach (var endpoint in endpoints)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("address", endpoint.Authority);
+            writer.WriteString("name", endpoint.Name);
+            writer.WriteBoolean("routable", endpoint.IsHealthy);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+}
