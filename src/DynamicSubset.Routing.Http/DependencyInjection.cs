@@ -145,8 +145,13 @@ public static class DynamicSubsetHttpClientBuilderExtensions
     }
 
     private static IHttpClientBuilder AddFromOptions(this IHttpClientBuilder builder) =>
-        builder.AddCore(sp => new FixedRoutingSource(
-            builder.Name, sp.GetRequiredKeyedService<OptionsSubsetResolver>(builder.Name).Resolver, sp.GetRequiredService<RoutingTelemetry>()));
+        builder.AddCore(sp =>
+        {
+            var options = sp.GetRequiredKeyedService<OptionsSubsetResolver>(builder.Name);
+            var telemetry = sp.GetRequiredService<RoutingTelemetry>();
+            options.ChangeRejected += (_, _) => telemetry.RecordUpdate(builder.Name, applied: false);
+            return new FixedRoutingSource(builder.Name, options.Resolver, telemetry);
+        });
 
     private static IHttpClientBuilder AddFromFiles(this IHttpClientBuilder builder, string[] paths, string? host) =>
         builder.AddCore(sp => new WatcherRoutingSource(

@@ -52,6 +52,9 @@ public sealed partial class OptionsSubsetResolver : IDisposable
         }
     }
 
+    /// <summary>Raised, on the reloading thread, when a configuration change is rejected; the argument is the reason.</summary>
+    public event EventHandler<string>? ChangeRejected;
+
     /// <summary>Gets the options name.</summary>
     public string Name { get; }
 
@@ -85,6 +88,7 @@ public sealed partial class OptionsSubsetResolver : IDisposable
         {
             LastError = e.Message;
             Log.Rejected(_logger, Name, e.Message, Resolver.Current.Generation);
+            ChangeRejected?.Invoke(this, e.Message);
         }
     }
 
