@@ -158,24 +158,18 @@ internal sealed class DocumentParser(DocumentReader r)
             return null;
         }
 
-        switch (text)
+        if (!MeshEnums.TryParseSimple(text, out var policy, out var unsupported))
         {
-            case "UNSPECIFIED":
-                return null;
-            case "LEAST_CONN": // Istio's deprecated alias
-                return LoadBalancingPolicy.LeastRequest;
-            case "PASSTHROUGH":
-                r.Warning(DiagnosticCodes.UnsupportedField, node, path + ".simple", "PASSTHROUGH is not supported by DynamicSubset.Routing; LEAST_REQUEST is used");
-                return null;
+            r.Error(DiagnosticCodes.UnknownEnum, node, path + ".simple", MeshEnums.UnknownSimple(text));
+            return null;
         }
 
-        if (MeshNames.TryParseLoadBalancingPolicy(text, out var policy))
+        if (unsupported)
         {
-            return policy;
+            r.Warning(DiagnosticCodes.UnsupportedField, node, path + ".simple", $"{text} is not supported by DynamicSubset.Routing; LEAST_REQUEST is used");
         }
 
-        r.Error(DiagnosticCodes.UnknownEnum, node, path + ".simple", $"unknown value '{text}' (expected LEAST_REQUEST, ROUND_ROBIN, RANDOM)");
-        return null;
+        return policy;
     }
 
     private DynamicSubsetPolicy? DynamicSubset(MappingNode node, string path)
@@ -231,13 +225,12 @@ internal sealed class DocumentParser(DocumentReader r)
             return null;
         }
 
-        if (MeshNames.TryParseFallbackPolicy(text, out var policy) && (allowKeysSubset || policy != FallbackPolicy.KeysSubset))
+        if (MeshEnums.TryParseFallback(text, allowKeysSubset, out var policy))
         {
             return policy;
         }
 
-        var expected = allowKeysSubset ? "NO_FALLBACK, ANY_ENDPOINT, DEFAULT_SUBSET, KEYS_SUBSET" : "NO_FALLBACK, ANY_ENDPOINT, DEFAULT_SUBSET";
-        r.Error(DiagnosticCodes.UnknownEnum, node, path + ".fallbackPolicy", $"unknown value '{text}' (expected {expected})");
+        r.Error(DiagnosticCodes.UnknownEnum, node, path + ".fallbackPolicy", MeshEnums.UnknownFallback(text, allowKeysSubset));
         return null;
     }
 

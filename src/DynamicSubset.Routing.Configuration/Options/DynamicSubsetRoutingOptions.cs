@@ -66,9 +66,9 @@ public sealed class DynamicSubsetRoutingOptions
         }
 
         LoadBalancingPolicy? simple = null;
-        if (lb.Simple is not null && !MeshNames.TryParseLoadBalancingPolicy(lb.Simple, out simple))
+        if (lb.Simple is not null && !MeshEnums.TryParseSimple(lb.Simple, out simple, out _))
         {
-            throw new RoutingValidationException("trafficPolicy.loadBalancer.simple", $"unknown value '{lb.Simple}' (expected LEAST_REQUEST, ROUND_ROBIN, RANDOM)");
+            throw new RoutingValidationException("trafficPolicy.loadBalancer.simple", MeshEnums.UnknownSimple(lb.Simple));
         }
 
         return new RoutingPolicy(policy, mappings, simple ?? LoadBalancingPolicy.LeastRequest);
@@ -96,13 +96,9 @@ public sealed class DynamicSubsetRoutingOptions
             return null;
         }
 
-        if (MeshNames.TryParseFallbackPolicy(text, out var policy) && (allowKeysSubset || policy != FallbackPolicy.KeysSubset))
-        {
-            return policy;
-        }
-
-        var expected = allowKeysSubset ? "NO_FALLBACK, ANY_ENDPOINT, DEFAULT_SUBSET, KEYS_SUBSET" : "NO_FALLBACK, ANY_ENDPOINT, DEFAULT_SUBSET";
-        throw new RoutingValidationException($"{path}.fallbackPolicy", $"unknown value '{text}' (expected {expected})");
+        return MeshEnums.TryParseFallback(text, allowKeysSubset, out var policy)
+            ? policy
+            : throw new RoutingValidationException($"{path}.fallbackPolicy", MeshEnums.UnknownFallback(text, allowKeysSubset));
     }
 
     private static T Prefixed<T>(string path, Func<T> create)
