@@ -23,11 +23,12 @@ public sealed class RoutingHeaderPropagationOptions
 internal sealed class RoutingHeaderPropagationMiddleware(RequestDelegate next, IOptions<RoutingHeaderPropagationOptions> options, IServiceProvider services)
 {
     private readonly RoutingHeaderPropagationOptions _options = options.Value;
+    private readonly string[] _explicitHeaders = [.. options.Value.Headers];
     private readonly DynamicSubsetRoutes? _routes = services.GetService<DynamicSubsetRoutes>();
 
     public async Task InvokeAsync(HttpContext context)
     {
-        IReadOnlyCollection<string> names = _options.Headers.Count > 0 ? [.. _options.Headers] : _routes?.MappedHeaders ?? [];
+        IReadOnlyList<string> names = _explicitHeaders.Length > 0 ? _explicitHeaders : _routes?.MappedHeaders ?? [];
         var baggage = _options.UseBaggage ? context.Request.Headers["baggage"].ToString() : null;
         var captured = new List<KeyValuePair<string, string>>();
         foreach (var name in names)

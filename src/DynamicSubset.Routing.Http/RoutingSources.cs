@@ -12,15 +12,17 @@ internal abstract class RoutingSource : IDisposable
     /// <summary>Finds the resolver for a request; <see langword="false"/> leaves the request alone.</summary>
     public abstract bool TryGet(Uri requestUri, out SubsetResolver resolver, out string service);
 
+    /// <summary>Raised after any of the source's resolvers publishes, or its set of services changes.</summary>
+    public event Action? Changed;
+
     public void Dispose() => DisposeCore();
+
+    protected void RaiseChanged() => Changed?.Invoke();
 
     protected virtual void DisposeCore()
     {
     }
 
-    /// <summary>Counts every published snapshot as an applied update.</summary>
-    protected static void CountUpdates(SubsetResolver resolver, string service, RoutingTelemetry telemetry) =>
-        resolver.Changed += (_, _) => telemetry.RecordUpdate(service, applied: true);
 }
 
 /// <summary>One service with one resolver: a static list, options, or a pushing source.</summary>
@@ -35,7 +37,11 @@ internal sealed class FixedRoutingSource : RoutingSource
         _service = service;
         _resolver = resolver;
         _owned = owned;
-        CountUpdates(resolver, service, telemetry);
+        resolver.Changed += (_, _) =>
+        {
+            telemetry.RecordUpdate(service, applied: true);
+            RaiseChanged();
+        };
     }
 
     public override IEnumerable<(string Service, SubsetResolver Resolver)> Resolvers => [(_service, _resolver)];
@@ -70,15 +76,19 @@ internal sealed class WatcherRoutingSource : RoutingSource
             throw new InvalidOperationException($"No DestinationRule with a dynamicSubset in {string.Join(", ", watcher.Paths)} names host '{host}' (services: {(known.Length == 0 ? "none" : known)}).");
         }
 
-        foreach (var service in watcher.Current.Services)
-        {
-            watcher.TryGetService(service.Host, out _, out var resolver);
-            CountUpdates(resolver!, service.Host, telemetry);
-        }
-
+        // Counted per reload rather than per resolver, so that services added by a later reload are counted too.
         watcher.Reloaded += (_, e) =>
         {
-            if (!e.Succeeded)
+            if (e.Succeeded)
+            {
+                foreach (var service in watcher.Current.Services)
+                {
+                    telemetry.RecordUpdate(service.Host, applied: true);
+                }
+
+                RaiseChanged();
+            }
+            else
             {
                 telemetry.RecordUpdate(host ?? "*", applied: false);
             }

@@ -68,4 +68,70 @@ public sealed class UpdateTelemetryTests
         Assert.Equal(["rejected helloworld"], Results(updates));
         Assert.Same(before, Assert.Single(provider.GetRequiredService<DynamicSubsetRoutes>().Services).Resolver.Current);
     }
+
+    [Fact]
+    public async Task FilesReload_AServiceAddedLater_IsCountedToo()
+    {
+        var dir = Directory.CreateTempSubdirectory("dsr-upd-").FullName;
+        try
+        {
+            var rules = Path.Combine(dir, "rules.yaml");
+            string Rule(string host) => $$"""
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata:
+                  name: {{host}}
+                spec:
+                  host: {{host}}
+                  trafficPolicy:
+                    loadBalancer:
+                      dynamicSubset:
+                        subsetSelectors:
+                          - keys: [stage]
+
+                """;
+            await File.WriteAllTextAsync(rules, Rule("helloworld"), TestContext.Current.CancellationToken);
+            using var provider = ClientHarness.Provider(b => b.AddDynamicSubsetRoutingFromFiles([rules]));
+            using var updates = new MetricCollector<long>(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), RoutingTelemetryNames.Meter, RoutingTelemetryNames.Updates);
+            _ = provider.Client();
+            var routes = provider.GetRequiredService<DynamicSubsetRoutes>();
+            Assert.Single(routes.Services);
+
+            await File.WriteAllTextAsync(rules, Rule("helloworld") + "---\n" + Rule("other"), TestContext.Current.CancellationToken);
+            var deadline = Environment.TickCount64 + 10_000;
+            while (routes.Services.Count < 2 && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(20, TestContext.Current.CancellationToken);
+            }
+
+            Assert.Contains("applied other.default.svc.cluster.local", Results(updates));
+            Assert.Contains("applied helloworld.default.svc.cluster.local", Results(updates));
+            Assert.Equal(2, routes.Services.Count);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void MappedHeaders_FollowAPolicyChange()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["R:trafficPolicy:loadBalancer:dynamicSubset:subsetSelectors:0:keys:0"] = "stage",
+            ["R:headerToDynamicSubsetKey:0:header"] = "x-stage",
+            ["R:headerToDynamicSubsetKey:0:key"] = "stage",
+        }).Build();
+        using var provider = ClientHarness.Provider(b => b.AddDynamicSubsetRouting(configuration.GetSection("R")));
+        var routes = provider.GetRequiredService<DynamicSubsetRoutes>();
+
+        Assert.Equal(["x-stage"], routes.MappedHeaders);
+        Assert.Same(routes.MappedHeaders, routes.MappedHeaders); // cached between changes
+
+        configuration["R:headerToDynamicSubsetKey:0:header"] = "X-Env";
+        configuration.Reload();
+
+        Assert.Equal(["x-env"], routes.MappedHeaders);
+    }
 }
