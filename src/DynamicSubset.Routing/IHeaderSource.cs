@@ -145,46 +145,59 @@ public readonly struct DictionaryHeaderSource(IReadOnlyDictionary<string, string
     /// <inheritdoc />
     public bool TryGetValues(string name, ref HeaderValues values)
     {
+        // The common case first, called directly rather than through the interface.
+        if (_headers is Dictionary<string, string> dictionary)
+        {
+            if (dictionary.TryGetValue(name, out var found))
+            {
+                values.Add(found);
+                return true;
+            }
+
+            return !IsIgnoreCase(dictionary.Comparer) && TryScan(dictionary, name, ref values);
+        }
+
         if (_headers.TryGetValue(name, out var value))
         {
             values.Add(value);
             return true;
         }
 
-        switch (_headers)
+        return _headers switch
         {
-            case Dictionary<string, string> dictionary:
-                if (IsIgnoreCase(dictionary.Comparer))
-                {
-                    return false;
-                }
+            System.Collections.Frozen.FrozenDictionary<string, string> frozen when IsIgnoreCase(frozen.Comparer) => false,
+            _ => TryScan(_headers, name, ref values),
+        };
+    }
 
-                foreach (var (key, v) in dictionary)
-                {
-                    if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
-                    {
-                        values.Add(v);
-                        return true;
-                    }
-                }
-
-                return false;
-
-            case System.Collections.Frozen.FrozenDictionary<string, string> frozen when IsIgnoreCase(frozen.Comparer):
-                return false;
-
-            default:
-                foreach (var (key, v) in _headers)
-                {
-                    if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
-                    {
-                        values.Add(v);
-                        return true;
-                    }
-                }
-
-                return false;
+    /// <summary>A miss in a case-sensitive dictionary: look for the name in another case (with the struct enumerator, so without allocating).</summary>
+    private static bool TryScan(Dictionary<string, string> headers, string name, ref HeaderValues values)
+    {
+        foreach (var (key, v) in headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                values.Add(v);
+                return true;
+            }
         }
+
+        return false;
+    }
+
+    /// <summary>A miss in any other dictionary: look for the name in another case.</summary>
+    private static bool TryScan(IReadOnlyDictionary<string, string> headers, string name, ref HeaderValues values)
+    {
+        foreach (var (key, v) in headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                values.Add(v);
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsIgnoreCase(IEqualityComparer<string> comparer) =>

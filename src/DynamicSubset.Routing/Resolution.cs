@@ -18,17 +18,17 @@ namespace DynamicSubset.Routing;
 /// </remarks>
 public readonly struct Resolution
 {
-    // Outcome, policy and scope packed in one int (8 bits each, 0xFF for "none"), so the struct is three
-    // words and copies cheaply through the resolve path.
+    // Outcome, policy and scope packed in one int (8 bits each, 0xFF for "none"); with the set and the index of
+    // the endpoint in it, the struct is two words and returns in registers through the resolve path.
     private const int None = 0xFF;
-    private readonly EndpointSlot? _slot;
-    private readonly Subset? _set; // the set the endpoint was picked from: a dynamic subset, the default subset, or the any-endpoint set
+    private readonly Subset? _set; // the set the endpoint was picked from (a dynamic subset, the default subset, or the any-endpoint set); null when there is no endpoint
+    private readonly int _index; // the endpoint's index in _set.Routable
     private readonly int _packed;
 
-    private Resolution(ResolutionOutcome outcome, EndpointSlot? slot, Subset? set, FallbackPolicy? policy, FallbackScope? scope)
+    private Resolution(ResolutionOutcome outcome, Subset? set, int index, FallbackPolicy? policy, FallbackScope? scope)
     {
-        _slot = slot;
         _set = set;
+        _index = index;
         _packed = (int)outcome | ((policy is { } p ? (int)p : None) << 8) | ((scope is { } s ? (int)s : None) << 16);
     }
 
@@ -36,7 +36,7 @@ public readonly struct Resolution
     public ResolutionOutcome Outcome => (ResolutionOutcome)(_packed & 0xFF);
 
     /// <summary>Gets the chosen endpoint, or <see langword="null"/> for <c>no healthy upstream</c>.</summary>
-    public Endpoint? Endpoint => _slot?.Endpoint;
+    public Endpoint? Endpoint => _set?.Routable[_index].Endpoint;
 
     /// <summary>Gets the dynamic subset the endpoint came from, or <see langword="null"/> when a fallback chose it from the default or any-endpoint set.</summary>
     public Subset? Subset => _set is { IsSelectorSubset: true } ? _set : null;
@@ -51,11 +51,11 @@ public readonly struct Resolution
     /// Gets every routable endpoint of the set the endpoint was chosen from: the matched subset, or the fallback's
     /// set; empty for <c>no healthy upstream</c>. For callers that run their own load balancing (YARP).
     /// </summary>
-    public System.Collections.Immutable.ImmutableArray<Endpoint> CandidateEndpoints => _slot is null || _set is null ? [] : _set.RoutableEndpoints;
+    public System.Collections.Immutable.ImmutableArray<Endpoint> CandidateEndpoints => _set is null ? [] : _set.RoutableEndpoints;
 
     /// <summary>Gets a value indicating whether an endpoint was chosen.</summary>
     [MemberNotNullWhen(true, nameof(Endpoint))]
-    public bool HasEndpoint => _slot is not null;
+    public bool HasEndpoint => _set is not null;
 
     /// <summary>
     /// Records that a request to the chosen endpoint has started, for <see cref="LoadBalancingPolicy.LeastRequest"/>.
@@ -64,7 +64,7 @@ public readonly struct Resolution
     /// <returns>The tracker; disposing it records the end. Does nothing when there is no endpoint.</returns>
     public InFlightRequest TrackRequest()
     {
-        var counter = _slot?.InFlight;
+        var counter = _set?.Routable[_index].InFlight;
         counter?.Increment();
         return new InFlightRequest(counter);
     }
@@ -83,10 +83,10 @@ public readonly struct Resolution
         var start = routable.Length == 0 ? 0 : Internal.FastRandom.Next(routable.Length);
         for (var i = 0; i < routable.Length; i++)
         {
-            var candidate = routable[(start + i) % routable.Length];
-            if (!exclude.Contains(candidate.Address))
+            var candidate = (start + i) % routable.Length;
+            if (!exclude.Contains(routable[candidate].Address))
             {
-                next = new Resolution(Outcome, candidate, _set, FallbackPolicy, FallbackScope);
+                next = new Resolution(Outcome, _set, candidate, FallbackPolicy, FallbackScope);
                 return true;
             }
         }
@@ -107,14 +107,14 @@ public readonly struct Resolution
 
     private string FallbackText() => $"{FallbackScope!.Value.ToMeshName()} fallback {FallbackPolicy!.Value.ToMeshName()}";
 
-    internal static Resolution Matched(EndpointSlot slot, Subset subset) =>
-        new(ResolutionOutcome.Matched, slot, subset, null, null);
+    internal static Resolution Matched(Subset subset, int index) =>
+        new(ResolutionOutcome.Matched, subset, index, null, null);
 
-    internal static Resolution Fallback(EndpointSlot slot, FallbackPolicy policy, FallbackScope scope, Subset set) =>
-        new(ResolutionOutcome.Fallback, slot, set, policy, scope);
+    internal static Resolution Fallback(Subset set, int index, FallbackPolicy policy, FallbackScope scope) =>
+        new(ResolutionOutcome.Fallback, set, index, policy, scope);
 
     internal static Resolution NoHealthyUpstream(FallbackPolicy policy, FallbackScope scope) =>
-        new(ResolutionOutcome.NoHealthyUpstream, null, null, policy, scope);
+        new(ResolutionOutcome.NoHealthyUpstream, null, 0, policy, scope);
 }
 
 /// <summary>An in-flight request to an endpoint; disposing it records that the request ended.</summary>

@@ -125,16 +125,13 @@ public sealed class Subset
         return string.Join(", ", parts);
     }
 
-    /// <summary>Picks one routable endpoint, or returns <see langword="null"/> when there is none.</summary>
-    internal EndpointSlot? Pick(LoadBalancingPolicy policy, Random? random)
+    /// <summary>Picks one routable endpoint: its index in <see cref="Routable"/>, or -1 when there is none.</summary>
+    internal int Pick(LoadBalancingPolicy policy, Random? random)
     {
         var routable = Routable;
-        switch (routable.Length)
+        if (routable.Length <= 1)
         {
-            case 0:
-                return null;
-            case 1:
-                return routable[0];
+            return routable.Length - 1;
         }
 
         switch (policy)
@@ -142,11 +139,11 @@ public sealed class Subset
             case LoadBalancingPolicy.RoundRobin:
                 var tick = Rotation!.Next();
                 return _cumulativeWeights is null
-                    ? routable[(int)(tick % (uint)routable.Length)]
-                    : routable[IndexOfWeight((int)((ulong)tick * _stride % (uint)TotalWeight))];
+                    ? (int)(tick % (uint)routable.Length)
+                    : IndexOfWeight((int)((ulong)tick * _stride % (uint)TotalWeight));
 
             case LoadBalancingPolicy.Random:
-                return routable[RandomIndex(random)];
+                return RandomIndex(random);
 
             default:
                 // Power of two choices between two (weighted) random candidates: the one with fewer requests
@@ -158,30 +155,33 @@ public sealed class Subset
                     a = RandomIndex(random);
                     b = RandomIndex(random);
                 }
+                else if (random is null)
+                {
+                    // Two distinct candidates from one draw of the per-thread generator, with no division.
+                    (a, b) = FastRandom.NextPair(n);
+                }
                 else if (n <= MaxSingleDrawCandidates)
                 {
                     // Two distinct candidates from one draw: a uniform, then b uniform among the others.
-                    var draw = NextInt(random, n * (n - 1));
+                    var draw = random.Next(n * (n - 1));
                     a = draw % n;
                     b = (a + 1 + (draw / n)) % n;
                 }
                 else
                 {
-                    a = NextInt(random, n);
-                    b = (a + 1 + NextInt(random, n - 1)) % n;
+                    a = random.Next(n);
+                    b = (a + 1 + random.Next(n - 1)) % n;
                 }
 
-                var first = routable[a];
-                var second = routable[b];
                 if (_cumulativeWeights is null)
                 {
                     // Equal weights: compare counts alone, without touching either Endpoint (a cache miss each in large sets).
-                    return second.InFlight.Value < first.InFlight.Value ? second : first;
+                    return routable[b].InFlight.Value < routable[a].InFlight.Value ? b : a;
                 }
 
-                var loadFirst = (long)first.InFlight.Value * second.Endpoint.Weight;
-                var loadSecond = (long)second.InFlight.Value * first.Endpoint.Weight;
-                return loadSecond < loadFirst ? second : first;
+                var loadFirst = (long)routable[a].InFlight.Value * routable[b].Endpoint.Weight;
+                var loadSecond = (long)routable[b].InFlight.Value * routable[a].Endpoint.Weight;
+                return loadSecond < loadFirst ? b : a;
         }
     }
 

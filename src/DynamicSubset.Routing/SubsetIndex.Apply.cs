@@ -34,7 +34,7 @@ public sealed partial class SubsetIndex
         foreach (var (address, endpoint) in final)
         {
             var old = FindSlot(address);
-            if ((old is null && endpoint is null) || (old is not null && old.Endpoint.Equals(endpoint)))
+            if ((old is null && endpoint is null) || (old is { } kept && kept.Endpoint.Equals(endpoint)))
             {
                 continue;
             }
@@ -47,16 +47,16 @@ public sealed partial class SubsetIndex
             return this;
         }
 
-        edits.Sort(static (a, b) => (a.Old ?? a.New)!.Address.CompareTo((b.Old ?? b.New)!.Address));
+        edits.Sort(static (a, b) => (a.Old ?? a.New)!.Value.Address.CompareTo((b.Old ?? b.New)!.Value.Address));
         var slots = MergeSlots(edits);
         var roundRobin = Policy.LoadBalancing == LoadBalancingPolicy.RoundRobin;
 
-        var leaving = new HashSet<EndpointSlot>(ReferenceEqualityComparer.Instance);
+        var leaving = new HashSet<EndpointAddress>();
         foreach (var (old, _) in edits)
         {
-            if (old is not null)
+            if (old is { } slot)
             {
-                leaving.Add(old);
+                leaving.Add(slot.Address);
             }
         }
 
@@ -70,8 +70,8 @@ public sealed partial class SubsetIndex
         var @default = _default;
         var defaults = Policy.DynamicSubset.DefaultSubsetLabels;
         if (@default is not null && edits.Exists(e =>
-                (e.Old is not null && MatchesDefault(e.Old.Endpoint, defaults)) ||
-                (e.New is not null && MatchesDefault(e.New.Endpoint, defaults))))
+                (e.Old is { } old && MatchesDefault(old.Endpoint, defaults)) ||
+                (e.New is { } @new && MatchesDefault(@new.Endpoint, defaults))))
         {
             @default = new Subset(
                 @default.Keys, @default.Values, @default.Hash, Array.FindAll(slots, s => MatchesDefault(s.Endpoint, defaults)), @default.Rotation, isSelectorSubset: false);
@@ -93,15 +93,15 @@ public sealed partial class SubsetIndex
         int source = 0, target = 0;
         foreach (var (old, @new) in edits)
         {
-            var address = (old ?? @new)!.Address;
+            var address = (old ?? @new)!.Value.Address;
             var at = IndexOfSlot(_slots, address);
             var copyTo = at >= 0 ? at : ~at;
             Array.Copy(_slots, source, result, target, copyTo - source);
             target += copyTo - source;
             source = at >= 0 ? at + 1 : copyTo;
-            if (@new is not null)
+            if (@new is { } slot)
             {
-                result[target++] = @new;
+                result[target++] = slot;
             }
         }
 
@@ -110,26 +110,26 @@ public sealed partial class SubsetIndex
     }
 
     private static SelectorTable PatchTable(
-        SelectorTable table, List<(EndpointSlot? Old, EndpointSlot? New)> edits, HashSet<EndpointSlot> leaving, bool roundRobin)
+        SelectorTable table, List<(EndpointSlot? Old, EndpointSlot? New)> edits, HashSet<EndpointAddress> leaving, bool roundRobin)
     {
         // The value tuples this change touches: where each changed endpoint was, and where it goes.
         var touched = new Dictionary<string[], List<EndpointSlot>>(ValuesComparer.Instance);
         var scratch = new string[table.Keys.Length];
         foreach (var (old, @new) in edits)
         {
-            if (old is not null && TryGetValues(old.Endpoint, table.Keys, scratch) && !touched.ContainsKey(scratch))
+            if (old is { } before && TryGetValues(before.Endpoint, table.Keys, scratch) && !touched.ContainsKey(scratch))
             {
                 touched.Add((string[])scratch.Clone(), []);
             }
 
-            if (@new is not null && TryGetValues(@new.Endpoint, table.Keys, scratch))
+            if (@new is { } after && TryGetValues(after.Endpoint, table.Keys, scratch))
             {
                 if (!touched.TryGetValue(scratch, out var added))
                 {
                     touched.Add((string[])scratch.Clone(), added = []);
                 }
 
-                added.Add(@new);
+                added.Add(after);
             }
         }
 
@@ -162,12 +162,12 @@ public sealed partial class SubsetIndex
     }
 
     /// <summary>The members without any endpoint this change touches, plus the new slots that join; ordered by address.</summary>
-    private static EndpointSlot[] MergeMembers(EndpointSlot[] members, HashSet<EndpointSlot> leaving, List<EndpointSlot> added)
+    private static EndpointSlot[] MergeMembers(EndpointSlot[] members, HashSet<EndpointAddress> leaving, List<EndpointSlot> added)
     {
         var result = new List<EndpointSlot>(members.Length + added.Count);
         foreach (var member in members)
         {
-            if (!leaving.Contains(member))
+            if (!leaving.Contains(member.Address))
             {
                 result.Add(member);
             }

@@ -171,6 +171,6 @@ public sealed partial class SubsetIndex
 
     private readonly struct AddressOrder(EndpointAddress address) : IComparable<EndpointSlot>
     {
-        public int CompareTo(EndpointSlot? other) => address.CompareTo(other!.Address);
+        public int CompareTo(EndpointSlot other) => address.CompareTo(other.Address);
     }
 }

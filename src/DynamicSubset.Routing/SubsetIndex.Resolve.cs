@@ -124,11 +124,11 @@ public sealed partial class SubsetIndex
             }
 
             var subset = table.Find(criteria);
-            if (subset?.Pick(_loadBalancing, random) is { } slot)
+            if (subset is not null && subset.Pick(_loadBalancing, random) is var index and >= 0)
             {
                 return viaKeysSubset
-                    ? Resolution.Fallback(slot, FallbackPolicy.KeysSubset, FallbackScope.Selector, subset)
-                    : Resolution.Matched(slot, subset);
+                    ? Resolution.Fallback(subset, index, FallbackPolicy.KeysSubset, FallbackScope.Selector)
+                    : Resolution.Matched(subset, index);
             }
 
             switch (table.Selector.FallbackPolicy)
@@ -172,8 +172,8 @@ public sealed partial class SubsetIndex
             _ => null,
         };
 
-        return set?.Pick(_loadBalancing, random) is { } slot
-            ? Resolution.Fallback(slot, policy, scope, set)
+        return set is not null && set.Pick(_loadBalancing, random) is var index and >= 0
+            ? Resolution.Fallback(set, index, policy, scope)
             : Resolution.NoHealthyUpstream(policy, scope);
     }
 

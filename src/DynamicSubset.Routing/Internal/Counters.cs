@@ -28,8 +28,12 @@ internal sealed class RotationCounter
     public uint Next() => unchecked((uint)Interlocked.Increment(ref _next));
 }
 
-/// <summary>One endpoint of one snapshot, with the live counter it shares with its predecessors.</summary>
-internal sealed class EndpointSlot(Endpoint endpoint, InFlightCounter inFlight)
+/// <summary>
+/// One endpoint of one snapshot, with the live counter it shares with its predecessors. A struct, so that a
+/// subset's members sit in one array: a least-request pick reads two entries of it and two counters, with no
+/// object per member in between.
+/// </summary>
+internal readonly struct EndpointSlot(Endpoint endpoint, InFlightCounter inFlight)
 {
     public Endpoint Endpoint { get; } = endpoint;
 

@@ -13,7 +13,27 @@ internal static class FastRandom
 
     /// <summary>Returns a value in [0, <paramref name="maxExclusive"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Next(int maxExclusive)
+    public static int Next(int maxExclusive) => Scale((uint)(NextBits() >> 32), maxExclusive);
+
+    /// <summary>
+    /// Returns two distinct values in [0, <paramref name="count"/>) from one draw, without a division: the first
+    /// uniform, the second uniform among the others. <paramref name="count"/> must be at least 2.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (int First, int Second) NextPair(int count)
+    {
+        var x = NextBits();
+        var first = Scale((uint)(x >> 32), count);
+        var second = first + 1 + Scale((uint)x, count - 1);
+        return (first, second >= count ? second - count : second);
+    }
+
+    /// <summary>Lemire's multiply-shift: maps 32 random bits onto [0, <paramref name="maxExclusive"/>) without a division.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Scale(uint bits, int maxExclusive) => (int)((bits * (ulong)(uint)maxExclusive) >> 32);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong NextBits()
     {
         var x = t_state;
         if (x == 0)
@@ -25,9 +45,7 @@ internal static class FastRandom
         x ^= x >> 7;
         x ^= x << 17;
         t_state = x;
-
-        // Lemire's multiply-shift maps the high 32 bits onto the range without a division.
-        return (int)(((x >> 32) * (ulong)(uint)maxExclusive) >> 32);
+        return x;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
