@@ -79,7 +79,7 @@ public readonly struct Resolution
     public bool TryPickAnother(IReadOnlyCollection<EndpointAddress> exclude, out Resolution next)
     {
         ArgumentNullException.ThrowIfNull(exclude);
-        var routable = _set?.Routable ?? [];
+        var routable = _set is null ? default : _set.Routable;
         var start = routable.Length == 0 ? 0 : Internal.FastRandom.Next(routable.Length);
         for (var i = 0; i < routable.Length; i++)
         {

@@ -16,54 +16,25 @@ public sealed class Subset
     // The largest n for which n * (n - 1) fits in an int.
     private const int MaxSingleDrawCandidates = 46340;
 
+    // A build puts the values and the members of all subsets of one selector in two shared arrays, so a
+    // single-endpoint subset (every %ip% subset) costs one object, not three.
     private readonly string[] _keys;
-    private readonly string[] _values;
-    private readonly int[]? _cumulativeWeights;
-    private readonly uint _stride;
-    private ImmutableArray<KeyValuePair<string, string>> _pairs;
-    private ImmutableArray<Endpoint> _endpoints;
-    private ImmutableArray<Endpoint> _routable;
+    private readonly ArraySegment<string> _values;
+    private readonly ArraySegment<EndpointSlot> _members;
+    private readonly ArraySegment<EndpointSlot> _routable;
+    private readonly WeightTable? _weights; // null when every routable endpoint has the same weight
+    private Views? _views;
 
-    internal Subset(string[] keys, string[] values, int hash, EndpointSlot[] members, RotationCounter? rotation, bool isSelectorSubset = true)
+    internal Subset(string[] keys, ArraySegment<string> values, int hash, ArraySegment<EndpointSlot> members, RotationCounter? rotation, bool isSelectorSubset = true)
     {
         IsSelectorSubset = isSelectorSubset;
         _keys = keys;
         _values = values;
         Hash = hash;
-        Members = members;
+        _members = members;
         Rotation = rotation;
-        Routable = FilterRoutable(members);
-
-        var uniform = true;
-        long total = 0;
-        foreach (var slot in Routable)
-        {
-            uniform &= slot.Endpoint.Weight == Routable[0].Endpoint.Weight;
-            total += slot.Endpoint.Weight;
-        }
-
-        if (!uniform)
-        {
-            if (total > int.MaxValue)
-            {
-                throw new RoutingValidationException("weight", $"the weights of subset {this} add up to more than {int.MaxValue}");
-            }
-
-            _cumulativeWeights = new int[Routable.Length];
-            var sum = 0;
-            for (var i = 0; i < Routable.Length; i++)
-            {
-                sum += Routable[i].Endpoint.Weight;
-                _cumulativeWeights[i] = sum;
-            }
-
-            TotalWeight = sum;
-            _stride = GoldenStride % (uint)sum;
-            while (Gcd(_stride, (uint)sum) != 1)
-            {
-                _stride++;
-            }
-        }
+        _routable = FilterRoutable(members);
+        _weights = WeightTable.For(_routable, this);
     }
 
     /// <summary>Gets the key=value pairs that name this subset, sorted by key.</summary>
@@ -71,7 +42,8 @@ public sealed class Subset
     {
         get
         {
-            if (_pairs.IsDefault)
+            var views = _views ??= new Views();
+            if (views.Pairs.IsDefault)
             {
                 var pairs = new KeyValuePair<string, string>[_keys.Length];
                 for (var i = 0; i < pairs.Length; i++)
@@ -79,21 +51,21 @@ public sealed class Subset
                     pairs[i] = new(_keys[i], _values[i]);
                 }
 
-                _pairs = ImmutableCollectionsMarshal.AsImmutableArray(pairs);
+                views.Pairs = ImmutableCollectionsMarshal.AsImmutableArray(pairs);
             }
 
-            return _pairs;
+            return views.Pairs;
         }
     }
 
     /// <summary>Gets every endpoint of the subset, routable or not, ordered by address.</summary>
-    public ImmutableArray<Endpoint> Endpoints => EndpointSlot.Endpoints(ref _endpoints, Members);
+    public ImmutableArray<Endpoint> Endpoints => EndpointSlot.Endpoints(ref (_views ??= new Views()).Endpoints, Members);
 
     /// <summary>Gets the endpoints that may receive requests (the healthy ones), ordered by address.</summary>
-    public ImmutableArray<Endpoint> RoutableEndpoints => EndpointSlot.Endpoints(ref _routable, Routable);
+    public ImmutableArray<Endpoint> RoutableEndpoints => EndpointSlot.Endpoints(ref (_views ??= new Views()).Routable, Routable);
 
     /// <summary>Gets a value indicating whether the subset has a routable endpoint; a subset without one never matches.</summary>
-    public bool IsRoutable => Routable.Length > 0;
+    public bool IsRoutable => _routable.Count > 0;
 
     internal int Hash { get; }
 
@@ -102,15 +74,15 @@ public sealed class Subset
 
     internal string[] Keys => _keys;
 
-    internal string[] Values => _values;
+    internal ReadOnlySpan<string> Values => _values;
 
-    internal EndpointSlot[] Members { get; }
+    internal ArraySegment<string> ValueSegment => _values;
 
-    internal EndpointSlot[] Routable { get; }
+    internal ReadOnlySpan<EndpointSlot> Members => _members;
+
+    internal ReadOnlySpan<EndpointSlot> Routable => _routable;
 
     internal RotationCounter? Rotation { get; }
-
-    internal int TotalWeight { get; }
 
     /// <summary>Returns the pairs, for example <c>stage=dev, version=v1</c>.</summary>
     /// <returns>The text.</returns>
@@ -138,9 +110,9 @@ public sealed class Subset
         {
             case LoadBalancingPolicy.RoundRobin:
                 var tick = Rotation!.Next();
-                return _cumulativeWeights is null
+                return _weights is null
                     ? (int)(tick % (uint)routable.Length)
-                    : IndexOfWeight((int)((ulong)tick * _stride % (uint)TotalWeight));
+                    : _weights.IndexOf((int)((ulong)tick * _weights.Stride % (uint)_weights.Total));
 
             case LoadBalancingPolicy.Random:
                 return RandomIndex(random);
@@ -150,7 +122,7 @@ public sealed class Subset
                 // in flight per unit of weight. A tie keeps the first, so an idle set splits by weight.
                 int a, b;
                 var n = routable.Length;
-                if (_cumulativeWeights is not null)
+                if (_weights is not null)
                 {
                     a = RandomIndex(random);
                     b = RandomIndex(random);
@@ -173,7 +145,7 @@ public sealed class Subset
                     b = (a + 1 + random.Next(n - 1)) % n;
                 }
 
-                if (_cumulativeWeights is null)
+                if (_weights is null)
                 {
                     // Equal weights: compare counts alone, without touching either Endpoint (a cache miss each in large sets).
                     return routable[b].InFlight.Value < routable[a].InFlight.Value ? b : a;
@@ -186,48 +158,17 @@ public sealed class Subset
     }
 
     private int RandomIndex(Random? random) =>
-        _cumulativeWeights is null ? NextInt(random, Routable.Length) : IndexOfWeight(NextInt(random, TotalWeight));
+        _weights is null ? NextInt(random, _routable.Count) : _weights.IndexOf(NextInt(random, _weights.Total));
 
     /// <summary>An injected <see cref="Random"/> makes picks reproducible in tests; otherwise the per-thread generator.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static int NextInt(Random? random, int maxExclusive) =>
         random is null ? FastRandom.Next(maxExclusive) : random.Next(maxExclusive);
 
-    /// <summary>The index of the endpoint whose weight range holds <paramref name="position"/> (0 &lt;= position &lt; total).</summary>
-    private int IndexOfWeight(int position)
-    {
-        var cumulative = _cumulativeWeights!;
-        int lo = 0, hi = cumulative.Length - 1;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (cumulative[mid] > position)
-            {
-                hi = mid;
-            }
-            else
-            {
-                lo = mid + 1;
-            }
-        }
-
-        return lo;
-    }
-
-    private static uint Gcd(uint a, uint b)
-    {
-        while (b != 0)
-        {
-            (a, b) = (b, a % b);
-        }
-
-        return a;
-    }
-
-    private static EndpointSlot[] FilterRoutable(EndpointSlot[] members)
+    private static ArraySegment<EndpointSlot> FilterRoutable(ArraySegment<EndpointSlot> members)
     {
         var count = 0;
-        foreach (var slot in members)
+        foreach (var slot in members.AsSpan())
         {
             if (slot.Endpoint.IsHealthy)
             {
@@ -235,14 +176,14 @@ public sealed class Subset
             }
         }
 
-        if (count == members.Length)
+        if (count == members.Count)
         {
             return members;
         }
 
         var routable = new EndpointSlot[count];
         count = 0;
-        foreach (var slot in members)
+        foreach (var slot in members.AsSpan())
         {
             if (slot.Endpoint.IsHealthy)
             {
@@ -251,5 +192,97 @@ public sealed class Subset
         }
 
         return routable;
+    }
+
+    /// <summary>The cumulative weights of a subset whose routable endpoints differ in weight.</summary>
+    private sealed class WeightTable
+    {
+        private readonly int[] _cumulative;
+
+        private WeightTable(int[] cumulative, uint stride)
+        {
+            _cumulative = cumulative;
+            Stride = stride;
+        }
+
+        public int Total => _cumulative[^1];
+
+        public uint Stride { get; }
+
+        public static WeightTable? For(ReadOnlySpan<EndpointSlot> routable, Subset subset)
+        {
+            var uniform = true;
+            long total = 0;
+            foreach (var slot in routable)
+            {
+                uniform &= slot.Endpoint.Weight == routable[0].Endpoint.Weight;
+                total += slot.Endpoint.Weight;
+            }
+
+            if (uniform)
+            {
+                return null;
+            }
+
+            if (total > int.MaxValue)
+            {
+                throw new RoutingValidationException("weight", $"the weights of subset {subset} add up to more than {int.MaxValue}");
+            }
+
+            var cumulative = new int[routable.Length];
+            var sum = 0;
+            for (var i = 0; i < routable.Length; i++)
+            {
+                sum += routable[i].Endpoint.Weight;
+                cumulative[i] = sum;
+            }
+
+            var stride = GoldenStride % (uint)sum;
+            while (Gcd(stride, (uint)sum) != 1)
+            {
+                stride++;
+            }
+
+            return new WeightTable(cumulative, stride);
+        }
+
+        /// <summary>The index of the endpoint whose weight range holds <paramref name="position"/> (0 &lt;= position &lt; total).</summary>
+        public int IndexOf(int position)
+        {
+            var cumulative = _cumulative;
+            int lo = 0, hi = cumulative.Length - 1;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) >>> 1;
+                if (cumulative[mid] > position)
+                {
+                    hi = mid;
+                }
+                else
+                {
+                    lo = mid + 1;
+                }
+            }
+
+            return lo;
+        }
+
+        private static uint Gcd(uint a, uint b)
+        {
+            while (b != 0)
+            {
+                (a, b) = (b, a % b);
+            }
+
+            return a;
+        }
+    }
+
+    /// <summary>The public views of a subset, made on first use: most subsets are never inspected.</summary>
+    private sealed class Views
+    {
+        public ImmutableArray<KeyValuePair<string, string>> Pairs;
+        public ImmutableArray<Endpoint> Endpoints;
+        public ImmutableArray<Endpoint> Routable;
     }
 }

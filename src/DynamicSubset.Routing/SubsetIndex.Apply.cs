@@ -74,7 +74,7 @@ public sealed partial class SubsetIndex
                 (e.New is { } @new && MatchesDefault(@new.Endpoint, defaults))))
         {
             @default = new Subset(
-                @default.Keys, @default.Values, @default.Hash, Array.FindAll(slots, s => MatchesDefault(s.Endpoint, defaults)), @default.Rotation, isSelectorSubset: false);
+                @default.Keys, @default.ValueSegment, @default.Hash, Array.FindAll(slots, s => MatchesDefault(s.Endpoint, defaults)), @default.Rotation, isSelectorSubset: false);
         }
 
         return new SubsetIndex(Policy, Generation + 1, slots, tables, any, @default);
@@ -143,7 +143,7 @@ public sealed partial class SubsetIndex
         foreach (var (values, added) in touched)
         {
             var before = table.Find(values);
-            var members = MergeMembers(before?.Members ?? [], leaving, added);
+            var members = MergeMembers(before is null ? default : before.Members, leaving, added);
             if (members.Length == 0)
             {
                 if (before is not null)
@@ -154,7 +154,7 @@ public sealed partial class SubsetIndex
             else
             {
                 var rotation = before?.Rotation ?? (roundRobin ? new RotationCounter() : null);
-                replaced.Add(new Subset(table.Keys, before?.Values ?? values, SubsetHash.Of(values), members, rotation));
+                replaced.Add(new Subset(table.Keys, before?.ValueSegment ?? values, SubsetHash.Of(values), members, rotation));
             }
         }
 
@@ -162,7 +162,7 @@ public sealed partial class SubsetIndex
     }
 
     /// <summary>The members without any endpoint this change touches, plus the new slots that join; ordered by address.</summary>
-    private static EndpointSlot[] MergeMembers(EndpointSlot[] members, HashSet<EndpointAddress> leaving, List<EndpointSlot> added)
+    private static EndpointSlot[] MergeMembers(ReadOnlySpan<EndpointSlot> members, HashSet<EndpointAddress> leaving, List<EndpointSlot> added)
     {
         var result = new List<EndpointSlot>(members.Length + added.Count);
         foreach (var member in members)

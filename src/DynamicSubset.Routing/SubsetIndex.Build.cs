@@ -20,7 +20,7 @@ public sealed partial class SubsetIndex
             }
 
             var previousTable = previous?.FindTable(selector.Keys.AsSpan());
-            tables.Add(SelectorTable.Create(selector, ordinal, GroupSlots(selector, slots, previousTable, roundRobin), policy));
+            tables.Add(CreateTable(selector, ordinal, slots, policy, previousTable, roundRobin));
         }
 
         var any = new Subset([], [], SubsetHash.Seed, slots, CarryRotation(previous?._any, roundRobin), isSelectorSubset: false);
@@ -43,7 +43,11 @@ public sealed partial class SubsetIndex
             slots[i++] = new EndpointSlot(endpoint, previous?.FindSlot(endpoint.AddressKey)?.InFlight ?? new InFlightCounter());
         }
 
-        Array.Sort(slots, static (a, b) => a.Address.CompareTo(b.Address));
+        if (!IsSortedByAddress(slots))
+        {
+            slots.AsSpan().Sort(default(AddressComparer));
+        }
+
         for (i = 1; i < slots.Length; i++)
         {
             if (slots[i - 1].Address == slots[i].Address)
@@ -56,17 +60,38 @@ public sealed partial class SubsetIndex
         return slots;
     }
 
-    /// <summary>Groups the (sorted) slots by their values for the selector's keys; one pass, one hash probe per endpoint.</summary>
-    private static List<Subset> GroupSlots(SubsetSelector selector, EndpointSlot[] slots, SelectorTable? previous, bool roundRobin)
+    private static bool IsSortedByAddress(EndpointSlot[] slots)
+    {
+        for (var i = 1; i < slots.Length; i++)
+        {
+            if (slots[i - 1].Address.CompareTo(slots[i].Address) > 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Groups the (sorted) slots by their values for the selector's keys, in one pass with one hash probe per
+    /// endpoint, and lays the subsets out as the selector's table. The values and the members of all subsets go
+    /// into two shared arrays, each subset's members contiguous and still in address order.
+    /// </summary>
+    private static SelectorTable CreateTable(
+        SubsetSelector selector, int ordinal, EndpointSlot[] slots, RoutingPolicy policy, SelectorTable? previous, bool roundRobin)
     {
         var keys = selector.Keys.ToArray();
+        var width = keys.Length;
         var groupOf = new int[slots.Length];
-        var groupValues = new List<string[]>();
-        var groupHashes = new List<int>();
-        var groupSizes = new List<int>();
-        var table = new int[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(4, slots.Length * 2))];
-        var mask = table.Length - 1;
-        var scratch = new string[keys.Length];
+        var probes = new int[SelectorTable.CapacityFor(slots.Length)]; // group + 1 where the group was placed; 0 for empty
+        var mask = probes.Length - 1;
+        var initial = Math.Clamp(slots.Length, 1, 16);
+        var values = new string[initial * width]; // group g's values at [g * width, (g + 1) * width)
+        var hashes = new int[initial];
+        var sizes = new int[initial];
+        var groups = 0;
+        var scratch = new string[width];
 
         for (var i = 0; i < slots.Length; i++)
         {
@@ -81,18 +106,24 @@ public sealed partial class SubsetIndex
             int group;
             while (true)
             {
-                group = table[probe] - 1;
+                group = probes[probe] - 1;
                 if (group < 0)
                 {
-                    group = groupValues.Count;
-                    table[probe] = group + 1;
-                    groupValues.Add((string[])scratch.Clone());
-                    groupHashes.Add(hash);
-                    groupSizes.Add(0);
+                    group = groups++;
+                    if (group == hashes.Length)
+                    {
+                        Array.Resize(ref hashes, group * 2);
+                        Array.Resize(ref sizes, group * 2);
+                        Array.Resize(ref values, group * 2 * width);
+                    }
+
+                    probes[probe] = group + 1;
+                    hashes[group] = hash;
+                    scratch.CopyTo(values, group * width);
                     break;
                 }
 
-                if (groupHashes[group] == hash && groupValues[group].AsSpan().SequenceEqual(scratch))
+                if (hashes[group] == hash && values.AsSpan(group * width, width).SequenceEqual(scratch))
                 {
                     break;
                 }
@@ -101,33 +132,54 @@ public sealed partial class SubsetIndex
             }
 
             groupOf[i] = group;
-            groupSizes[group]++;
+            sizes[group]++;
         }
 
-        var members = new EndpointSlot[groupValues.Count][];
-        for (var g = 0; g < members.Length; g++)
+        // Counting sort into one member array; `ends` counts up from each group's start to its end.
+        var starts = new int[groups];
+        var ends = sizes;
+        var assigned = 0;
+        for (var g = 0; g < groups; g++)
         {
-            members[g] = new EndpointSlot[groupSizes[g]];
-            groupSizes[g] = 0;
+            starts[g] = assigned;
+            assigned += sizes[g];
+            ends[g] = starts[g];
         }
 
+        var members = new EndpointSlot[assigned];
         for (var i = 0; i < slots.Length; i++)
         {
             var g = groupOf[i];
             if (g >= 0)
             {
-                members[g][groupSizes[g]++] = slots[i];
+                members[ends[g]++] = slots[i];
             }
         }
 
-        var subsets = new List<Subset>(members.Length);
-        for (var g = 0; g < members.Length; g++)
+        var subsets = new Subset[groups];
+        for (var g = 0; g < groups; g++)
         {
-            var rotation = CarryRotation(previous?.Find(groupValues[g]), roundRobin);
-            subsets.Add(new Subset(keys, groupValues[g], groupHashes[g], members[g], rotation));
+            var groupValues = new ArraySegment<string>(values, g * width, width);
+            var rotation = CarryRotation(previous?.Find(groupValues), roundRobin);
+            subsets[g] = new Subset(keys, groupValues, hashes[g], new ArraySegment<EndpointSlot>(members, starts[g], ends[g] - starts[g]), rotation);
         }
 
-        return subsets;
+        if (SelectorTable.CapacityFor(groups) != probes.Length)
+        {
+            return SelectorTable.Create(selector, ordinal, subsets, policy);
+        }
+
+        // Same capacity: each subset goes where its group was probed, which is where inserting them in order would put it.
+        var table = new Subset?[probes.Length];
+        for (var p = 0; p < probes.Length; p++)
+        {
+            if (probes[p] != 0)
+            {
+                table[p] = subsets[probes[p] - 1];
+            }
+        }
+
+        return SelectorTable.Create(selector, ordinal, table, groups, policy);
     }
 
     private static Subset? CreateDefault(RoutingPolicy policy, EndpointSlot[] slots, SubsetIndex? previous, bool roundRobin)
@@ -172,5 +224,10 @@ public sealed partial class SubsetIndex
     private readonly struct AddressOrder(EndpointAddress address) : IComparable<EndpointSlot>
     {
         public int CompareTo(EndpointSlot other) => address.CompareTo(other.Address);
+    }
+
+    private readonly struct AddressComparer : IComparer<EndpointSlot>
+    {
+        public int Compare(EndpointSlot x, EndpointSlot y) => x.Address.CompareTo(y.Address);
     }
 }

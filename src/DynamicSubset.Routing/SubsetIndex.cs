@@ -169,7 +169,7 @@ public sealed partial class SubsetIndex
         return null;
     }
 
-    internal static int CompareValues(string[] a, string[] b)
+    internal static int CompareValues(ReadOnlySpan<string> a, ReadOnlySpan<string> b)
     {
         for (var i = 0; i < a.Length && i < b.Length; i++)
         {

@@ -43,11 +43,17 @@ internal readonly struct EndpointSlot(Endpoint endpoint, InFlightCounter inFligh
 
     /// <summary>The endpoints of <paramref name="slots"/>, made once and cached in <paramref name="cache"/> (a benign race: any copy is equal).</summary>
     public static System.Collections.Immutable.ImmutableArray<Endpoint> Endpoints(
-        ref System.Collections.Immutable.ImmutableArray<Endpoint> cache, EndpointSlot[] slots)
+        ref System.Collections.Immutable.ImmutableArray<Endpoint> cache, ReadOnlySpan<EndpointSlot> slots)
     {
         if (cache.IsDefault)
         {
-            cache = System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(Array.ConvertAll(slots, static s => s.Endpoint));
+            var endpoints = new Endpoint[slots.Length];
+            for (var i = 0; i < endpoints.Length; i++)
+            {
+                endpoints[i] = slots[i].Endpoint;
+            }
+
+            cache = System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(endpoints);
         }
 
         return cache;

@@ -49,7 +49,7 @@ internal static class SubsetHash
     public static int Combine(int hash, ReadOnlySpan<char> value) =>
         unchecked((hash * -1521134295) + string.GetHashCode(value, StringComparison.Ordinal));
 
-    public static int Of(string[] values)
+    public static int Of(ReadOnlySpan<string> values)
     {
         var hash = Seed;
         foreach (var value in values)

@@ -38,14 +38,21 @@ internal sealed class SelectorTable
     /// <summary>Gets <c>fallbackKeysSubset</c> as a bit mask over header mappings.</summary>
     public ulong KeysSubsetMask { get; }
 
-    public static SelectorTable Create(SubsetSelector selector, int ordinal, IReadOnlyList<Subset> subsets, RoutingPolicy policy)
+    /// <summary>Creates the table of <paramref name="subsets"/>, whose values are distinct.</summary>
+    public static SelectorTable Create(SubsetSelector selector, int ordinal, Subset[] subsets, RoutingPolicy policy)
     {
-        var slots = new Subset?[CapacityFor(subsets.Count)];
+        var slots = new Subset?[CapacityFor(subsets.Length)];
         foreach (var subset in subsets)
         {
             Insert(slots, subset);
         }
 
+        return Create(selector, ordinal, slots, subsets.Length, policy);
+    }
+
+    /// <summary>Creates a table over slots already laid out as <see cref="Insert"/> lays them out, with capacity <see cref="CapacityFor"/>(<paramref name="count"/>).</summary>
+    public static SelectorTable Create(SubsetSelector selector, int ordinal, Subset?[] slots, int count, RoutingPolicy policy)
+    {
         var indexes = new int[selector.Keys.Length];
         ulong mask = 0;
         for (var i = 0; i < indexes.Length; i++)
@@ -53,7 +60,7 @@ internal sealed class SelectorTable
             indexes[i] = MappingIndexOf(policy, selector.Keys[i]);
             if (indexes[i] < 0)
             {
-                return new SelectorTable(selector, ordinal, slots, subsets.Count, null, 0, 0);
+                return new SelectorTable(selector, ordinal, slots, count, null, 0, 0);
             }
 
             mask |= 1UL << indexes[i];
@@ -65,7 +72,7 @@ internal sealed class SelectorTable
             subsetMask |= 1UL << MappingIndexOf(policy, key);
         }
 
-        return new SelectorTable(selector, ordinal, slots, subsets.Count, indexes, mask, subsetMask);
+        return new SelectorTable(selector, ordinal, slots, count, indexes, mask, subsetMask);
     }
 
     /// <summary>Returns a copy with <paramref name="removed"/> taken out and <paramref name="added"/> put in (replacing equal values).</summary>
@@ -139,7 +146,7 @@ internal sealed class SelectorTable
     }
 
     /// <summary>Finds the subset with exactly these values (in key order); for builds and inspection.</summary>
-    public Subset? Find(string[] values)
+    public Subset? Find(ReadOnlySpan<string> values)
     {
         var index = IndexOf(_slots, SubsetHash.Of(values), values);
         return index < 0 ? null : _slots[index];
@@ -156,7 +163,7 @@ internal sealed class SelectorTable
         }
     }
 
-    private static bool ValuesEqual(string[] values, int[] indexes, ReadOnlySpan<CriterionValue> criteria)
+    private static bool ValuesEqual(ReadOnlySpan<string> values, int[] indexes, ReadOnlySpan<CriterionValue> criteria)
     {
         for (var k = 0; k < values.Length; k++)
         {
@@ -183,9 +190,10 @@ internal sealed class SelectorTable
         return -1;
     }
 
-    private static int CapacityFor(int count) => (int)Math.Max(4, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, count * 2)));
+    /// <summary>The slot count for <paramref name="count"/> subsets: a power of two, at most half full.</summary>
+    public static int CapacityFor(int count) => (int)Math.Max(4, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, count * 2)));
 
-    private static int IndexOf(Subset?[] slots, int hash, string[] values)
+    private static int IndexOf(Subset?[] slots, int hash, ReadOnlySpan<string> values)
     {
         var mask = slots.Length - 1;
         for (var i = hash & mask; ; i = (i + 1) & mask)
@@ -196,7 +204,7 @@ internal sealed class SelectorTable
                 return -1;
             }
 
-            if (subset.Hash == hash && subset.Values.AsSpan().SequenceEqual(values))
+            if (subset.Hash == hash && subset.Values.SequenceEqual(values))
             {
                 return i;
             }
@@ -216,7 +224,7 @@ internal sealed class SelectorTable
                 return true;
             }
 
-            if (existing.Hash == subset.Hash && existing.Values.AsSpan().SequenceEqual(subset.Values))
+            if (existing.Hash == subset.Hash && existing.Values.SequenceEqual(subset.Values))
             {
                 slots[i] = subset;
                 return false;
