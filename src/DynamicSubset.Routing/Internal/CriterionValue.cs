@@ -42,12 +42,47 @@ internal struct CriteriaBuffer
 }
 
 /// <summary>The one hash function that both the index build and the request path use for a subset's values.</summary>
+/// <remarks>
+/// Not <see cref="string.GetHashCode()"/>: Marvin resists hash flooding, and costs more on short values. Flooding
+/// needs the attacker to fill the table, and only the operator's labels fill it; a request's values only probe it,
+/// and a table is at most half full. So a multiply-xorshift over eight bytes at a time, finished with the first
+/// half of MurmurHash3's 64-bit finalizer so that the low bits, which pick the slot, depend on every byte.
+/// </remarks>
 internal static class SubsetHash
 {
     public const int Seed = 17;
 
     public static int Combine(int hash, ReadOnlySpan<char> value) =>
-        unchecked((hash * -1521134295) + string.GetHashCode(value, StringComparison.Ordinal));
+        unchecked((hash * -1521134295) + Of(value));
+
+    /// <summary>The hash of one value; internal for the distribution test.</summary>
+    internal static int Of(ReadOnlySpan<char> value)
+    {
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(value);
+        var h = unchecked((ulong)bytes.Length * 0x9E3779B97F4A7C15);
+        while (bytes.Length >= sizeof(ulong))
+        {
+            h = unchecked((h ^ System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes)) * 0x9E3779B97F4A7C15);
+            h ^= h >> 32;
+            bytes = bytes[sizeof(ulong)..];
+        }
+
+        if (bytes.Length >= sizeof(uint))
+        {
+            h = unchecked((h ^ System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes)) * 0x9E3779B97F4A7C15);
+            bytes = bytes[sizeof(uint)..];
+        }
+
+        if (!bytes.IsEmpty)
+        {
+            h = unchecked((h ^ System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes)) * 0x9E3779B97F4A7C15);
+        }
+
+        h ^= h >> 33;
+        h = unchecked(h * 0xFF51AFD7ED558CCD);
+        h ^= h >> 33;
+        return unchecked((int)h);
+    }
 
     public static int Of(ReadOnlySpan<string> values)
     {
