@@ -22,30 +22,33 @@ public readonly struct Resolution
     // the endpoint in it, the struct is two words and returns in registers through the resolve path.
     private const int None = 0xFF;
     private readonly Subset? _set; // the set the endpoint was picked from (a dynamic subset, the default subset, or the any-endpoint set); null when there is no endpoint
-    private readonly int _index; // the endpoint's index in _set.Routable
-    private readonly int _packed;
+    private readonly long _data; // the endpoint's index in _set.Routable (low half) and the packed outcome (high half): one store, one load
+
+    private int Index => (int)_data;
+
+    private int Packed => (int)(_data >> 32);
 
     private Resolution(ResolutionOutcome outcome, Subset? set, int index, FallbackPolicy? policy, FallbackScope? scope)
     {
         _set = set;
-        _index = index;
-        _packed = (int)outcome | ((policy is { } p ? (int)p : None) << 8) | ((scope is { } s ? (int)s : None) << 16);
+        var packed = (int)outcome | ((policy is { } p ? (int)p : None) << 8) | ((scope is { } s ? (int)s : None) << 16);
+        _data = ((long)packed << 32) | (uint)index;
     }
 
     /// <summary>Gets what the resolution found.</summary>
-    public ResolutionOutcome Outcome => (ResolutionOutcome)(_packed & 0xFF);
+    public ResolutionOutcome Outcome => (ResolutionOutcome)(Packed & 0xFF);
 
     /// <summary>Gets the chosen endpoint, or <see langword="null"/> for <c>no healthy upstream</c>.</summary>
-    public Endpoint? Endpoint => _set?.Routable[_index].Endpoint;
+    public Endpoint? Endpoint => _set?.Routable[Index].Endpoint;
 
     /// <summary>Gets the dynamic subset the endpoint came from, or <see langword="null"/> when a fallback chose it from the default or any-endpoint set.</summary>
     public Subset? Subset => _set is { IsSelectorSubset: true } ? _set : null;
 
     /// <summary>Gets the fallback policy that was applied, or <see langword="null"/> when the criteria matched directly.</summary>
-    public FallbackPolicy? FallbackPolicy => ((_packed >> 8) & 0xFF) is var p && p != None ? (FallbackPolicy)p : null;
+    public FallbackPolicy? FallbackPolicy => ((Packed >> 8) & 0xFF) is var p && p != None ? (FallbackPolicy)p : null;
 
     /// <summary>Gets where the applied fallback policy came from, or <see langword="null"/> when none was applied.</summary>
-    public FallbackScope? FallbackScope => ((_packed >> 16) & 0xFF) is var s && s != None ? (FallbackScope)s : null;
+    public FallbackScope? FallbackScope => ((Packed >> 16) & 0xFF) is var s && s != None ? (FallbackScope)s : null;
 
     /// <summary>
     /// Gets every routable endpoint of the set the endpoint was chosen from: the matched subset, or the fallback's
@@ -64,7 +67,7 @@ public readonly struct Resolution
     /// <returns>The tracker; disposing it records the end. Does nothing when there is no endpoint.</returns>
     public InFlightRequest TrackRequest()
     {
-        var counter = _set?.Routable[_index].InFlight;
+        var counter = _set?.Routable[Index].InFlight;
         counter?.Increment();
         return new InFlightRequest(counter);
     }

@@ -145,13 +145,21 @@ public sealed class Subset
                     b = (a + 1 + random.Next(n - 1)) % n;
                 }
 
-                if (_weights is null)
+                // An idle first candidate cannot be beaten (counts are never negative, and a tie keeps the first), so
+                // the second counter, a cache miss in a large set, is only read when the first is busy.
+                var inFlightFirst = routable[a].InFlight.Value;
+                if (inFlightFirst == 0)
                 {
-                    // Equal weights: compare counts alone, without touching either Endpoint (a cache miss each in large sets).
-                    return routable[b].InFlight.Value < routable[a].InFlight.Value ? b : a;
+                    return a;
                 }
 
-                var loadFirst = (long)routable[a].InFlight.Value * routable[b].Endpoint.Weight;
+                if (_weights is null)
+                {
+                    // Equal weights: compare counts alone, without touching either Endpoint (another miss each).
+                    return routable[b].InFlight.Value < inFlightFirst ? b : a;
+                }
+
+                var loadFirst = (long)inFlightFirst * routable[b].Endpoint.Weight;
                 var loadSecond = (long)routable[b].InFlight.Value * routable[a].Endpoint.Weight;
                 return loadSecond < loadFirst ? b : a;
         }
