@@ -25,7 +25,24 @@ public sealed class Subset
     private readonly WeightTable? _weights; // null when every routable endpoint has the same weight
     private Views? _views;
 
-    internal Subset(string[] keys, ArraySegment<string> values, int hash, ArraySegment<EndpointSlot> members, RotationCounter? rotation, bool isSelectorSubset = true)
+    /// <param name="keys">The selector's keys, sorted.</param>
+    /// <param name="values">The values, in key order.</param>
+    /// <param name="hash">The hash of <paramref name="values"/>.</param>
+    /// <param name="members">The members, in address order.</param>
+    /// <param name="rotation">The round-robin position, under ROUND_ROBIN.</param>
+    /// <param name="isSelectorSubset">Whether a selector formed the subset.</param>
+    /// <param name="allRoutableAtOneWeight">
+    /// The caller knows every member is healthy and all weights are equal: skips two scans that load every
+    /// member's <see cref="Endpoint"/>, which matters for the any-endpoint set of a large service.
+    /// </param>
+    internal Subset(
+        string[] keys,
+        ArraySegment<string> values,
+        int hash,
+        ArraySegment<EndpointSlot> members,
+        RotationCounter? rotation,
+        bool isSelectorSubset = true,
+        bool allRoutableAtOneWeight = false)
     {
         IsSelectorSubset = isSelectorSubset;
         _keys = keys;
@@ -33,8 +50,8 @@ public sealed class Subset
         Hash = hash;
         _members = members;
         Rotation = rotation;
-        _routable = FilterRoutable(members);
-        _weights = WeightTable.For(_routable, this);
+        _routable = allRoutableAtOneWeight ? members : FilterRoutable(members);
+        _weights = allRoutableAtOneWeight ? null : WeightTable.For(_routable, this);
     }
 
     /// <summary>Gets the key=value pairs that name this subset, sorted by key.</summary>
@@ -83,6 +100,9 @@ public sealed class Subset
     internal ReadOnlySpan<EndpointSlot> Routable => _routable;
 
     internal RotationCounter? Rotation { get; }
+
+    /// <summary>Gets a value indicating whether every member is routable and all have the same weight.</summary>
+    internal bool IsAllRoutableAtOneWeight => _routable.Count == _members.Count && _weights is null;
 
     /// <summary>Returns the pairs, for example <c>stage=dev, version=v1</c>.</summary>
     /// <returns>The text.</returns>

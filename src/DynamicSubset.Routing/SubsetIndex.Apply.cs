@@ -66,7 +66,7 @@ public sealed partial class SubsetIndex
             tables[t] = PatchTable(_tables[t], edits, leaving, roundRobin);
         }
 
-        var any = new Subset([], [], SubsetHash.Seed, slots, _any.Rotation, isSelectorSubset: false);
+        var any = new Subset([], [], SubsetHash.Seed, slots, _any.Rotation, isSelectorSubset: false, StaysAllRoutableAtOneWeight(_any, edits));
         var @default = _default;
         var defaults = Policy.DynamicSubset.DefaultSubsetLabels;
         if (@default is not null && edits.Exists(e =>
@@ -78,6 +78,34 @@ public sealed partial class SubsetIndex
         }
 
         return new SubsetIndex(Policy, Generation + 1, slots, tables, any, @default);
+    }
+
+    /// <summary>
+    /// Whether a set that was all routable at one weight stays so after the edits: true when every endpoint that
+    /// joins or changes is healthy with that weight (leaving cannot break it).
+    /// </summary>
+    private static bool StaysAllRoutableAtOneWeight(Subset before, List<(EndpointSlot? Old, EndpointSlot? New)> edits)
+    {
+        if (!before.IsAllRoutableAtOneWeight)
+        {
+            return false;
+        }
+
+        var weight = before.Routable.IsEmpty ? 0 : before.Routable[0].Endpoint.Weight;
+        foreach (var (_, @new) in edits)
+        {
+            if (@new is { Endpoint: var endpoint })
+            {
+                if (!endpoint.IsHealthy || (weight != 0 && endpoint.Weight != weight))
+                {
+                    return false;
+                }
+
+                weight = endpoint.Weight;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Merges the sorted edits into the sorted slot array: one linear pass.</summary>
@@ -161,21 +189,33 @@ public sealed partial class SubsetIndex
         return table.With(removed, replaced);
     }
 
-    /// <summary>The members without any endpoint this change touches, plus the new slots that join; ordered by address.</summary>
+    /// <summary>The members without any endpoint this change touches, merged with the new slots that join; ordered by address.</summary>
     private static EndpointSlot[] MergeMembers(ReadOnlySpan<EndpointSlot> members, HashSet<EndpointAddress> leaving, List<EndpointSlot> added)
     {
-        var result = new List<EndpointSlot>(members.Length + added.Count);
+        // The edits are in address order, so `added` is too; one merge pass, no sort.
+        var result = new EndpointSlot[members.Length + added.Count];
+        int count = 0, next = 0;
         foreach (var member in members)
         {
-            if (!leaving.Contains(member.Address))
+            if (leaving.Contains(member.Address))
             {
-                result.Add(member);
+                continue;
             }
+
+            while (next < added.Count && added[next].Address.CompareTo(member.Address) < 0)
+            {
+                result[count++] = added[next++];
+            }
+
+            result[count++] = member;
         }
 
-        result.AddRange(added);
-        result.Sort(static (a, b) => a.Address.CompareTo(b.Address));
-        return [.. result];
+        while (next < added.Count)
+        {
+            result[count++] = added[next++];
+        }
+
+        return count == result.Length ? result : result[..count];
     }
 
     private sealed class ValuesComparer : IEqualityComparer<string[]>

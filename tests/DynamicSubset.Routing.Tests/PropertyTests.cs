@@ -153,7 +153,8 @@ public class PropertyTests
             var b = new SubsetResolver(fresh, new Random(7));
             foreach (var request in scenario.Requests)
             {
-                same &= a.Resolve(request).ToString() == b.Resolve(request).ToString();
+                var (ra, rb) = (a.Resolve(request), b.Resolve(request));
+                same &= ra.ToString() == rb.ToString() && ra.CandidateEndpoints.SequenceEqual(rb.CandidateEndpoints);
             }
 
             return same.Label($"incremental:\n{Describe(incremental)}\nfresh:\n{Describe(fresh)}\n{scenario}\nchanges: {string.Join(" ", changes)}");
