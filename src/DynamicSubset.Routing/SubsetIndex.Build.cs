@@ -40,7 +40,7 @@ public sealed partial class SubsetIndex
                 throw new RoutingValidationException($"endpoints[{i}]", "endpoint must not be null", nameof(endpoints));
             }
 
-            slots[i++] = new EndpointSlot(endpoint, previous?.FindSlot(endpoint.AddressKey)?.InFlight ?? new InFlightCounter());
+            slots[i++] = new EndpointSlot(endpoint, null!); // the counter comes below, once the slots are sorted
         }
 
         if (!IsSortedByAddress(slots))
@@ -55,6 +55,21 @@ public sealed partial class SubsetIndex
                 throw new RoutingValidationException(
                     "endpoints", $"address {slots[i].Endpoint.Authority} is given twice", nameof(endpoints));
             }
+        }
+
+        // Take over the in-flight counters of the addresses that carry on: both arrays are sorted, so one merge walk.
+        var carried = previous?._slots ?? [];
+        var j = 0;
+        for (i = 0; i < slots.Length; i++)
+        {
+            var address = slots[i].Address;
+            while (j < carried.Length && carried[j].Address.CompareTo(address) < 0)
+            {
+                j++;
+            }
+
+            var counter = j < carried.Length && carried[j].Address == address ? carried[j].InFlight : new InFlightCounter();
+            slots[i] = new EndpointSlot(slots[i].Endpoint, counter);
         }
 
         return slots;
