@@ -1,3 +1,4 @@
+using System.Buffers;
 using DynamicSubset.Routing.Internal;
 
 namespace DynamicSubset.Routing;
@@ -91,110 +92,75 @@ public sealed partial class SubsetIndex
     /// <summary>
     /// Groups the (sorted) slots by their values for the selector's keys, in one pass with one hash probe per
     /// endpoint, and lays the subsets out as the selector's table. The values and the members of all subsets go
-    /// into two shared arrays, each subset's members contiguous and still in address order.
+    /// into two shared arrays, each subset's members contiguous and still in address order. The scratch arrays
+    /// come from the array pool: at 100k endpoints they are large-object-heap sized, and allocating them on
+    /// every build brings on gen-2 collections.
     /// </summary>
     private static SelectorTable CreateTable(
         SubsetSelector selector, int ordinal, EndpointSlot[] slots, RoutingPolicy policy, SelectorTable? previous, bool roundRobin)
     {
         var keys = selector.Keys.ToArray();
-        var width = keys.Length;
-        var groupOf = new int[slots.Length];
-        var probes = new int[SelectorTable.CapacityFor(slots.Length)]; // group + 1 where the group was placed; 0 for empty
-        var mask = probes.Length - 1;
-        var initial = Math.Clamp(slots.Length, 1, 16);
-        var values = new string[initial * width]; // group g's values at [g * width, (g + 1) * width)
-        var hashes = new int[initial];
-        var sizes = new int[initial];
-        var groups = 0;
-        var scratch = new string[width];
-
-        for (var i = 0; i < slots.Length; i++)
+        var scratch = new GroupScratch(keys.Length, slots.Length);
+        try
         {
-            if (!TryGetValues(slots[i].Endpoint, keys, scratch))
+            var values = scratch.Group(slots, keys);
+            var groups = scratch.Groups;
+            var width = keys.Length;
+
+            // Counting sort into one member array; `ends` counts up from each group's start to its end.
+            var starts = scratch.Starts;
+            var ends = scratch.Sizes;
+            var assigned = 0;
+            for (var g = 0; g < groups; g++)
             {
-                groupOf[i] = -1;
-                continue;
+                starts[g] = assigned;
+                assigned += ends[g];
+                ends[g] = starts[g];
             }
 
-            var hash = SubsetHash.Of(scratch);
-            var probe = hash & mask;
-            int group;
-            while (true)
+            var members = new EndpointSlot[assigned];
+            var groupOf = scratch.GroupOf;
+            for (var i = 0; i < slots.Length; i++)
             {
-                group = probes[probe] - 1;
-                if (group < 0)
+                var g = groupOf[i];
+                if (g >= 0)
                 {
-                    group = groups++;
-                    if (group == hashes.Length)
-                    {
-                        Array.Resize(ref hashes, group * 2);
-                        Array.Resize(ref sizes, group * 2);
-                        Array.Resize(ref values, group * 2 * width);
-                    }
-
-                    probes[probe] = group + 1;
-                    hashes[group] = hash;
-                    scratch.CopyTo(values, group * width);
-                    break;
+                    members[ends[g]++] = slots[i];
                 }
+            }
 
-                if (hashes[group] == hash && values.AsSpan(group * width, width).SequenceEqual(scratch))
+            var subsets = scratch.Subsets;
+            var hashes = scratch.Hashes;
+            for (var g = 0; g < groups; g++)
+            {
+                var groupValues = new ArraySegment<string>(values, g * width, width);
+                var rotation = roundRobin ? CarryRotation(previous?.Find(groupValues), roundRobin) : null; // no lookup unless it is needed
+                subsets[g] = new Subset(keys, groupValues, hashes[g], new ArraySegment<EndpointSlot>(members, starts[g], ends[g] - starts[g]), rotation);
+            }
+
+            var capacity = SelectorTable.CapacityFor(groups);
+            if (capacity != scratch.ProbeCapacity)
+            {
+                return SelectorTable.Create(selector, ordinal, subsets.AsSpan(0, groups), policy);
+            }
+
+            // Same capacity: each subset goes where its group was probed, which is where inserting them in order would put it.
+            var table = new Subset?[capacity];
+            var probes = scratch.Probes;
+            for (var p = 0; p < capacity; p++)
+            {
+                if (probes[p] != 0)
                 {
-                    break;
+                    table[p] = subsets[probes[p] - 1];
                 }
-
-                probe = (probe + 1) & mask;
             }
 
-            groupOf[i] = group;
-            sizes[group]++;
+            return SelectorTable.Create(selector, ordinal, table, groups, policy);
         }
-
-        // Counting sort into one member array; `ends` counts up from each group's start to its end.
-        var starts = new int[groups];
-        var ends = sizes;
-        var assigned = 0;
-        for (var g = 0; g < groups; g++)
+        finally
         {
-            starts[g] = assigned;
-            assigned += sizes[g];
-            ends[g] = starts[g];
+            scratch.Return();
         }
-
-        var members = new EndpointSlot[assigned];
-        for (var i = 0; i < slots.Length; i++)
-        {
-            var g = groupOf[i];
-            if (g >= 0)
-            {
-                members[ends[g]++] = slots[i];
-            }
-        }
-
-        var subsets = new Subset[groups];
-        for (var g = 0; g < groups; g++)
-        {
-            var groupValues = new ArraySegment<string>(values, g * width, width);
-            var rotation = CarryRotation(previous?.Find(groupValues), roundRobin);
-            subsets[g] = new Subset(keys, groupValues, hashes[g], new ArraySegment<EndpointSlot>(members, starts[g], ends[g] - starts[g]), rotation);
-        }
-
-        if (SelectorTable.CapacityFor(groups) != probes.Length)
-        {
-            return SelectorTable.Create(selector, ordinal, subsets, policy);
-        }
-
-        // Same capacity: each subset goes where its group was probed, which is where inserting them in order would put it.
-        var table = new Subset?[probes.Length];
-        for (var p = 0; p < probes.Length; p++)
-        {
-            if (probes[p] != 0)
-            {
-                table[p] = subsets[probes[p] - 1];
-            }
-        }
-
-        return SelectorTable.Create(selector, ordinal, table, groups, policy);
     }
 
     private static Subset? CreateDefault(RoutingPolicy policy, EndpointSlot[] slots, SubsetIndex? previous, bool roundRobin)
@@ -244,5 +210,155 @@ public sealed partial class SubsetIndex
     private readonly struct AddressComparer : IComparer<EndpointSlot>
     {
         public int Compare(EndpointSlot x, EndpointSlot y) => x.Address.CompareTo(y.Address);
+    }
+
+    /// <summary>
+    /// The working arrays of one selector's grouping, rented from the array pool. The probe table grows as groups
+    /// are found (at most half full), so a selector with few subsets does not pay for a table sized for every endpoint.
+    /// </summary>
+    private sealed class GroupScratch
+    {
+        private readonly int _width;
+        private string[] _values;
+
+        public GroupScratch(int width, int endpoints)
+        {
+            _width = width;
+            GroupOf = ArrayPool<int>.Shared.Rent(endpoints);
+            var initial = Math.Clamp(endpoints, 1, 16);
+            Hashes = ArrayPool<int>.Shared.Rent(initial);
+            Sizes = ArrayPool<int>.Shared.Rent(initial);
+            ProbeCapacity = SelectorTable.CapacityFor(initial);
+            Probes = RentCleared(ProbeCapacity);
+            _values = new string[initial * width];
+        }
+
+        public int[] GroupOf { get; }
+
+        public int[] Hashes { get; private set; }
+
+        public int[] Sizes { get; private set; }
+
+        /// <summary>Gets, for each probe position, the group placed there plus one; 0 for empty. Only the first <see cref="ProbeCapacity"/> entries count.</summary>
+        public int[] Probes { get; private set; }
+
+        public int ProbeCapacity { get; private set; }
+
+        public int Groups { get; private set; }
+
+        public int[] Starts { get; private set; } = [];
+
+        public Subset[] Subsets { get; private set; } = [];
+
+        /// <summary>Groups the slots; returns the values array (group g's values at [g * width, (g + 1) * width)), which the subsets keep.</summary>
+        public string[] Group(EndpointSlot[] slots, string[] keys)
+        {
+            var current = new string[_width];
+            for (var i = 0; i < slots.Length; i++)
+            {
+                GroupOf[i] = TryGetValues(slots[i].Endpoint, keys, current) ? GroupFor(current) : -1;
+            }
+
+            Starts = ArrayPool<int>.Shared.Rent(Groups);
+            Subsets = ArrayPool<Subset>.Shared.Rent(Groups);
+            return _values;
+        }
+
+        public void Return()
+        {
+            ArrayPool<int>.Shared.Return(GroupOf);
+            ArrayPool<int>.Shared.Return(Hashes);
+            ArrayPool<int>.Shared.Return(Sizes);
+            ArrayPool<int>.Shared.Return(Probes);
+            if (Starts.Length > 0)
+            {
+                ArrayPool<int>.Shared.Return(Starts);
+            }
+
+            if (Subsets.Length > 0)
+            {
+                ArrayPool<Subset>.Shared.Return(Subsets, clearArray: true);
+            }
+        }
+
+        private static int[] RentCleared(int length)
+        {
+            var array = ArrayPool<int>.Shared.Rent(length);
+            Array.Clear(array, 0, length);
+            return array;
+        }
+
+        private int GroupFor(string[] current)
+        {
+            var hash = SubsetHash.Of(current);
+            var mask = ProbeCapacity - 1;
+            for (var probe = hash & mask; ; probe = (probe + 1) & mask)
+            {
+                var group = Probes[probe] - 1;
+                if (group < 0)
+                {
+                    group = Add(current, hash);
+                    if (SelectorTable.CapacityFor(Groups) > ProbeCapacity)
+                    {
+                        GrowProbes();
+                    }
+                    else
+                    {
+                        Probes[probe] = group + 1;
+                    }
+
+                    Sizes[group] = 1;
+                    return group;
+                }
+
+                if (Hashes[group] == hash && _values.AsSpan(group * _width, _width).SequenceEqual(current))
+                {
+                    Sizes[group]++;
+                    return group;
+                }
+            }
+        }
+
+        private int Add(string[] current, int hash)
+        {
+            var group = Groups++;
+            if (group == Hashes.Length || (_width > 0 && group * _width >= _values.Length))
+            {
+                Hashes = Grow(Hashes, group);
+                Sizes = Grow(Sizes, group);
+                Array.Resize(ref _values, Math.Max(1, group * 2) * _width);
+            }
+
+            Hashes[group] = hash;
+            current.CopyTo(_values, group * _width);
+            return group;
+        }
+
+        /// <summary>Doubles the probe table and re-places every group in order, as inserting them afresh would.</summary>
+        private void GrowProbes()
+        {
+            ArrayPool<int>.Shared.Return(Probes);
+            ProbeCapacity = SelectorTable.CapacityFor(Groups);
+            Probes = RentCleared(ProbeCapacity);
+            var mask = ProbeCapacity - 1;
+            for (var g = 0; g < Groups; g++)
+            {
+                var probe = Hashes[g] & mask;
+                while (Probes[probe] != 0)
+                {
+                    probe = (probe + 1) & mask;
+                }
+
+                Probes[probe] = g + 1;
+            }
+        }
+
+        private static int[] Grow(int[] array, int used)
+        {
+            var grown = ArrayPool<int>.Shared.Rent(Math.Max(16, used * 2));
+            Array.Copy(array, grown, used);
+            ArrayPool<int>.Shared.Return(array);
+            return grown;
+        }
     }
 }

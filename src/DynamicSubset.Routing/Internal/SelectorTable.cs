@@ -39,7 +39,7 @@ internal sealed class SelectorTable
     public ulong KeysSubsetMask { get; }
 
     /// <summary>Creates the table of <paramref name="subsets"/>, whose values are distinct.</summary>
-    public static SelectorTable Create(SubsetSelector selector, int ordinal, Subset[] subsets, RoutingPolicy policy)
+    public static SelectorTable Create(SubsetSelector selector, int ordinal, ReadOnlySpan<Subset> subsets, RoutingPolicy policy)
     {
         var slots = new Subset?[CapacityFor(subsets.Length)];
         foreach (var subset in subsets)
