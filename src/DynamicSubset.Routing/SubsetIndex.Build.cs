@@ -145,7 +145,7 @@ public sealed partial class SubsetIndex
             }
 
             // Same capacity: each subset goes where its group was probed, which is where inserting them in order would put it.
-            var table = new Subset?[capacity];
+            var table = new SelectorTable.Slots(capacity);
             var probes = scratch.Probes;
             for (var p = 0; p < capacity; p++)
             {
