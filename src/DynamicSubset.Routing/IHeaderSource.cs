@@ -154,7 +154,7 @@ public readonly struct DictionaryHeaderSource(IReadOnlyDictionary<string, string
                 return true;
             }
 
-            return !IsIgnoreCase(dictionary.Comparer) && TryScan(dictionary, name, ref values);
+            return !IsIgnoreCase(dictionary.Comparer) && TryScan(dictionary.GetEnumerator(), name, ref values);
         }
 
         if (_headers.TryGetValue(name, out var value))
@@ -166,34 +166,27 @@ public readonly struct DictionaryHeaderSource(IReadOnlyDictionary<string, string
         return _headers switch
         {
             System.Collections.Frozen.FrozenDictionary<string, string> frozen when IsIgnoreCase(frozen.Comparer) => false,
-            _ => TryScan(_headers, name, ref values),
+            _ => TryScan(_headers.GetEnumerator(), name, ref values),
         };
     }
 
-    /// <summary>A miss in a case-sensitive dictionary: look for the name in another case (with the struct enumerator, so without allocating).</summary>
-    private static bool TryScan(Dictionary<string, string> headers, string name, ref HeaderValues values)
+    /// <summary>
+    /// A miss in a case-sensitive dictionary: look for the name in another case. Generic over the enumerator, so
+    /// that a <see cref="Dictionary{TKey, TValue}"/> is scanned with its struct enumerator, without allocating.
+    /// </summary>
+    private static bool TryScan<TEnumerator>(TEnumerator entries, string name, ref HeaderValues values)
+        where TEnumerator : IEnumerator<KeyValuePair<string, string>>
     {
-        foreach (var (key, v) in headers)
+        using (entries)
         {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            while (entries.MoveNext())
             {
-                values.Add(v);
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>A miss in any other dictionary: look for the name in another case.</summary>
-    private static bool TryScan(IReadOnlyDictionary<string, string> headers, string name, ref HeaderValues values)
-    {
-        foreach (var (key, v) in headers)
-        {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                values.Add(v);
-                return true;
+                var (key, value) = entries.Current;
+                if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    values.Add(value);
+                    return true;
+                }
             }
         }
 

@@ -48,6 +48,17 @@ public class AllocationTests
     }
 
     [Fact]
+    public void Resolve_CaseSensitiveDictionaryWithOtherCase_ScansWithoutAllocating()
+    {
+        // Both lookups miss in an ordinal dictionary, so both scan its entries for another case.
+        var resolver = Topology.Resolver(Topology.StageVersion(FallbackPolicy.AnyEndpoint));
+        var headers = new Dictionary<string, string>(StringComparer.Ordinal) { ["X-Stage"] = "dev", ["X-Version"] = "v1" };
+
+        Assert.Equal("192.168.0.5", resolver.Resolve(headers).Ip());
+        Assert.Equal(0, Measure(() => resolver.Resolve(headers)));
+    }
+
+    [Fact]
     public void Resolve_HttpRequestHeaders_AllocatesNothing()
     {
         var resolver = Topology.Resolver(Topology.StageVersion(FallbackPolicy.AnyEndpoint));
