@@ -415,6 +415,25 @@ public class SpecRuleTests
     }
 
     [Fact]
+    public void Rule16_LeastRequest_WithWeights_ComparesRequestsInFlightPerUnitOfWeight()
+    {
+        // a: weight 3 with 2 in flight (0.67 per unit); b: weight 1 with 1 in flight (1 per unit). Raw counts favour b,
+        // per-unit load favours a, so b is picked only when both weighted draws land on it: 1/16 of the time.
+        var resolver = Topology.Resolver(
+            Topology.StageVersion(),
+            [Topology.Pod("a", "10.0.0.1", "prod", "v3", weight: 3), Topology.Pod("b", "10.0.0.2", "prod", "v3", weight: 1)],
+            seed: 5);
+        InFlightRequest Track(string ip) =>
+            Enumerable.Range(0, 1000).Select(_ => resolver.Resolve(Topology.Headers())).First(r => r.Ip() == ip).TrackRequest();
+        var inFlight = new[] { Track("10.0.0.1"), Track("10.0.0.1"), Track("10.0.0.2") };
+
+        var onB = Enumerable.Range(0, 4000).Count(_ => resolver.Resolve(Topology.Headers()).Ip() == "10.0.0.2");
+
+        Assert.InRange(onB, 150, 400); // 1/16 is 250; comparing raw counts would give 7/16, about 1,750
+        Array.ForEach(inFlight, r => r.Dispose());
+    }
+
+    [Fact]
     public void Rule16_LeastRequest_PrefersTheEndpointWithFewerRequestsInFlight()
     {
         var resolver = Topology.Resolver(
