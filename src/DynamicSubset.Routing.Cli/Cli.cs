@@ -44,8 +44,20 @@ internal static class Cli
         validate.SetAction(p => Commands.Validate(output, p.GetRequiredValue(files)));
 
         var keep = new Option<bool>("--keep") { Description = "Leave the workloads running afterwards, to try them by hand; stop with Ctrl+C." };
-        var demo = new Command("demo", "Run the reference page's walkthrough here: six helloworld workloads on 127.0.0.11-16:5678, real HTTP through the HttpClient adapter.") { keep };
-        demo.SetAction((p, ct) => Demo.RunAsync(output, p.GetValue(keep), ct));
+        var demoPort = new Option<int>("--port")
+        {
+            Description = "The workloads' port; 0 picks a free one.",
+            DefaultValueFactory = _ => Demo.DefaultPort,
+        };
+        demoPort.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 0 or > 65535)
+            {
+                r.AddError("--port must be from 0 to 65535");
+            }
+        });
+        var demo = new Command("demo", "Run the reference page's walkthrough here: six helloworld workloads on 127.0.0.11-16:5678, real HTTP through the HttpClient adapter.") { keep, demoPort };
+        demo.SetAction((p, ct) => Demo.RunAsync(output, p.GetValue(keep), p.GetValue(demoPort), ct));
 
         var listen = new Option<Uri>("--listen") { Description = "Where the gateway listens, for example http://127.0.0.1:8080.", Required = true, CustomParser = ParseHttpUri };
         var admin = new Option<Uri?>("--admin") { Description = "Where the debug view listens (GET /debug/dynamic-subsets), for example http://127.0.0.1:9901.", CustomParser = ParseHttpUri };

@@ -17,7 +17,8 @@ namespace DynamicSubset.Routing.Cli;
 /// </summary>
 internal static class Demo
 {
-    public const int Port = 5678;
+    /// <summary>The reference page's container port, which the demo uses unless told otherwise.</summary>
+    public const int DefaultPort = 5678;
 
     private static readonly (string Name, string Stage, string Version)[] Pods =
     [
@@ -29,32 +30,43 @@ internal static class Demo
         ("helloworld-prod-v3-6768bf56f8-x2x9q", "prod", "v3"),
     ];
 
-    public static async Task<int> RunAsync(CliOutput output, bool keep, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliOutput output, bool keep, int requestedPort, CancellationToken cancellationToken)
     {
         var apps = new List<WebApplication>();
+        var port = requestedPort;
         try
         {
             var ips = new List<string>();
-            for (var i = 0; i < Pods.Length; i++)
+            for (var attempt = 0; ; attempt++)
             {
-                var ip = $"127.0.0.{(11 + i).ToString(CultureInfo.InvariantCulture)}";
-                apps.Add(await StartWorkloadAsync(ip, Pods[i].Stage, Pods[i].Version, cancellationToken));
-                ips.Add(ip);
+                try
+                {
+                    port = await StartWorkloadsAsync(apps, ips, requestedPort, cancellationToken);
+                    break;
+                }
+                catch (Exception e) when (requestedPort == 0 && attempt < 4 && IsAddressInUse(e))
+                {
+                    // The port the first workload was given is taken on another address: stop, and ask for another.
+                    await StopAsync(apps);
+                    ips.Clear();
+                }
             }
 
             var w = output.Out;
             w.WriteLine(output.Bold("Step 1: deploy the sample application"));
-            Table.Write(w, ["POD", "STAGE", "VERSION", "ADDRESS"], Pods.Select((p, i) => (IReadOnlyList<string>)[p.Name, p.Stage, p.Version, $"{ips[i]}:{Port}"]));
+            Table.Write(w, ["POD", "STAGE", "VERSION", "ADDRESS"], Pods.Select((p, i) => (IReadOnlyList<string>)[p.Name, p.Stage, p.Version, $"{ips[i]}:{port}"]));
             w.WriteLine();
 
-            var pods = PodList(ips);
+            var pods = PodList(ips, port);
+            var serviceYaml = Embedded("service.yaml");
+            serviceYaml = serviceYaml with { Content = serviceYaml.Content.Replace($"targetPort: {DefaultPort}", $"targetPort: {port}", StringComparison.Ordinal) };
             var failures = 0;
             var total = 0;
 
             async Task Step(string title, string dr, string vs, IEnumerable<(string Curl, (string, string)[] Headers, Func<string, bool> Expected, string ExpectedText)> requests, bool table = false)
             {
                 w.WriteLine(output.Bold(title));
-                var config = MeshConfiguration.Parse([new("pods.yaml", pods), Embedded("service.yaml"), Embedded(dr), Embedded(vs)]);
+                var config = MeshConfiguration.Parse([new("pods.yaml", pods), serviceYaml, Embedded(dr), Embedded(vs)]);
                 config.ThrowIfInvalid();
                 var service = config.FindService("helloworld")!;
                 w.WriteLine(output.Dim($"  applied {dr} and {vs}"));
@@ -119,7 +131,7 @@ internal static class Demo
 
             if (keep)
             {
-                w.WriteLine($"The workloads keep running on {ips[0]}-{ips[^1].Split('.')[^1]}:{Port}; try them with curl, or put 'dynsubset serve' in front of them. Ctrl+C stops them.");
+                w.WriteLine($"The workloads keep running on {ips[0]}-{ips[^1].Split('.')[^1]}:{port}; try them with curl, or put 'dynsubset serve' in front of them. Ctrl+C stops them.");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -131,19 +143,46 @@ internal static class Demo
 
             return failures == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }
-        catch (Exception e) when (e is AddressInUseException || e.InnerException is SocketException)
+        catch (Exception e) when (IsAddressInUse(e))
         {
-            await output.Error.WriteLineAsync($"dynsubset: could not start a workload on 127.0.0.11-16:{Port}: {e.Message}. Is another demo running?");
-            return ExitCodes.Failed;
+            await output.Error.WriteLineAsync($"dynsubset: could not start a workload on 127.0.0.11-16:{port}: {e.Message}. Is another demo running? '--port 0' picks a free port.");
+            return ExitCodes.InvalidInput;
         }
         finally
         {
-            foreach (var app in apps)
-            {
-                await app.StopAsync(CancellationToken.None);
-                await app.DisposeAsync();
-            }
+            await StopAsync(apps);
         }
+    }
+
+    private static bool IsAddressInUse(Exception e) => e is AddressInUseException || e.InnerException is SocketException;
+
+    /// <summary>Starts the six workloads on one port; port 0 takes the port the system gives the first one.</summary>
+    private static async Task<int> StartWorkloadsAsync(List<WebApplication> apps, List<string> ips, int port, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < Pods.Length; i++)
+        {
+            var ip = $"127.0.0.{(11 + i).ToString(CultureInfo.InvariantCulture)}";
+            var app = await StartWorkloadAsync(ip, port, Pods[i].Stage, Pods[i].Version, apps, cancellationToken);
+            if (port == 0)
+            {
+                port = new Uri(app.Urls.First()).Port;
+            }
+
+            ips.Add(ip);
+        }
+
+        return port;
+    }
+
+    private static async Task StopAsync(List<WebApplication> apps)
+    {
+        foreach (var app in apps)
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+        }
+
+        apps.Clear();
     }
 
     private static ServiceProvider Client(MeshService service)
@@ -154,12 +193,13 @@ internal static class Demo
         return services.BuildServiceProvider();
     }
 
-    private static async Task<WebApplication> StartWorkloadAsync(string ip, string stage, string version, CancellationToken cancellationToken)
+    private static async Task<WebApplication> StartWorkloadAsync(string ip, int port, string stage, string version, List<WebApplication> apps, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://{ip}:{Port.ToString(CultureInfo.InvariantCulture)}");
+        builder.WebHost.UseUrls($"http://{ip}:{port.ToString(CultureInfo.InvariantCulture)}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
+        apps.Add(app); // stopped by the caller, even if it fails to start
         var text = $"Welcome to helloworld stage: {stage}, version: {version}, ip: {ip}\n"; // what http-echo prints
         app.Map("/{**path}", () => text);
         await app.StartAsync(cancellationToken);
@@ -167,7 +207,7 @@ internal static class Demo
     }
 
     /// <summary>The workloads as <c>kubectl get pods -o yaml</c> would show them.</summary>
-    private static string PodList(List<string> ips)
+    private static string PodList(List<string> ips, int port)
     {
         var b = new StringBuilder("apiVersion: v1\nkind: List\nitems:\n");
         for (var i = 0; i < Pods.Length; i++)
@@ -175,7 +215,7 @@ internal static class Demo
             var (name, stage, version) = Pods[i];
             b.Append(CultureInfo.InvariantCulture, $"- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: {name}\n    namespace: default\n");
             b.Append(CultureInfo.InvariantCulture, $"    labels: {{app: helloworld, stage: {stage}, version: {version}}}\n");
-            b.Append(CultureInfo.InvariantCulture, $"  spec:\n    containers: [{{name: helloworld, ports: [{{containerPort: {Port}}}]}}]\n");
+            b.Append(CultureInfo.InvariantCulture, $"  spec:\n    containers: [{{name: helloworld, ports: [{{containerPort: {port}}}]}}]\n");
             b.Append(CultureInfo.InvariantCulture, $"  status:\n    podIP: {ips[i]}\n    conditions: [{{type: Ready, status: 'True'}}]\n");
         }
 

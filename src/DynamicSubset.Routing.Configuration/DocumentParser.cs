@@ -189,8 +189,20 @@ internal sealed class DocumentParser(DocumentReader r)
                 continue;
             }
 
+            if (i == r.Limits.MaxSelectorsPerRule)
+            {
+                r.Error(DiagnosticCodes.Limit, item, itemPath, $"more than {r.Limits.MaxSelectorsPerRule} selectors (MeshConfigurationLimits.MaxSelectorsPerRule)");
+                break;
+            }
+
             r.CheckFields(item, itemPath, ["keys", "fallbackPolicy", "fallbackKeysSubset"], strict: true);
             var keys = r.StringList(item, "keys", itemPath, required: true);
+            if (keys is { Count: var keyCount } && keyCount > r.Limits.MaxKeysPerSelector)
+            {
+                r.Error(DiagnosticCodes.Limit, item, DocumentReader.Child(itemPath, "keys"), $"{keyCount} keys, more than {r.Limits.MaxKeysPerSelector} (MeshConfigurationLimits.MaxKeysPerSelector)");
+                continue;
+            }
+
             var policy = Fallback(item, itemPath, allowKeysSubset: true);
             var subset = r.StringList(item, "fallbackKeysSubset", itemPath);
             if (keys is null)
@@ -526,7 +538,7 @@ internal sealed class DocumentParser(DocumentReader r)
             }
         }
 
-        var weight = r.Int(node, "weight", path, min: 0) ?? 0;
+        var weight = r.Long(node, "weight", path, min: 0, max: Endpoint.MaxWeight) ?? 0;
         if (address is null)
         {
             return null;

@@ -45,7 +45,7 @@ internal sealed record ServiceDoc(MeshDocument Info, Dictionary<string, string>?
 internal sealed record PodDoc(MeshDocument Info, Dictionary<string, string> Labels, List<string> Ips, bool Ready, List<(string? Name, int Port)> ContainerPorts, YamlNode Node);
 
 internal sealed record WorkloadDoc(
-    MeshDocument Info, string Address, Dictionary<string, string> Labels, Dictionary<string, int> Ports, int Weight, YamlNode Node, string Path);
+    MeshDocument Info, string Address, Dictionary<string, string> Labels, Dictionary<string, int> Ports, long Weight, YamlNode Node, string Path);
 
 internal sealed record ServiceEntryPort(int Number, string? Name, int? TargetPort);
 

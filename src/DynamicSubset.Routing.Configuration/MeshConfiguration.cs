@@ -37,36 +37,54 @@ public sealed class MeshConfiguration
     /// <summary>Gets a value indicating whether any file was rejected.</summary>
     public bool HasErrors => Diagnostics.Any(static d => d.Severity == DiagnosticSeverity.Error);
 
-    /// <summary>Reads YAML or JSON files.</summary>
+    /// <summary>Reads YAML or JSON files, within the default <see cref="MeshConfigurationLimits"/>.</summary>
     /// <param name="paths">The files.</param>
     /// <returns>The configuration; check <see cref="HasErrors"/>.</returns>
-    public static MeshConfiguration Load(IEnumerable<string> paths)
+    public static MeshConfiguration Load(IEnumerable<string> paths) => Load(paths, MeshConfigurationLimits.Default);
+
+    /// <summary>Reads YAML or JSON files.</summary>
+    /// <param name="paths">The files.</param>
+    /// <param name="limits">What the reader accepts; past a limit is an error <c>DSR1009</c>.</param>
+    /// <returns>The configuration; check <see cref="HasErrors"/>.</returns>
+    public static MeshConfiguration Load(IEnumerable<string> paths, MeshConfigurationLimits limits)
     {
         ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(limits);
         var sources = new List<ConfigurationText>();
         var unreadable = new List<ConfigurationDiagnostic>();
         foreach (var path in paths)
         {
             try
             {
-                sources.Add(new ConfigurationText(path, File.ReadAllText(path)));
+                sources.Add(new ConfigurationText(path, ReadBounded(path, limits.MaxFileBytes)));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
                 unreadable.Add(new ConfigurationDiagnostic(DiagnosticSeverity.Error, DiagnosticCodes.Unreadable, path, 1, 1, "", $"cannot read the file: {e.Message}"));
             }
+            catch (FileTooLargeException e)
+            {
+                unreadable.Add(new ConfigurationDiagnostic(DiagnosticSeverity.Error, DiagnosticCodes.Limit, path, 1, 1, "", e.Message));
+            }
         }
 
-        return Parse(sources, unreadable);
+        return Parse(sources, unreadable, limits);
     }
+
+    /// <summary>Reads YAML or JSON text, within the default <see cref="MeshConfigurationLimits"/>.</summary>
+    /// <param name="sources">The texts, each with the name to show in diagnostics.</param>
+    /// <returns>The configuration; check <see cref="HasErrors"/>.</returns>
+    public static MeshConfiguration Parse(IEnumerable<ConfigurationText> sources) => Parse(sources, MeshConfigurationLimits.Default);
 
     /// <summary>Reads YAML or JSON text.</summary>
     /// <param name="sources">The texts, each with the name to show in diagnostics.</param>
+    /// <param name="limits">What the reader accepts; past a limit is an error <c>DSR1009</c>.</param>
     /// <returns>The configuration; check <see cref="HasErrors"/>.</returns>
-    public static MeshConfiguration Parse(IEnumerable<ConfigurationText> sources)
+    public static MeshConfiguration Parse(IEnumerable<ConfigurationText> sources, MeshConfigurationLimits limits)
     {
         ArgumentNullException.ThrowIfNull(sources);
-        return Parse(sources, []);
+        ArgumentNullException.ThrowIfNull(limits);
+        return Parse(sources, [], limits);
     }
 
     /// <summary>Throws when any file was rejected.</summary>
@@ -88,20 +106,34 @@ public sealed class MeshConfiguration
         return Services.FirstOrDefault(s => s.Matches(host));
     }
 
-    private static MeshConfiguration Parse(IEnumerable<ConfigurationText> sources, List<ConfigurationDiagnostic> diagnostics)
+    private static MeshConfiguration Parse(IEnumerable<ConfigurationText> sources, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
     {
         var accepted = new DocumentSet();
         foreach (var source in sources)
         {
-            var reader = new DocumentReader(source.Name, diagnostics);
+            var reader = new DocumentReader(source.Name, diagnostics, limits);
+            if (source.Content.Length > limits.MaxFileBytes)
+            {
+                reader.Report(DiagnosticSeverity.Error, DiagnosticCodes.Limit, new(1, 1), "",
+                    $"{source.Content.Length} characters, more than {limits.MaxFileBytes} (MeshConfigurationLimits.MaxFileBytes)");
+                continue;
+            }
+
             List<YamlNode> nodes;
             try
             {
-                nodes = YamlTree.Parse(source.Content);
+                nodes = YamlTree.Parse(source.Content, limits);
             }
             catch (YamlSyntaxException e)
             {
                 reader.Report(DiagnosticSeverity.Error, DiagnosticCodes.Syntax, e.Position, "", $"invalid YAML: {e.Message}");
+                continue;
+            }
+
+            if (nodes.TrueForAll(static n => n is ScalarNode { IsNull: true }))
+            {
+                // An empty file is never meant: most often one caught between an editor's truncate and its write.
+                reader.Report(DiagnosticSeverity.Error, DiagnosticCodes.Empty, new(1, 1), "", "the file holds no document");
                 continue;
             }
 
@@ -112,7 +144,7 @@ public sealed class MeshConfiguration
             }
         }
 
-        var services = new ServiceCompiler(accepted, diagnostics).Compile();
+        var services = new ServiceCompiler(accepted, diagnostics, limits).Compile();
         var ordered = diagnostics
             .Select((d, i) => (d, i))
             .OrderByDescending(x => x.d.Severity)
@@ -120,4 +152,22 @@ public sealed class MeshConfiguration
             .Select(x => x.d);
         return new MeshConfiguration([.. accepted.All], [.. services], [.. ordered]);
     }
+
+    /// <summary>Reads a file, refusing one larger than <paramref name="maxBytes"/> before its content is loaded.</summary>
+    private static string ReadBounded(string path, long maxBytes)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (stream.Length > maxBytes)
+        {
+            throw new FileTooLargeException($"{stream.Length} bytes, more than {maxBytes} (MeshConfigurationLimits.MaxFileBytes)");
+        }
+
+        using var reader = new StreamReader(stream, detectEncodingFromByteOrderMarks: true);
+        var text = reader.ReadToEnd();
+        return text.Length > maxBytes
+            ? throw new FileTooLargeException($"more than {maxBytes} bytes (MeshConfigurationLimits.MaxFileBytes); it grew while being read")
+            : text;
+    }
+
+    private sealed class FileTooLargeException(string message) : Exception(message);
 }

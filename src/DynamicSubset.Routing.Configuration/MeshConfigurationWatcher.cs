@@ -15,6 +15,10 @@ public sealed class MeshConfigurationWatcherOptions
     /// <value>Defaults to 750 ms, so a change applies within 1 s.</value>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(750);
 
+    /// <summary>Gets or sets what the reader accepts: file size, nesting, aliases, endpoints and more.</summary>
+    /// <value>Defaults to <see cref="MeshConfigurationLimits.Default"/>.</value>
+    public MeshConfigurationLimits Limits { get; set; } = MeshConfigurationLimits.Default;
+
     /// <summary>Gets or sets the time source.</summary>
     /// <value>Defaults to <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -89,7 +93,7 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
         _logger = logger ?? NullLogger<MeshConfigurationWatcher>.Instance;
         _timer = _options.TimeProvider.CreateTimer(static s => ((MeshConfigurationWatcher)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
-        var first = MeshConfiguration.Load(_paths);
+        var first = MeshConfiguration.Load(_paths, _options.Limits);
         first.ThrowIfInvalid();
         _state = Apply(first, version: 1);
         if (_logger.IsEnabled(LogLevel.Information))
@@ -171,7 +175,7 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
         lock (_reloadLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var config = MeshConfiguration.Load(_paths);
+            var config = MeshConfiguration.Load(_paths, _options.Limits);
             var current = Volatile.Read(ref _state);
             if (config.HasErrors)
             {
@@ -293,6 +297,12 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
     {
         lock (_scheduleLock)
         {
+            // A Change() that raced a firing timer can fire it twice for one burst: the second finds nothing pending.
+            if (!_pending)
+            {
+                return;
+            }
+
             _pending = false;
         }
 
@@ -303,6 +313,11 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
         catch (ObjectDisposedException)
         {
             // Disposed while the timer fired.
+        }
+        catch (Exception e)
+        {
+            // Nothing may escape a timer callback: that would end the process. The last good state keeps serving.
+            Log.ReloadFailed(_logger, e.GetType().Name, e.Message, Version);
         }
     }
 
@@ -323,6 +338,10 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
         [LoggerMessage(EventId = 12, EventName = "ConfigurationRejected", Level = LogLevel.Error,
             Message = "Rejected edit of {File}:{Line}: {Diagnostic}. Version {Version} keeps serving.")]
         public static partial void Rejected(ILogger logger, string file, int line, string diagnostic, long version);
+
+        [LoggerMessage(EventId = 14, EventName = "ConfigurationReloadFailed", Level = LogLevel.Error,
+            Message = "Reloading the mesh configuration failed ({ExceptionType}: {Reason}). Version {Version} keeps serving.")]
+        public static partial void ReloadFailed(ILogger logger, string exceptionType, string reason, long version);
 
         [LoggerMessage(EventId = 13, EventName = "WatchError", Level = LogLevel.Warning,
             Message = "File watching failed ({Reason}); reloading to catch up.")]

@@ -3,7 +3,7 @@ using DynamicSubset.Routing.Configuration.Yaml;
 namespace DynamicSubset.Routing.Configuration;
 
 /// <summary>Turns accepted documents into services: policy, header mappings, endpoints; and the lint warnings.</summary>
-internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagnostic> diagnostics)
+internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
 {
     public List<MeshService> Compile()
     {
@@ -82,6 +82,13 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
         var routingPolicy = new RoutingPolicy(policy, mappings, loadBalancing);
 
         var endpoints = Endpoints(rule.Fqdn, port);
+        if (endpoints.Count > limits.MaxEndpointsPerService)
+        {
+            r.Error(DiagnosticCodes.Limit, rule.HostNode, "spec.host",
+                $"{rule.Fqdn} has {endpoints.Count} endpoints, more than {limits.MaxEndpointsPerService} (MeshConfigurationLimits.MaxEndpointsPerService)");
+            return null;
+        }
+
         Lint(rule, r, dsPath, routeVs, route, endpoints);
 
         var hosts = new List<string> { rule.Fqdn };
@@ -96,15 +103,18 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
         var selectors = policy.SubsetSelectors;
         var selectorsNode = node["subsetSelectors"] as SequenceNode;
 
+        // The first selector of each key set, hashed: a scan of the earlier ones made a large rule quadratic.
+        var firstWithKeys = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < selectors.Length; i++)
         {
             var at = selectorsNode?.Items.ElementAtOrDefault(i) ?? node;
             var path = DocumentReader.Item(dsPath + ".subsetSelectors", i);
-            var first = selectors.Take(i).Select((s, j) => (s, j)).FirstOrDefault(x => x.s.HasSameKeys(selectors[i]));
-            if (first.s is not null)
+            var keySet = string.Concat(selectors[i].Keys.Select(static k => $"{k.Length}:{k}")); // length-prefixed: unique per set
+            if (!firstWithKeys.TryAdd(keySet, i))
             {
+                var first = firstWithKeys[keySet];
                 r.Warning(DiagnosticCodes.SameKeySet, at, path,
-                    $"has the same keys as subsetSelectors[{first.j}] {selectors[i]}; only the first one counts");
+                    $"has the same keys as subsetSelectors[{first}] {selectors[i]}; only the first one counts");
             }
 
             if (route is not null)
@@ -262,5 +272,5 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
         }
     }
 
-    private DocumentReader Reader(MeshDocument info) => new(info.File, diagnostics);
+    private DocumentReader Reader(MeshDocument info) => new(info.File, diagnostics, limits);
 }

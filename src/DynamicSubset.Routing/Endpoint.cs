@@ -13,6 +13,9 @@ namespace DynamicSubset.Routing;
 /// </remarks>
 public sealed class Endpoint : IEquatable<Endpoint>
 {
+    /// <summary>The largest weight: Istio and Envoy carry weights as uint32.</summary>
+    public const long MaxWeight = uint.MaxValue;
+
     private readonly LabelSet _labels;
 
     /// <summary>Initializes a new instance of the <see cref="Endpoint"/> class.</summary>
@@ -20,7 +23,7 @@ public sealed class Endpoint : IEquatable<Endpoint>
     /// <param name="port">The port, from 1 to 65535.</param>
     /// <param name="labels">The endpoint's labels; <see langword="null"/> for none.</param>
     /// <param name="isHealthy">Whether the endpoint may receive requests.</param>
-    /// <param name="weight">The load-balancing weight, at least 1.</param>
+    /// <param name="weight">The load-balancing weight, from 1 to 4294967295 (Istio's and Envoy's uint32 range).</param>
     /// <param name="name">An optional display name, such as the pod name.</param>
     /// <exception cref="RoutingValidationException">An argument is invalid.</exception>
     public Endpoint(
@@ -28,7 +31,7 @@ public sealed class Endpoint : IEquatable<Endpoint>
         int port,
         IEnumerable<KeyValuePair<string, string>>? labels = null,
         bool isHealthy = true,
-        int weight = 1,
+        long weight = 1,
         string? name = null)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -42,9 +45,9 @@ public sealed class Endpoint : IEquatable<Endpoint>
             throw new RoutingValidationException("port", $"{port.ToString(CultureInfo.InvariantCulture)} is not a port (expected 1 to 65535)", nameof(port));
         }
 
-        if (weight < 1)
+        if (weight is < 1 or > MaxWeight)
         {
-            throw new RoutingValidationException("weight", $"{weight.ToString(CultureInfo.InvariantCulture)} is not a weight (expected 1 or more)", nameof(weight));
+            throw new RoutingValidationException("weight", $"{weight.ToString(CultureInfo.InvariantCulture)} is not a weight (expected 1 to {MaxWeight.ToString(CultureInfo.InvariantCulture)})", nameof(weight));
         }
 
         Address = address;
@@ -65,7 +68,7 @@ public sealed class Endpoint : IEquatable<Endpoint>
     /// <param name="port">The port, from 1 to 65535.</param>
     /// <param name="labels">The endpoint's labels; <see langword="null"/> for none.</param>
     /// <param name="isHealthy">Whether the endpoint may receive requests.</param>
-    /// <param name="weight">The load-balancing weight, at least 1.</param>
+    /// <param name="weight">The load-balancing weight, from 1 to 4294967295 (Istio's and Envoy's uint32 range).</param>
     /// <param name="name">An optional display name, such as the pod name.</param>
     /// <returns>The endpoint.</returns>
     /// <exception cref="RoutingValidationException">An argument is invalid; for example, the address is not an IP address.</exception>
@@ -74,7 +77,7 @@ public sealed class Endpoint : IEquatable<Endpoint>
         int port,
         IEnumerable<KeyValuePair<string, string>>? labels = null,
         bool isHealthy = true,
-        int weight = 1,
+        long weight = 1,
         string? name = null) =>
         new(ParseAddress(address), port, labels, isHealthy, weight, name);
 
@@ -101,8 +104,8 @@ public sealed class Endpoint : IEquatable<Endpoint>
     public bool IsHealthy { get; }
 
     /// <summary>Gets the load-balancing weight.</summary>
-    /// <value>Defaults to 1.</value>
-    public int Weight { get; }
+    /// <value>Defaults to 1; at most <see cref="MaxWeight"/>.</value>
+    public long Weight { get; }
 
     /// <summary>Gets the display name, such as the pod name, or <see langword="null"/>.</summary>
     public string? Name { get; }

@@ -51,7 +51,7 @@ public sealed class Subset
         _members = members;
         Rotation = rotation;
         _routable = allRoutableAtOneWeight ? members : FilterRoutable(members);
-        _weights = allRoutableAtOneWeight ? null : WeightTable.For(_routable, this);
+        _weights = allRoutableAtOneWeight ? null : WeightTable.For(_routable);
     }
 
     /// <summary>Gets the key=value pairs that name this subset, sorted by key.</summary>
@@ -132,7 +132,7 @@ public sealed class Subset
                 var tick = Rotation!.Next();
                 return _weights is null
                     ? (int)(tick % (uint)routable.Length)
-                    : _weights.IndexOf((int)((ulong)tick * _weights.Stride % (uint)_weights.Total));
+                    : _weights.IndexOf(_weights.Spread(tick));
 
             case LoadBalancingPolicy.Random:
                 return RandomIndex(random);
@@ -179,19 +179,23 @@ public sealed class Subset
                     return routable[b].InFlight.Value < inFlightFirst ? b : a;
                 }
 
-                var loadFirst = (long)inFlightFirst * routable[b].Endpoint.Weight;
-                var loadSecond = (long)routable[b].InFlight.Value * routable[a].Endpoint.Weight;
+                // Counts are below 2^31 and weights at most 2^32 - 1, so neither product overflows a long.
+                var loadFirst = inFlightFirst * routable[b].Endpoint.Weight;
+                var loadSecond = routable[b].InFlight.Value * routable[a].Endpoint.Weight;
                 return loadSecond < loadFirst ? b : a;
         }
     }
 
     private int RandomIndex(Random? random) =>
-        _weights is null ? NextInt(random, _routable.Count) : _weights.IndexOf(NextInt(random, _weights.Total));
+        _weights is null ? NextInt(random, _routable.Count) : _weights.IndexOf(NextLong(random, _weights.Total));
 
     /// <summary>An injected <see cref="Random"/> makes picks reproducible in tests; otherwise the per-thread generator.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static int NextInt(Random? random, int maxExclusive) =>
         random is null ? FastRandom.Next(maxExclusive) : random.Next(maxExclusive);
+
+    private static long NextLong(Random? random, long maxExclusive) =>
+        random is null ? FastRandom.NextInt64(maxExclusive) : random.NextInt64(maxExclusive);
 
     private static ArraySegment<EndpointSlot> FilterRoutable(ArraySegment<EndpointSlot> members)
     {
@@ -222,29 +226,30 @@ public sealed class Subset
         return routable;
     }
 
-    /// <summary>The cumulative weights of a subset whose routable endpoints differ in weight.</summary>
+    /// <summary>
+    /// The cumulative weights of a subset whose routable endpoints differ in weight. Sums are 64-bit: weights are at
+    /// most 2^32 - 1 (Istio's uint32) and a subset holds fewer than 2^31 endpoints, so no sum can overflow.
+    /// </summary>
     private sealed class WeightTable
     {
-        private readonly int[] _cumulative;
+        private readonly long[] _cumulative;
 
-        private WeightTable(int[] cumulative, uint stride)
+        private WeightTable(long[] cumulative, ulong stride)
         {
             _cumulative = cumulative;
             Stride = stride;
         }
 
-        public int Total => _cumulative[^1];
+        public long Total => _cumulative[^1];
 
-        public uint Stride { get; }
+        public ulong Stride { get; }
 
-        public static WeightTable? For(ReadOnlySpan<EndpointSlot> routable, Subset subset)
+        public static WeightTable? For(ReadOnlySpan<EndpointSlot> routable)
         {
             var uniform = true;
-            long total = 0;
             foreach (var slot in routable)
             {
                 uniform &= slot.Endpoint.Weight == routable[0].Endpoint.Weight;
-                total += slot.Endpoint.Weight;
             }
 
             if (uniform)
@@ -252,21 +257,16 @@ public sealed class Subset
                 return null;
             }
 
-            if (total > int.MaxValue)
-            {
-                throw new RoutingValidationException("weight", $"the weights of subset {subset} add up to more than {int.MaxValue}");
-            }
-
-            var cumulative = new int[routable.Length];
-            var sum = 0;
+            var cumulative = new long[routable.Length];
+            long sum = 0;
             for (var i = 0; i < routable.Length; i++)
             {
                 sum += routable[i].Endpoint.Weight;
                 cumulative[i] = sum;
             }
 
-            var stride = GoldenStride % (uint)sum;
-            while (Gcd(stride, (uint)sum) != 1)
+            var stride = GoldenStride % (ulong)sum;
+            while (Gcd(stride, (ulong)sum) != 1)
             {
                 stride++;
             }
@@ -274,8 +274,11 @@ public sealed class Subset
             return new WeightTable(cumulative, stride);
         }
 
+        /// <summary>The round-robin position of a tick: a stride coprime with the total visits every unit once per cycle.</summary>
+        public long Spread(uint tick) => (long)((UInt128)tick * Stride % (ulong)Total);
+
         /// <summary>The index of the endpoint whose weight range holds <paramref name="position"/> (0 &lt;= position &lt; total).</summary>
-        public int IndexOf(int position)
+        public int IndexOf(long position)
         {
             var cumulative = _cumulative;
             int lo = 0, hi = cumulative.Length - 1;
@@ -295,7 +298,7 @@ public sealed class Subset
             return lo;
         }
 
-        private static uint Gcd(uint a, uint b)
+        private static ulong Gcd(ulong a, ulong b)
         {
             while (b != 0)
             {

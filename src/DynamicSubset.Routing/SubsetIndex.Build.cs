@@ -12,15 +12,20 @@ public sealed partial class SubsetIndex
 
         var tables = new List<SelectorTable>();
         var selectors = policy.DynamicSubset.SubsetSelectors;
+        // Key sets seen, and the previous snapshot's tables by key set: hashed, so a rule with many selectors builds
+        // in linear time (a scan per selector made 60,000 selectors take 24 s).
+        var seen = new HashSet<string>(selectors.Length, StringComparer.Ordinal);
+        var previousTables = previous?._tables.ToDictionary(static t => KeySetId(t.Keys.AsSpan()), StringComparer.Ordinal);
         for (var ordinal = 0; ordinal < selectors.Length; ordinal++)
         {
             var selector = selectors[ordinal];
-            if (tables.Any(t => t.Selector.HasSameKeys(selector)))
+            var id = KeySetId(selector.Keys.AsSpan());
+            if (!seen.Add(id))
             {
                 continue; // The first selector with a key set is the one that counts (SPEC rule 3).
             }
 
-            var previousTable = previous?.FindTable(selector.Keys.AsSpan());
+            var previousTable = previousTables?.GetValueOrDefault(id);
             tables.Add(CreateTable(selector, ordinal, slots, policy, previousTable, roundRobin));
         }
 
@@ -180,17 +185,16 @@ public sealed partial class SubsetIndex
     private static RotationCounter? CarryRotation(Subset? previous, bool roundRobin) =>
         roundRobin ? previous?.Rotation ?? new RotationCounter() : null;
 
-    private SelectorTable? FindTable(ReadOnlySpan<string> keys)
+    /// <summary>One string per key set (keys are sorted); each key is length-prefixed, so no two sets share an id.</summary>
+    private static string KeySetId(ReadOnlySpan<string> keys)
     {
-        foreach (var table in _tables)
+        var builder = new System.Text.StringBuilder();
+        foreach (var key in keys)
         {
-            if (table.Keys.AsSpan().SequenceEqual(keys))
-            {
-                return table;
-            }
+            builder.Append(key.Length).Append(':').Append(key);
         }
 
-        return null;
+        return builder.ToString();
     }
 
     private EndpointSlot? FindSlot(EndpointAddress address)

@@ -315,7 +315,8 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Demo_RunsTheWalkthroughOverRealHttp_EveryStepExpected()
     {
-        var (exit, output, error) = await Run("demo");
+        // Port 0: the test must not depend on the reference page's port 5678 being free on this machine.
+        var (exit, output, error) = await Run("demo", "--port", "0");
 
         Assert.Equal((0, ""), (exit, error));
         Assert.Contains("  Welcome to helloworld stage: dev, version: v1, ip: 127.0.0.11\n    expected\n", output, StringComparison.Ordinal);

@@ -414,6 +414,32 @@ public class SpecRuleTests
         Assert.InRange(counts["10.0.0.1"] / (double)counts["10.0.0.2"], 2.6, 3.4);
     }
 
+    [Theory]
+    [InlineData(LoadBalancingPolicy.RoundRobin)]
+    [InlineData(LoadBalancingPolicy.Random)]
+    [InlineData(LoadBalancingPolicy.LeastRequest)]
+    public void Rule16_WeightsUpToIstiosUInt32Maximum_NeverOverflow(LoadBalancingPolicy policy)
+    {
+        // Regression: weights 2147483647 and 1 overflowed the 32-bit weight table and aborted the CLI and a serving
+        // gateway. Istio's weights are uint32, so 4294967295 is valid; three of them add up past 2^33.
+        var resolver = Topology.Resolver(
+            Topology.StageVersion(loadBalancing: policy),
+            [
+                Topology.Pod("a", "10.0.0.1", "prod", "v3", weight: Endpoint.MaxWeight),
+                Topology.Pod("b", "10.0.0.2", "prod", "v3", weight: Endpoint.MaxWeight),
+                Topology.Pod("c", "10.0.0.3", "prod", "v3", weight: int.MaxValue),
+                Topology.Pod("d", "10.0.0.4", "prod", "v3", weight: 1),
+            ],
+            seed: 3);
+
+        var counts = Enumerable.Range(0, 4000).Select(_ => resolver.Resolve(Topology.Headers()).Ip()).CountBy(ip => ip).ToDictionary();
+
+        // a and b hold 4/5 of the weight, c 1/5, and d one part in 10^10.
+        Assert.InRange(counts["10.0.0.1"] + counts["10.0.0.2"], 2900, 3500);
+        Assert.InRange(counts.GetValueOrDefault("10.0.0.3"), 500, 1100);
+        Assert.InRange(counts.GetValueOrDefault("10.0.0.4"), 0, 5);
+    }
+
     [Fact]
     public void Rule16_LeastRequest_WithWeights_ComparesRequestsInFlightPerUnitOfWeight()
     {

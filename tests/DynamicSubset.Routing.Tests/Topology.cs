@@ -23,7 +23,7 @@ internal static class Topology
         new("x-stage", "stage", "prod"),
     ];
 
-    public static Endpoint Pod(string name, string ip, string stage, string version, bool healthy = true, int weight = 1) =>
+    public static Endpoint Pod(string name, string ip, string stage, string version, bool healthy = true, long weight = 1) =>
         Endpoint.Create(ip, Port, Labels(("app", "helloworld"), ("stage", stage), ("version", version)), healthy, weight, name);
 
     public static Dictionary<string, string> Labels(params (string Key, string Value)[] pairs) =>

@@ -193,10 +193,10 @@ public sealed class EndpointOptions
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool Healthy { get; set; } = true;
 
-    /// <summary>Gets or sets the weight.</summary>
+    /// <summary>Gets or sets the weight, from 1 to 4294967295 (Istio's uint32).</summary>
     /// <value>Defaults to 1.</value>
-    [Range(1, int.MaxValue)]
-    public int Weight { get; set; } = 1;
+    [Range(1L, Endpoint.MaxWeight)]
+    public long Weight { get; set; } = 1;
 
     /// <summary>Gets or sets a display name.</summary>
     public string? Name { get; set; }

@@ -3,9 +3,11 @@ using System.Globalization;
 namespace DynamicSubset.Routing.Configuration.Yaml;
 
 /// <summary>Typed, positioned reads from a node tree, reporting every problem as a diagnostic.</summary>
-internal sealed class DocumentReader(string file, List<ConfigurationDiagnostic> diagnostics)
+internal sealed class DocumentReader(string file, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits? limits = null)
 {
     public string File { get; } = file;
+
+    public MeshConfigurationLimits Limits { get; } = limits ?? MeshConfigurationLimits.Default;
 
     public int ErrorCount { get; private set; }
 
@@ -89,28 +91,47 @@ internal sealed class DocumentReader(string file, List<ConfigurationDiagnostic> 
         return null;
     }
 
-    public int? Int(MappingNode parent, string key, string path, bool required = false, int min = int.MinValue, int max = int.MaxValue)
+    public int? Int(MappingNode parent, string key, string path, bool required = false, int min = int.MinValue, int max = int.MaxValue) =>
+        (int?)Long(parent, key, path, required, min, max);
+
+    public int? AsInt(YamlNode node, string path, int min = int.MinValue, int max = int.MaxValue) => (int?)AsLong(node, path, min, max);
+
+    public long? Long(MappingNode parent, string key, string path, bool required = false, long min = long.MinValue, long max = long.MaxValue)
     {
         var node = Field(parent, key, path, required);
-        return node is null ? null : AsInt(node, Child(path, key), min, max);
+        return node is null ? null : AsLong(node, Child(path, key), min, max);
     }
 
-    public int? AsInt(YamlNode node, string path, int min = int.MinValue, int max = int.MaxValue)
+    public long? AsLong(YamlNode node, string path, long min = long.MinValue, long max = long.MaxValue)
     {
-        if (node is ScalarNode { Quoted: false } scalar && int.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        if (node is ScalarNode { Quoted: false } scalar)
         {
-            if (value < min || value > max)
+            if (long.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
             {
-                Error(DiagnosticCodes.InvalidValue, node, path, $"{value} is out of range (expected {min} to {max})");
-                return null;
+                if (value < min || value > max)
+                {
+                    Error(DiagnosticCodes.InvalidValue, node, path, $"{value} is out of range (expected {min} to {max})");
+                    return null;
+                }
+
+                return value;
             }
 
-            return value;
+            // A whole number too long for 64 bits is out of range, not of the wrong type.
+            var digits = scalar.Value.AsSpan().TrimStart("+-");
+            if (digits.Length > 0 && !digits.ContainsAnyExceptInRange('0', '9'))
+            {
+                Error(DiagnosticCodes.InvalidValue, node, path, $"{Shorten(scalar.Value)} is out of range (expected {min} to {max})");
+                return null;
+            }
         }
 
         WrongType(node, path, "a whole number");
         return null;
     }
+
+    /// <summary>A value quoted in a diagnostic: long ones are cut, so a message never carries a file's bulk.</summary>
+    public static string Shorten(string value) => value.Length <= 40 ? value : $"{value[..32]}... ({value.Length} characters)";
 
     public bool? Bool(MappingNode parent, string key, string path)
     {
@@ -165,10 +186,23 @@ internal sealed class DocumentReader(string file, List<ConfigurationDiagnostic> 
         }
 
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var max = Limits.MaxLabelLength;
         foreach (var (k, v) in map.Entries)
         {
+            if (k.Value.Length > max)
+            {
+                Error(DiagnosticCodes.Limit, k, Child(path, key), $"a key of {k.Value.Length} characters is longer than {max} (MeshConfigurationLimits.MaxLabelLength)");
+                continue;
+            }
+
             if (AsString(v, $"{Child(path, key)}['{k.Value}']") is { } value)
             {
+                if (value.Length > max)
+                {
+                    Error(DiagnosticCodes.Limit, v, $"{Child(path, key)}['{k.Value}']", $"a value of {value.Length} characters is longer than {max} (MeshConfigurationLimits.MaxLabelLength)");
+                    continue;
+                }
+
                 result[k.Value] = value;
             }
         }
@@ -227,6 +261,8 @@ internal static class DiagnosticCodes
     public const string UnknownField = "DSR1006";
     public const string Duplicate = "DSR1007";
     public const string Unreadable = "DSR1008";
+    public const string Limit = "DSR1009";
+    public const string Empty = "DSR1010";
     public const string UnsupportedField = "DSR2001";
     public const string UnusedMappingKey = "DSR2003";
     public const string DefaultSubsetMatchesNothing = "DSR2004";

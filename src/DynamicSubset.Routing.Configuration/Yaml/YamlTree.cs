@@ -11,6 +11,9 @@ internal abstract class YamlNode(SourcePosition position)
 {
     public SourcePosition Position { get; } = position;
 
+    /// <summary>Gets how many nodes this tree holds, aliases counted as what they repeat (saturating): what an alias to it costs.</summary>
+    public long Size { get; init; } = 1;
+
     public abstract string KindName { get; }
 }
 
@@ -51,101 +54,148 @@ internal sealed class YamlSyntaxException(SourcePosition position, string messag
     public SourcePosition Position { get; } = position;
 }
 
-/// <summary>Turns YAML or JSON text into positioned node trees, one per document.</summary>
+/// <summary>Turns YAML or JSON text into positioned node trees, one per document, within <see cref="MeshConfigurationLimits"/>.</summary>
 internal static class YamlTree
 {
-    public static List<YamlNode> Parse(string text)
+    public static List<YamlNode> Parse(string text, MeshConfigurationLimits? limits = null)
     {
-        var parser = new Parser(new StringReader(text));
-        var documents = new List<YamlNode>();
-        var anchors = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
-        var last = new SourcePosition(1, 1);
-        try
-        {
-            parser.Consume<StreamStart>();
-            while (parser.TryConsume<DocumentStart>(out var start))
-            {
-                last = At(start.Start);
-                documents.Add(ReadNode(parser, anchors, ref last));
-                parser.Consume<DocumentEnd>();
-                anchors.Clear();
-            }
-
-            parser.Consume<StreamEnd>();
-        }
-        catch (YamlException e)
-        {
-            throw new YamlSyntaxException(At(e.Start), Clean(e.Message));
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-        {
-            // YamlDotNet throws these on some malformed input; the last event read is the best position we have.
-            throw new YamlSyntaxException(last, "malformed YAML or JSON after this point");
-        }
-
-        return documents;
+        var reader = new Reader(new Parser(new StringReader(text)), limits ?? MeshConfigurationLimits.Default);
+        return reader.ReadStream();
     }
 
-    private static YamlNode ReadNode(IParser parser, Dictionary<string, YamlNode> anchors, ref SourcePosition last)
+    /// <summary>One file's read: its anchors, the aliases' expansion so far, and the last position seen.</summary>
+    private sealed class Reader(IParser parser, MeshConfigurationLimits limits)
     {
-        var current = parser.Current ?? throw new YamlSyntaxException(last, "unexpected end of input");
-        last = At(current.Start);
-        YamlNode node;
-        switch (current)
+        private readonly Dictionary<string, YamlNode> _anchors = new(StringComparer.Ordinal);
+        private SourcePosition _last = new(1, 1);
+        private long _expanded;
+
+        public List<YamlNode> ReadStream()
         {
-            case AnchorAlias alias:
-                parser.MoveNext();
-                return anchors.TryGetValue(alias.Value.Value, out var target)
-                    ? target
-                    : throw new YamlSyntaxException(At(alias.Start), $"unknown alias '*{alias.Value.Value}'");
-
-            case Scalar scalar:
-                parser.MoveNext();
-                node = new ScalarNode(At(scalar.Start), scalar.Value, scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded);
-                break;
-
-            case SequenceStart sequence:
-                parser.MoveNext();
-                var items = new List<YamlNode>();
-                while (!parser.TryConsume<SequenceEnd>(out _))
+            var documents = new List<YamlNode>();
+            try
+            {
+                parser.Consume<StreamStart>();
+                while (parser.TryConsume<DocumentStart>(out var start))
                 {
-                    items.Add(ReadNode(parser, anchors, ref last));
-                }
-
-                node = new SequenceNode(At(sequence.Start), items);
-                break;
-
-            case MappingStart mapping:
-                parser.MoveNext();
-                var entries = new List<KeyValuePair<ScalarNode, YamlNode>>();
-                while (!parser.TryConsume<MappingEnd>(out _))
-                {
-                    if (ReadNode(parser, anchors, ref last) is not ScalarNode key)
+                    _last = At(start.Start);
+                    if (documents.Count == limits.MaxDocuments)
                     {
-                        throw new YamlSyntaxException(last, "a map key must be a scalar");
+                        throw new YamlSyntaxException(_last, $"more than {limits.MaxDocuments} documents (MeshConfigurationLimits.MaxDocuments)");
                     }
 
-                    if (entries.Exists(e => e.Key.Value == key.Value))
-                    {
-                        throw new YamlSyntaxException(key.Position, $"duplicate key '{key.Value}'");
-                    }
-
-                    entries.Add(new(key, ReadNode(parser, anchors, ref last)));
+                    documents.Add(ReadNode(depth: 0));
+                    parser.Consume<DocumentEnd>();
+                    _anchors.Clear();
                 }
 
-                node = new MappingNode(At(mapping.Start), entries);
-                break;
+                parser.Consume<StreamEnd>();
+            }
+            catch (YamlException e)
+            {
+                throw new YamlSyntaxException(At(e.Start), Clean(e.Message));
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            {
+                // YamlDotNet throws these on some malformed input; the last event read is the best position we have.
+                throw new YamlSyntaxException(_last, "malformed YAML or JSON after this point");
+            }
 
-            default:
-                throw new YamlSyntaxException(At(current.Start), $"unexpected {current.GetType().Name}");
+            return documents;
         }
 
-        if (current is NodeEvent { Anchor.IsEmpty: false } anchored)
+        private YamlNode ReadNode(int depth)
         {
-            anchors[anchored.Anchor.Value] = node;
+            var current = parser.Current ?? throw new YamlSyntaxException(_last, "unexpected end of input");
+            _last = At(current.Start);
+            YamlNode node;
+            switch (current)
+            {
+                case AnchorAlias alias:
+                    parser.MoveNext();
+                    if (!_anchors.TryGetValue(alias.Value.Value, out var target))
+                    {
+                        throw new YamlSyntaxException(At(alias.Start), $"unknown alias '*{alias.Value.Value}'");
+                    }
+
+                    // The tree is shared, not copied, but every reader of it walks it again: count what it repeats.
+                    _expanded = SaturatingAdd(_expanded, target.Size);
+                    if (_expanded > limits.MaxAliasExpansion)
+                    {
+                        throw new YamlSyntaxException(At(alias.Start),
+                            $"aliases stand for more than {limits.MaxAliasExpansion} nodes (MeshConfigurationLimits.MaxAliasExpansion)");
+                    }
+
+                    return target;
+
+                case Scalar scalar:
+                    parser.MoveNext();
+                    node = new ScalarNode(At(scalar.Start), scalar.Value, scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded);
+                    break;
+
+                case SequenceStart sequence:
+                    CheckDepth(depth, sequence);
+                    parser.MoveNext();
+                    var items = new List<YamlNode>();
+                    long itemsSize = 1;
+                    while (!parser.TryConsume<SequenceEnd>(out _))
+                    {
+                        var item = ReadNode(depth + 1);
+                        itemsSize = SaturatingAdd(itemsSize, item.Size);
+                        items.Add(item);
+                    }
+
+                    node = new SequenceNode(At(sequence.Start), items) { Size = itemsSize };
+                    break;
+
+                case MappingStart mapping:
+                    CheckDepth(depth, mapping);
+                    parser.MoveNext();
+                    var entries = new List<KeyValuePair<ScalarNode, YamlNode>>();
+                    var keys = new HashSet<string>(StringComparer.Ordinal);
+                    long entriesSize = 1;
+                    while (!parser.TryConsume<MappingEnd>(out _))
+                    {
+                        if (ReadNode(depth + 1) is not ScalarNode key)
+                        {
+                            throw new YamlSyntaxException(_last, "a map key must be a scalar");
+                        }
+
+                        if (!keys.Add(key.Value))
+                        {
+                            throw new YamlSyntaxException(key.Position, $"duplicate key '{DocumentReader.Shorten(key.Value)}'");
+                        }
+
+                        var value = ReadNode(depth + 1);
+                        entriesSize = SaturatingAdd(entriesSize, SaturatingAdd(1, value.Size));
+                        entries.Add(new(key, value));
+                    }
+
+                    node = new MappingNode(At(mapping.Start), entries) { Size = entriesSize };
+                    break;
+
+                default:
+                    throw new YamlSyntaxException(At(current.Start), $"unexpected {current.GetType().Name}");
+            }
+
+            if (current is NodeEvent { Anchor.IsEmpty: false } anchored)
+            {
+                _anchors[anchored.Anchor.Value] = node;
+            }
+
+            return node;
         }
 
-        return node;
+        private void CheckDepth(int depth, ParsingEvent at)
+        {
+            // Checked before descending: the reader recurses, so an unbounded depth would overflow the stack.
+            if (depth >= limits.MaxDepth)
+            {
+                throw new YamlSyntaxException(At(at.Start), $"nested more than {limits.MaxDepth} levels deep (MeshConfigurationLimits.MaxDepth)");
+            }
+        }
+
+        private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
     }
 
     private static SourcePosition At(Mark mark) => new((int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column));

@@ -15,6 +15,9 @@ internal static class FastRandom
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Next(int maxExclusive) => Scale((uint)(NextBits() >> 32), maxExclusive);
 
+    /// <summary>Returns a value in [0, <paramref name="maxExclusive"/>), for weight totals beyond 32 bits.</summary>
+    public static long NextInt64(long maxExclusive) => (long)(((UInt128)NextBits() * (ulong)maxExclusive) >> 64);
+
     /// <summary>
     /// Returns two distinct values in [0, <paramref name="count"/>) from one draw, without a division: the first
     /// uniform, the second uniform among the others. <paramref name="count"/> must be at least 2.
