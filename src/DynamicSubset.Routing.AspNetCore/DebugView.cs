@@ -1,73 +1,84 @@
 using System.Text.Json;
-using DynamicSubset.Routing.Configuration;
 using DynamicSubset.Routing.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DynamicSubset.Routing.AspNetCore;
 
-/// <summary>Writes the live snapshot as JSON: configuration version and load time, last reload error, and every service's subsets.</summary>
+/// <summary>
+/// Writes every routing catalog of the application as JSON: its source, version, load time, sync state and last
+/// rejected edit, then each service's snapshot. A rejected edit is shown by position and code only: its messages may
+/// quote the rejected content, which belongs in the logs, not on a page.
+/// </summary>
 internal static class DebugView
 {
     public static async Task WriteAsync(HttpContext context)
     {
-        var watcher = context.RequestServices.GetService<MeshConfigurationWatcher>();
-        var routes = context.RequestServices.GetService<DynamicSubsetRoutes>();
+        var catalogs = context.RequestServices.GetService<RoutingCatalogs>()?.All ?? RoutingCatalogs.Enumerate(context.RequestServices);
         context.Response.ContentType = "application/json";
         await using var w = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
-        if (watcher is not null)
+        w.WriteStartArray("catalogs");
+        foreach (var catalog in catalogs)
         {
-            w.WriteStartObject("configuration");
-            w.WriteNumber("version", watcher.Version);
-            w.WriteString("loadedAt", watcher.LoadedAt);
-            w.WriteStartArray("files");
-            foreach (var path in watcher.Paths)
-            {
-                w.WriteStringValue(path);
-            }
-
-            w.WriteEndArray();
-            if (watcher.LastError is { } error)
-            {
-                w.WriteStartObject("lastError");
-                w.WriteString("at", error.At);
-                w.WriteStartArray("errors");
-                foreach (var d in error.Errors)
-                {
-                    w.WriteStringValue(d.ToString());
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-            else
-            {
-                w.WriteNull("lastError");
-            }
-
-            w.WriteEndObject();
+            WriteCatalog(w, catalog);
         }
 
+        w.WriteEndArray();
         w.WriteStartArray("services");
         var seen = new HashSet<SubsetResolver>();
-        foreach (var service in watcher?.Current.Services ?? [])
+        foreach (var service in catalogs.SelectMany(static c => c.Current.Services))
         {
-            if (watcher!.TryGetService(service.Host, out _, out var resolver) && seen.Add(resolver))
+            if (seen.Add(service.Resolver))
             {
-                SnapshotJson.WriteService(w, service.Host, resolver.Current);
-            }
-        }
-
-        foreach (var (service, resolver) in routes?.Services ?? [])
-        {
-            if (seen.Add(resolver))
-            {
-                SnapshotJson.WriteService(w, service, resolver.Current);
+                SnapshotJson.WriteService(w, service.Name, service.Resolver);
             }
         }
 
         w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteCatalog(Utf8JsonWriter w, RoutingCatalog catalog)
+    {
+        var current = catalog.Current;
+        var status = catalog.Status;
+        w.WriteStartObject();
+        w.WriteString("source", catalog.Description);
+        w.WriteNumber("version", current.Version);
+        w.WriteString("loadedAt", current.LoadedAt);
+        w.WriteString("syncState", status.SyncState switch
+        {
+            RoutingCatalogSyncState.Synced => "synced",
+            RoutingCatalogSyncState.Stale => "stale",
+            _ => "syncing",
+        });
+        w.WriteStartArray("services");
+        foreach (var service in current.Services)
+        {
+            w.WriteStringValue(service.Name);
+        }
+
+        w.WriteEndArray();
+        if (status.LastError is { } error)
+        {
+            w.WriteStartObject("lastError");
+            w.WriteString("at", error.At);
+            w.WriteString("summary", error.Summary);
+            w.WriteStartArray("where");
+            foreach (var detail in error.Details)
+            {
+                w.WriteStringValue(detail);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNull("lastError");
+        }
+
         w.WriteEndObject();
     }
 }

@@ -24,11 +24,11 @@ internal sealed class RoutingHeaderPropagationMiddleware(RequestDelegate next, I
 {
     private readonly RoutingHeaderPropagationOptions _options = options.Value;
     private readonly string[] _explicitHeaders = [.. options.Value.Headers];
-    private readonly DynamicSubsetRoutes? _routes = services.GetService<DynamicSubsetRoutes>();
+    private readonly RoutingCatalogs? _catalogs = services.GetService<RoutingCatalogs>();
 
     public async Task InvokeAsync(HttpContext context)
     {
-        IReadOnlyList<string> names = _explicitHeaders.Length > 0 ? _explicitHeaders : _routes?.MappedHeaders ?? [];
+        IReadOnlyList<string> names = _explicitHeaders.Length > 0 ? _explicitHeaders : _catalogs?.MappedHeaders ?? [];
         var baggage = _options.UseBaggage ? context.Request.Headers["baggage"].ToString() : null;
         var captured = new List<KeyValuePair<string, string>>();
         foreach (var name in names)

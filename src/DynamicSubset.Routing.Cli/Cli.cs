@@ -18,6 +18,36 @@ internal static class Cli
         return null!;
     }
 
+    private static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (MeshDurations.TryParse(text, out var duration) && duration >= TimeSpan.FromMilliseconds(1))
+        {
+            return duration;
+        }
+
+        result.AddError($"'{text}' is not a duration like 15s, 500ms or 1m");
+        return default;
+    }
+
+    private static System.Net.IPNetwork[] ParseNetworks(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var networks = new List<System.Net.IPNetwork>();
+        foreach (var token in result.Tokens)
+        {
+            if (System.Net.IPNetwork.TryParse(token.Value, out var network))
+            {
+                networks.Add(network);
+            }
+            else
+            {
+                result.AddError($"'{token.Value}' is not a network like 10.0.0.0/8 or 127.0.0.1/32");
+            }
+        }
+
+        return [.. networks];
+    }
+
     public static async Task<int> RunAsync(string[] args, CliOutput output, CancellationToken cancellationToken)
     {
         var files = new Option<string[]>("--file", "-f")
@@ -61,11 +91,42 @@ internal static class Cli
 
         var listen = new Option<Uri>("--listen") { Description = "Where the gateway listens, for example http://127.0.0.1:8080.", Required = true, CustomParser = ParseHttpUri };
         var admin = new Option<Uri?>("--admin") { Description = "Where the debug view listens (GET /debug/dynamic-subsets), for example http://127.0.0.1:9901.", CustomParser = ParseHttpUri };
+        var perTry = new Option<TimeSpan>("--per-try-timeout")
+        {
+            Description = "How long one try may wait for a backend before it is retried on another endpoint of the subset (idempotent requests) or answered 504.",
+            DefaultValueFactory = _ => ServeSettings.Default.PerTryTimeout,
+            CustomParser = ParseDuration,
+        };
+        var timeout = new Option<TimeSpan>("--timeout")
+        {
+            Description = "How long a request may take in all, retries included.",
+            DefaultValueFactory = _ => ServeSettings.Default.Timeout,
+            CustomParser = ParseDuration,
+        };
+        var maxConnections = new Option<int?>("--max-connections")
+        {
+            Description = "The most client connections at once; past it new ones are refused and open ones keep being served. Default: half the descriptor limit.",
+        };
+        maxConnections.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1)
+            {
+                r.AddError("--max-connections must be 1 or more");
+            }
+        });
+        var trusted = new Option<System.Net.IPNetwork[]>("--trusted-network")
+        {
+            Description = "A network whose callers may set routing headers (repeat for several). Given at all, routing headers from elsewhere are ignored and removed.",
+            Arity = ArgumentArity.ZeroOrMore,
+            CustomParser = ParseNetworks,
+        };
         var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Reloads the files live.")
         {
-            files, listen, admin,
+            files, listen, admin, perTry, timeout, maxConnections, trusted,
         };
-        serve.SetAction((p, ct) => Serve.RunAsync(output, p.GetRequiredValue(files), p.GetRequiredValue(listen), p.GetValue(admin), ct));
+        serve.SetAction((p, ct) => Serve.RunAsync(
+            output, p.GetRequiredValue(files), p.GetRequiredValue(listen), p.GetValue(admin),
+            new ServeSettings(p.GetValue(perTry), p.GetValue(timeout), p.GetValue(maxConnections), p.GetValue(trusted) ?? []), ct));
 
         var root = new RootCommand(
             "dynsubset: dynamic subset routing from your service mesh YAML.\n" +

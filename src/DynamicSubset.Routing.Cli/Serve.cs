@@ -6,33 +6,42 @@ using Microsoft.Extensions.Logging;
 
 namespace DynamicSubset.Routing.Cli;
 
+/// <summary>What <c>dynsubset serve</c> may be told besides its files and addresses.</summary>
+internal sealed record ServeSettings(TimeSpan PerTryTimeout, TimeSpan Timeout, int? MaxConnections, IReadOnlyList<System.Net.IPNetwork> TrustedNetworks)
+{
+    public static ServeSettings Default { get; } = new(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(45), null, []);
+}
+
 /// <summary><c>dynsubset serve</c>: a dynamic subset gateway over mesh YAML files, reloaded live.</summary>
 internal static class Serve
 {
-    public static async Task<int> RunAsync(CliOutput output, string[] files, Uri listen, Uri? admin, CancellationToken cancellationToken, Action<string>? started = null)
+    public static async Task<int> RunAsync(
+        CliOutput output, string[] files, Uri listen, Uri? admin, ServeSettings settings, CancellationToken cancellationToken, Action<Uri, Uri?>? started = null)
     {
-        if (admin is not null && admin.Port == listen.Port && admin.Host == listen.Host)
+        if (admin is not null && admin.Port == listen.Port && admin.Port != 0 && admin.Host == listen.Host)
         {
-            throw new CliException("--admin must differ from --listen");
+            throw new CliException("--admin must differ from --listen: the admin view never shares the traffic listener");
         }
 
         // Loads now: invalid files are reported with file:line:column and exit 2, before anything listens.
-        using var watcher = new MeshConfigurationWatcher(files.Select(Path.GetFullPath), Logger<MeshConfigurationWatcher>(output));
+        using var catalog = new MeshConfigurationWatcher(files.Select(Path.GetFullPath), Logger<MeshConfigurationWatcher>(output));
+        var maxConnections = settings.MaxConnections ?? DefaultMaxConnections();
 
-        await using var gateway = Build(output, watcher, listen);
+        await using var gateway = Build(output, catalog, listen, maxConnections, settings);
         gateway.MapDynamicSubsetGateway();
-        await gateway.StartAsync(cancellationToken);
-        await using var adminApp = admin is null ? null : Build(output, watcher, admin);
+        var listening = await StartAsync(gateway, listen, cancellationToken);
+        await using var adminApp = admin is null ? null : Build(output, catalog, admin, maxConnections: 64, settings);
+        Uri? adminListening = null;
         if (adminApp is not null)
         {
             adminApp.MapDynamicSubsetDebug();
-            await adminApp.StartAsync(cancellationToken);
+            adminListening = await StartAsync(adminApp, admin!, cancellationToken);
         }
 
-        var services = string.Join(", ", watcher.Current.Services.Select(static s => s.Host));
-        output.Out.WriteLine($"dynsubset gateway listening on {listen} for {services} (configuration version {watcher.Version})" +
-            (admin is null ? "" : $"; debug view on {new Uri(admin, "/debug/dynamic-subsets")}"));
-        started?.Invoke(services);
+        var services = string.Join(", ", catalog.Current.Services.Select(static s => s.Name));
+        output.Out.WriteLine($"dynsubset gateway listening on {listening} for {services} (configuration version {catalog.Version}, at most {maxConnections} connections)" +
+            (adminListening is null ? "" : $"; debug view on {new Uri(adminListening, "/debug/dynamic-subsets")}"));
+        started?.Invoke(listening, adminListening);
 
         // Ctrl+C (the CLI's token) or SIGTERM (the host's lifetime) both end it.
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, gateway.Lifetime.ApplicationStopping);
@@ -55,13 +64,67 @@ internal static class Serve
         return ExitCodes.Ok;
     }
 
-    private static WebApplication Build(CliOutput output, MeshConfigurationWatcher watcher, Uri url)
+    /// <summary>
+    /// Below the process's descriptor limit, with room for a connection to a backend per request and for the files:
+    /// past it Kestrel refuses new connections and keeps serving the ones it has, instead of running out.
+    /// </summary>
+    internal static int DefaultMaxConnections()
+    {
+        const int reserve = 256;
+        long limit = 65_536;
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+            {
+                if (line.StartsWith("Max open files", StringComparison.Ordinal) &&
+                    long.TryParse(line["Max open files".Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], out var soft))
+                {
+                    limit = soft;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not Linux: keep the default.
+        }
+
+        return (int)Math.Clamp((limit - reserve) / 2, 16, 100_000);
+    }
+
+    /// <summary>Starts listening; a port in use or an address that cannot be bound is one line and exit 2.</summary>
+    private static async Task<Uri> StartAsync(WebApplication app, Uri url, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            var reason = e is Microsoft.AspNetCore.Connections.AddressInUseException || e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
+                ? "the address is already in use"
+                : e.GetBaseException().Message;
+            throw new CliException($"cannot listen on {url.GetLeftPart(UriPartial.Authority)}: {reason}");
+        }
+
+        return new Uri(app.Urls.First());
+    }
+
+    private static WebApplication Build(CliOutput output, MeshConfigurationWatcher catalog, Uri url, int maxConnections, ServeSettings settings)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = maxConnections);
         ConfigureLogging(builder.Logging, output);
-        builder.Services.AddSingleton(watcher);
-        builder.Services.AddDynamicSubsetGateway(watcher.Paths);
+        builder.Services.AddSingleton<RoutingCatalog>(catalog); // the one catalog, shared by the gateway and the admin view
+        builder.Services.AddDynamicSubsetGateway(o =>
+        {
+            o.PerTryTimeout = settings.PerTryTimeout;
+            o.Timeout = settings.Timeout;
+            foreach (var network in settings.TrustedNetworks)
+            {
+                o.TrustedNetworks.Add(network);
+            }
+        });
         return builder.Build();
     }
 

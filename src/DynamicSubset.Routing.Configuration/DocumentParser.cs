@@ -127,10 +127,15 @@ internal sealed class DocumentParser(DocumentReader r)
         var trafficPolicy = r.Map(spec, "trafficPolicy", "spec");
         const string tp = "spec.trafficPolicy";
         MappingNode? loadBalancer = null;
+        OutlierDetectionPolicy? outlierDetection = null;
         if (trafficPolicy is not null)
         {
-            r.CheckFields(trafficPolicy, tp, ["loadBalancer"], ["connectionPool", "outlierDetection", "tls", "portLevelSettings", "tunnel", "proxyProtocol"]);
+            r.CheckFields(trafficPolicy, tp, ["loadBalancer", "outlierDetection"], ["connectionPool", "tls", "portLevelSettings", "tunnel", "proxyProtocol"]);
             loadBalancer = r.Map(trafficPolicy, "loadBalancer", tp);
+            if (r.Map(trafficPolicy, "outlierDetection", tp) is { } outliers)
+            {
+                outlierDetection = OutlierDetection(outliers, tp + ".outlierDetection");
+            }
         }
 
         const string lb = tp + ".loadBalancer";
@@ -148,7 +153,42 @@ internal sealed class DocumentParser(DocumentReader r)
             }
         }
 
-        return host is null ? null : new DestinationRuleDoc(info, host, spec["host"]!, policy, simple, dynamicSubset);
+        return host is null ? null : new DestinationRuleDoc(info, host, spec["host"]!, policy, simple, dynamicSubset) { OutlierDetection = outlierDetection };
+    }
+
+    /// <summary>Istio's <c>outlierDetection</c>; the defaults are Istio's.</summary>
+    private OutlierDetectionPolicy? OutlierDetection(MappingNode node, string path)
+    {
+        r.CheckFields(node, path,
+            ["consecutive5xxErrors", "consecutiveErrors", "consecutiveGatewayErrors", "interval", "baseEjectionTime", "maxEjectionPercent", "minHealthPercent"],
+            ["splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures"]);
+        var errors = r.ErrorCount;
+        var consecutive5xx = r.Int(node, "consecutive5xxErrors", path, min: 0) ?? r.Int(node, "consecutiveErrors", path, min: 0) ?? 5;
+        var consecutiveGateway = r.Int(node, "consecutiveGatewayErrors", path, min: 0) ?? 0;
+        var interval = Duration(node, "interval", path) ?? TimeSpan.FromSeconds(10);
+        var baseEjection = Duration(node, "baseEjectionTime", path) ?? TimeSpan.FromSeconds(30);
+        var maxEjection = r.Int(node, "maxEjectionPercent", path, min: 0, max: 100) ?? 10;
+        var minHealth = r.Int(node, "minHealthPercent", path, min: 0, max: 100) ?? 0;
+        return r.ErrorCount > errors
+            ? null
+            : Core(node, path, () => new OutlierDetectionPolicy(consecutive5xx, consecutiveGateway, interval, baseEjection, maxEjection, minHealth));
+    }
+
+    /// <summary>An Istio duration such as <c>10s</c> or <c>250ms</c>; at least 1 ms.</summary>
+    private TimeSpan? Duration(MappingNode parent, string key, string path)
+    {
+        if (r.Field(parent, key, path, required: false) is not { } node || r.AsString(node, DocumentReader.Child(path, key)) is not { } text)
+        {
+            return null;
+        }
+
+        if (MeshDurations.TryParse(text, out var duration) && duration >= TimeSpan.FromMilliseconds(1))
+        {
+            return duration;
+        }
+
+        r.Error(DiagnosticCodes.InvalidValue, node, DocumentReader.Child(path, key), $"'{DocumentReader.Shorten(text)}' is not a duration of at least 1ms (for example 10s, 250ms, 1m)");
+        return null;
     }
 
     private LoadBalancingPolicy? Simple(MappingNode loadBalancer, string path)

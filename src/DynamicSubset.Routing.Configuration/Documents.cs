@@ -26,6 +26,8 @@ internal sealed class DestinationRuleDoc(MeshDocument info, string host, YamlNod
 
     public MappingNode? DynamicSubsetNode { get; } = dynamicSubsetNode;
 
+    public OutlierDetectionPolicy? OutlierDetection { get; init; }
+
     public string Fqdn => HostNames.ToFqdn(Host, Info.Namespace);
 }
 

@@ -1,4 +1,4 @@
-using System.Collections.Frozen;
+using DynamicSubset.Routing.Configuration.Yaml;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -46,22 +46,30 @@ public sealed class MeshConfigurationReloadedEventArgs(bool succeeded, long vers
 public sealed record MeshConfigurationError(DateTimeOffset At, IReadOnlyList<ConfigurationDiagnostic> Errors);
 
 /// <summary>
-/// Loads mesh YAML or JSON files, keeps one <see cref="SubsetResolver"/> per service, and reloads when the files
-/// change: on write, and on a new file renamed over an old one (editors' atomic saves, ConfigMap updates).
+/// The routing catalog of mesh YAML or JSON files: loads them, keeps one <see cref="SubsetResolver"/> per service, and
+/// reloads when the files change: on write, and on a new file renamed over an old one (editors' atomic saves,
+/// ConfigMap updates).
 /// </summary>
 /// <remarks>
 /// <para>
 /// A burst of writes collapses into one reload, at most <see cref="MeshConfigurationWatcherOptions.MaxDelay"/>
-/// after its first change. A reload that finds an error is rejected whole: it is logged with file:line, recorded in
-/// <see cref="LastError"/>, and every resolver keeps its last good snapshot.
+/// after its first change. A file is read once it has been quiet for a moment, and read again if it changed while
+/// being read, so an edit written in place (truncate, then write) is not caught half-way. A reload that finds an
+/// error is rejected whole: it is logged with file:line, recorded in <see cref="LastError"/> and
+/// <see cref="RoutingCatalog.Status"/>, and every service keeps its last good snapshot.
 /// </para>
 /// <para>
-/// Resolvers stay the same objects across reloads, so callers may hold them. A service removed from the files is
-/// no longer found; a resolver already handed out keeps its last snapshot.
+/// A reload builds every service's next snapshot first and publishes only when all of them built, so a failure
+/// half-way publishes nothing. Resolvers stay the same objects across reloads, so callers may hold them; a service
+/// removed from the files is no longer found, and a resolver already handed out keeps its last snapshot.
 /// </para>
 /// </remarks>
-public sealed partial class MeshConfigurationWatcher : IDisposable
+public sealed partial class MeshConfigurationWatcher : RoutingCatalog
 {
+    // A file written within this much real time may still be mid-write: wait it out before reading.
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(30);
+    private const int StableReadAttempts = 3;
+
     private readonly string[] _paths;
     private readonly MeshConfigurationWatcherOptions _options;
     private readonly ILogger _logger;
@@ -70,8 +78,10 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
     private readonly Lock _scheduleLock = new();
     private readonly Lock _reloadLock = new();
     private readonly Dictionary<string, SubsetResolver> _resolvers = new(StringComparer.Ordinal);
-    private State _state;
+    private MeshConfiguration _configuration;
+    private MeshConfigurationError? _lastError;
     private DateTimeOffset _burstStart;
+    private long _fileEvents;
     private bool _pending;
     private bool _disposed;
 
@@ -81,25 +91,26 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
     /// <param name="options">Tuning; <see langword="null"/> for the defaults.</param>
     /// <exception cref="MeshConfigurationException">The files are invalid at start.</exception>
     public MeshConfigurationWatcher(IEnumerable<string> paths, ILogger<MeshConfigurationWatcher>? logger = null, MeshConfigurationWatcherOptions? options = null)
+        : this(Validate(paths), options ?? new MeshConfigurationWatcherOptions(), logger)
     {
-        ArgumentNullException.ThrowIfNull(paths);
-        _paths = [.. paths.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal)];
-        if (_paths.Length == 0)
-        {
-            throw new ArgumentException("At least one file is needed.", nameof(paths));
-        }
+    }
 
-        _options = options ?? new MeshConfigurationWatcherOptions();
-        _logger = logger ?? NullLogger<MeshConfigurationWatcher>.Instance;
+    private MeshConfigurationWatcher(string[] paths, MeshConfigurationWatcherOptions options, ILogger? logger)
+        : base("files " + string.Join(", ", paths.Select(Path.GetFileName)), options.TimeProvider)
+    {
+        _paths = paths;
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
         _timer = _options.TimeProvider.CreateTimer(static s => ((MeshConfigurationWatcher)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
         var first = MeshConfiguration.Load(_paths, _options.Limits);
         first.ThrowIfInvalid();
-        _state = Apply(first, version: 1);
+        _configuration = first;
+        PublishAll(Build(first));
         if (_logger.IsEnabled(LogLevel.Information))
         {
             var files = string.Join(", ", _paths);
-            Log.Loaded(_logger, files, first.Services.Length, 1);
+            Log.Loaded(_logger, files, first.Services.Length, Current.Version);
         }
 
         foreach (var directory in _paths.Select(Path.GetDirectoryName).Distinct(StringComparer.Ordinal))
@@ -126,16 +137,16 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
     public IReadOnlyList<string> Paths => _paths;
 
     /// <summary>Gets the configuration serving now: the last one that loaded without errors.</summary>
-    public MeshConfiguration Current => Volatile.Read(ref _state).Configuration;
+    public MeshConfiguration Configuration => Volatile.Read(ref _configuration);
 
-    /// <summary>Gets the version of <see cref="Current"/>: 1 at start, one more per applied reload.</summary>
-    public long Version => Volatile.Read(ref _state).Version;
+    /// <summary>Gets the version serving now: 1 at start, one more per applied reload.</summary>
+    public long Version => Current.Version;
 
-    /// <summary>Gets when <see cref="Current"/> was applied.</summary>
-    public DateTimeOffset LoadedAt => Volatile.Read(ref _state).LoadedAt;
+    /// <summary>Gets when the configuration serving now was applied.</summary>
+    public DateTimeOffset LoadedAt => Current.LoadedAt;
 
     /// <summary>Gets the last rejected reload, or <see langword="null"/> when the last reload was applied.</summary>
-    public MeshConfigurationError? LastError { get; private set; }
+    public MeshConfigurationError? LastError => Volatile.Read(ref _lastError);
 
     internal bool IsReloadPending
     {
@@ -148,63 +159,25 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
         }
     }
 
-    /// <summary>Finds the service a request's host names (without its port): its own host, a VirtualService host, or a short name.</summary>
+    /// <summary>Finds the service a request's host names (without its port), with its model from the files.</summary>
     /// <param name="host">The host, for example <c>helloworld</c> or <c>helloworld.default.svc.cluster.local</c>.</param>
-    /// <param name="service">The service.</param>
+    /// <param name="service">The service as the files define it.</param>
     /// <param name="resolver">The service's resolver.</param>
     /// <returns><see langword="true"/> if a service was found.</returns>
     public bool TryGetService(string host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MeshService? service, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SubsetResolver? resolver)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var state = Volatile.Read(ref _state);
-        if (state.ByHost.TryGetValue(host.TrimEnd('.'), out var entry))
-        {
-            (service, resolver) = entry;
-            return true;
-        }
-
-        service = null;
-        resolver = null;
-        return false;
+        service = Current.TryFind(host, out var routed) ? Configuration.FindService(routed.Name) : null;
+        resolver = service is null ? null : routed!.Resolver;
+        return service is not null;
     }
 
     /// <summary>Reloads the files now, as a change would.</summary>
     /// <returns><see langword="true"/> if the files were applied; <see langword="false"/> if they were rejected.</returns>
-    public bool Reload()
-    {
-        lock (_reloadLock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var config = MeshConfiguration.Load(_paths, _options.Limits);
-            var current = Volatile.Read(ref _state);
-            if (config.HasErrors)
-            {
-                var errors = config.Diagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
-                LastError = new MeshConfigurationError(_options.TimeProvider.GetUtcNow(), errors);
-                foreach (var error in errors)
-                {
-                    Log.Rejected(_logger, error.File, error.Line, error.ToString(), current.Version);
-                }
-
-                Reloaded?.Invoke(this, new MeshConfigurationReloadedEventArgs(false, current.Version, config.Diagnostics));
-                return false;
-            }
-
-            var next = Apply(config, current.Version + 1);
-            Volatile.Write(ref _state, next);
-            LastError = null;
-            if (_logger.IsEnabled(LogLevel.Information))
-            {
-                var warnings = config.Diagnostics.Count(static d => d.Severity == DiagnosticSeverity.Warning);
-                Log.Reloaded(_logger, next.Version, config.Services.Length, warnings);
-            }
-            Reloaded?.Invoke(this, new MeshConfigurationReloadedEventArgs(true, next.Version, config.Diagnostics));
-            return true;
-        }
-    }
+    public bool Reload() => Reload(checkStable: false) ?? false;
 
     /// <inheritdoc />
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
         lock (_reloadLock)
         {
@@ -217,43 +190,147 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
         }
 
         _timer.Dispose();
+        base.Dispose(disposing);
     }
 
-    /// <summary>Publishes each service's new snapshot to its resolver (created on first sight), and indexes every host name.</summary>
-    private State Apply(MeshConfiguration config, long version)
+    private static string[] Validate(IEnumerable<string> paths)
     {
-        var byHost = new Dictionary<string, (MeshService, SubsetResolver)>(StringComparer.OrdinalIgnoreCase);
+        ArgumentNullException.ThrowIfNull(paths);
+        string[] full = [.. paths.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal)];
+        return full.Length == 0 ? throw new ArgumentException("At least one file is needed.", nameof(paths)) : full;
+    }
+
+    /// <returns>Applied, rejected, or <see langword="null"/> when the files changed while being read (a reload follows).</returns>
+    private bool? Reload(bool checkStable)
+    {
+        lock (_reloadLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var version = Current.Version;
+            MeshConfiguration? config = null;
+            for (var attempt = 0; attempt < StableReadAttempts && config is null; attempt++)
+            {
+                config = checkStable ? ReadStable() : MeshConfiguration.Load(_paths, _options.Limits);
+            }
+
+            if (config is null)
+            {
+                Log.Unstable(_logger, version);
+                return null;
+            }
+
+            var errors = config.Diagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
+            List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)>? built = null;
+            if (errors.Count == 0)
+            {
+                try
+                {
+                    built = Build(config);
+                }
+                catch (RoutingValidationException e)
+                {
+                    // A check that only a whole snapshot can make failed: nothing was published.
+                    errors.Add(new ConfigurationDiagnostic(DiagnosticSeverity.Error, DiagnosticCodes.InvalidValue, _paths[0], 1, 1, e.FieldPath, e.Reason));
+                }
+            }
+
+            if (built is null)
+            {
+                Reject(errors, version, config.Diagnostics);
+                return false;
+            }
+
+            Volatile.Write(ref _configuration, config);
+            Volatile.Write(ref _lastError, null);
+            PublishAll(built);
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                var warnings = config.Diagnostics.Count(static d => d.Severity == DiagnosticSeverity.Warning);
+                Log.Reloaded(_logger, Current.Version, config.Services.Length, warnings);
+            }
+
+            Reloaded?.Invoke(this, new MeshConfigurationReloadedEventArgs(true, Current.Version, config.Diagnostics));
+            return true;
+        }
+    }
+
+    private void Reject(List<ConfigurationDiagnostic> errors, long version, IReadOnlyList<ConfigurationDiagnostic> diagnostics)
+    {
+        Volatile.Write(ref _lastError, new MeshConfigurationError(_options.TimeProvider.GetUtcNow(), errors));
+        foreach (var error in errors)
+        {
+            Log.Rejected(_logger, error.File, error.Line, error.ToString(), version);
+        }
+
+        // The status names where, never what: a message may quote the rejected content.
+        ReportRejected(
+            $"{errors.Count} error(s); version {version} keeps serving",
+            [.. errors.Select(static e => $"{e.File}:{e.Line}:{e.Column}: {e.Code} {e.Path}".TrimEnd())]);
+        Reloaded?.Invoke(this, new MeshConfigurationReloadedEventArgs(false, version, diagnostics));
+    }
+
+    /// <summary>
+    /// Reads the files once they are quiet, and only keeps the read if no file changed meanwhile: an editor that
+    /// truncates, then writes, must not be read between the two.
+    /// </summary>
+    private MeshConfiguration? ReadStable()
+    {
+        var newest = _paths.Select(static p => File.Exists(p) ? File.GetLastWriteTimeUtc(p) : DateTime.MinValue).Max();
+        var quiet = DateTime.UtcNow - newest;
+        if (quiet < Settle && quiet >= TimeSpan.Zero)
+        {
+            Thread.Sleep(Settle - quiet); // at most 30 ms, on the reload timer's thread, never a request's
+        }
+
+        var events = Interlocked.Read(ref _fileEvents);
+        var before = Stamps();
+        var config = MeshConfiguration.Load(_paths, _options.Limits);
+        return Interlocked.Read(ref _fileEvents) == events && before.SequenceEqual(Stamps()) ? config : null;
+    }
+
+    private (long Length, DateTime Written)[] Stamps() =>
+        [.. _paths.Select(static p => new FileInfo(p) is { Exists: true } f ? (f.Length, f.LastWriteTimeUtc) : (-1L, DateTime.MinValue))];
+
+    /// <summary>Builds every service's next snapshot, to the side: throws before anything is published.</summary>
+    private List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)> Build(MeshConfiguration config)
+    {
+        var built = new List<(MeshService, SubsetResolver?, SubsetIndex)>(config.Services.Length);
         foreach (var service in config.Services)
         {
-            if (_resolvers.TryGetValue(service.Host, out var resolver))
+            var resolver = _resolvers.GetValueOrDefault(service.Host);
+            built.Add((service, resolver, resolver is null ? service.BuildIndex() : resolver.Current.Rebuild(service.Endpoints, service.Policy)));
+        }
+
+        return built;
+    }
+
+    /// <summary>Publishes what <see cref="Build"/> made: each resolver's snapshot, then the catalog in one swap.</summary>
+    private void PublishAll(List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)> built)
+    {
+        var services = new List<RoutedService>(built.Count);
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (service, existing, index) in built)
+        {
+            var resolver = existing;
+            if (resolver is null)
             {
-                resolver.Replace(service.Endpoints, service.Policy);
+                _resolvers[service.Host] = resolver = new SubsetResolver(index);
             }
             else
             {
-                _resolvers[service.Host] = resolver = new SubsetResolver(service.BuildIndex());
+                resolver.Publish(index);
             }
 
-            foreach (var name in service.Hosts.SelectMany(ShortNames))
-            {
-                byHost.TryAdd(name, (service, resolver));
-            }
+            kept.Add(service.Host);
+            services.Add(new RoutedService(service.Host, resolver, service.Hosts, $"{service.Namespace}/{service.RuleName}"));
         }
 
-        return new State(config, version, _options.TimeProvider.GetUtcNow(), byHost.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase));
-    }
-
-    /// <summary>The names a pod's DNS search path resolves to <paramref name="host"/>.</summary>
-    private static IEnumerable<string> ShortNames(string host)
-    {
-        yield return host;
-        const string suffix = "." + HostNames.ClusterSuffix;
-        if (host.EndsWith(suffix, StringComparison.Ordinal) && host[..^suffix.Length].Split('.') is [var name, var ns])
+        foreach (var gone in _resolvers.Keys.Where(k => !kept.Contains(k)).ToList())
         {
-            yield return name;
-            yield return $"{name}.{ns}";
-            yield return $"{name}.{ns}.svc";
+            _resolvers.Remove(gone);
         }
+
+        Publish(services);
     }
 
     private void OnFileEvent(object sender, FileSystemEventArgs e)
@@ -262,6 +339,7 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
         if (Array.IndexOf(_paths, e.FullPath) >= 0 || e.Name?.StartsWith("..", StringComparison.Ordinal) == true ||
             (e is RenamedEventArgs renamed && Array.IndexOf(_paths, renamed.OldFullPath) >= 0))
         {
+            Interlocked.Increment(ref _fileEvents);
             Schedule();
         }
     }
@@ -269,6 +347,7 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
     private void OnWatcherError(object sender, ErrorEventArgs e)
     {
         Log.WatchError(_logger, e.GetException().Message);
+        Interlocked.Increment(ref _fileEvents);
         Schedule(); // events may have been lost: look again
     }
 
@@ -308,7 +387,10 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
 
         try
         {
-            Reload();
+            if (Reload(checkStable: true) is null)
+            {
+                Schedule(); // the files kept changing while being read: read them again after the next quiet spell
+            }
         }
         catch (ObjectDisposedException)
         {
@@ -317,13 +399,12 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
         catch (Exception e)
         {
             // Nothing may escape a timer callback: that would end the process. The last good state keeps serving.
-            Log.ReloadFailed(_logger, e.GetType().Name, e.Message, Version);
+            Log.ReloadFailed(_logger, e.GetType().Name, e.Message, Current.Version);
+            ReportRejected($"reload failed ({e.GetType().Name}); version {Current.Version} keeps serving");
         }
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
-
-    private sealed record State(MeshConfiguration Configuration, long Version, DateTimeOffset LoadedAt, FrozenDictionary<string, (MeshService, SubsetResolver)> ByHost);
 
     private static partial class Log
     {
@@ -339,12 +420,16 @@ public sealed partial class MeshConfigurationWatcher : IDisposable
             Message = "Rejected edit of {File}:{Line}: {Diagnostic}. Version {Version} keeps serving.")]
         public static partial void Rejected(ILogger logger, string file, int line, string diagnostic, long version);
 
+        [LoggerMessage(EventId = 13, EventName = "WatchError", Level = LogLevel.Warning,
+            Message = "File watching failed ({Reason}); reloading to catch up.")]
+        public static partial void WatchError(ILogger logger, string reason);
+
         [LoggerMessage(EventId = 14, EventName = "ConfigurationReloadFailed", Level = LogLevel.Error,
             Message = "Reloading the mesh configuration failed ({ExceptionType}: {Reason}). Version {Version} keeps serving.")]
         public static partial void ReloadFailed(ILogger logger, string exceptionType, string reason, long version);
 
-        [LoggerMessage(EventId = 13, EventName = "WatchError", Level = LogLevel.Warning,
-            Message = "File watching failed ({Reason}); reloading to catch up.")]
-        public static partial void WatchError(ILogger logger, string reason);
+        [LoggerMessage(EventId = 15, EventName = "ConfigurationUnstable", Level = LogLevel.Debug,
+            Message = "The mesh configuration files changed while being read; version {Version} keeps serving until they are quiet.")]
+        public static partial void Unstable(ILogger logger, long version);
     }
 }

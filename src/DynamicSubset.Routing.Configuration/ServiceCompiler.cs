@@ -79,7 +79,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
         var mappings = route?.Mappings ?? [];
         var port = routes.SelectMany(x => x.route.Destinations).FirstOrDefault(d => d.Host == rule.Fqdn && d.Port is not null)?.Port;
         var loadBalancing = rule.Simple ?? LoadBalancingPolicy.LeastRequest;
-        var routingPolicy = new RoutingPolicy(policy, mappings, loadBalancing);
+        var routingPolicy = new RoutingPolicy(policy, mappings, loadBalancing) { OutlierDetection = rule.OutlierDetection };
 
         var endpoints = Endpoints(rule.Fqdn, port);
         if (endpoints.Count > limits.MaxEndpointsPerService)

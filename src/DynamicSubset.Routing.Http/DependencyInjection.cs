@@ -1,7 +1,5 @@
 using DynamicSubset.Routing;
-using DynamicSubset.Routing.Configuration;
 using DynamicSubset.Routing.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,63 +11,54 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class DynamicSubsetHttpClientBuilderExtensions
 {
     /// <summary>
-    /// Routes the client's requests with rules and endpoints bound from configuration (the same fields as the mesh
-    /// YAML; see <see cref="DynamicSubsetRoutingOptions"/>), validated at start and reloaded on change. The handler's
-    /// own settings (<see cref="DynamicSubsetHttpOptions"/>) bind from the same section.
+    /// Routes the client's requests with the application's routing catalog: the one registered under the client's
+    /// name if there is one (<c>AddDynamicSubsetCatalogFromOptions(name, ...)</c>), otherwise the default one
+    /// (<c>AddDynamicSubsetCatalogFromFiles(...)</c>, or any <see cref="RoutingCatalog"/> singleton). Each request goes
+    /// to the service its host names (or <see cref="DynamicSubsetHttpOptions.Service"/>); requests to other hosts pass
+    /// through untouched.
     /// </summary>
     /// <param name="builder">The HttpClient builder.</param>
-    /// <param name="section">The configuration section.</param>
     /// <returns>The builder.</returns>
-    public static IHttpClientBuilder AddDynamicSubsetRouting(this IHttpClientBuilder builder, IConfigurationSection section)
+    public static IHttpClientBuilder AddDynamicSubsetRouting(this IHttpClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(section);
-        builder.Services.AddDynamicSubsetRoutingOptions(builder.Name, section);
-        builder.Services.AddOptions<DynamicSubsetHttpOptions>(builder.Name).Bind(section);
-        return builder.AddFromOptions();
+        var name = builder.Name;
+        return builder.AddCore(sp => sp.GetKeyedService<RoutingCatalog>(name) ?? sp.GetService<RoutingCatalog>() ?? throw new InvalidOperationException(
+            $"HttpClient '{name}' uses dynamic subset routing, but no routing catalog is registered. Register one with " +
+            "services.AddDynamicSubsetCatalogFromFiles(...) or AddDynamicSubsetCatalogFromOptions(name, ...) (DynamicSubset.Routing.Configuration), " +
+            "or add a RoutingCatalog singleton."));
     }
 
-    /// <summary>Routes the client's requests with rules and endpoints configured in code.</summary>
+    /// <summary>Routes the client's requests with a catalog of the caller's own.</summary>
     /// <param name="builder">The HttpClient builder.</param>
-    /// <param name="configure">Configures the rules and endpoints.</param>
+    /// <param name="catalog">Creates the catalog; called once, and the catalog is shared by every handler of the client.</param>
     /// <returns>The builder.</returns>
-    public static IHttpClientBuilder AddDynamicSubsetRouting(this IHttpClientBuilder builder, Action<DynamicSubsetRoutingOptions> configure)
+    public static IHttpClientBuilder AddDynamicSubsetRouting(this IHttpClientBuilder builder, Func<IServiceProvider, RoutingCatalog> catalog)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddDynamicSubsetRoutingOptions(builder.Name, configure);
-        return builder.AddFromOptions();
+        ArgumentNullException.ThrowIfNull(catalog);
+        builder.Services.AddKeyedSingleton(builder.Name, (sp, _) => catalog(sp));
+        return builder.AddDynamicSubsetRouting();
     }
 
-    /// <summary>Routes the client's requests with rules and endpoints configured in code, with access to services.</summary>
-    /// <param name="builder">The HttpClient builder.</param>
-    /// <param name="configure">Configures the rules and endpoints.</param>
-    /// <returns>The builder.</returns>
-    public static IHttpClientBuilder AddDynamicSubsetRouting(this IHttpClientBuilder builder, Action<DynamicSubsetRoutingOptions, IServiceProvider> configure)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddDynamicSubsetRoutingOptions(builder.Name, static _ => { }).Configure<IServiceProvider>((o, sp) => configure(o, sp));
-        return builder.AddFromOptions();
-    }
-
-    /// <summary>Routes the client's requests with a fixed policy over a static endpoint list.</summary>
+    /// <summary>Routes every request of the client with a fixed policy over a static endpoint list.</summary>
     /// <param name="builder">The HttpClient builder.</param>
     /// <param name="policy">The routing policy.</param>
     /// <param name="endpoints">The endpoints.</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="RoutingValidationException">The endpoints are invalid (checked here, at registration).</exception>
     public static IHttpClientBuilder AddDynamicSubsetRouting(this IHttpClientBuilder builder, RoutingPolicy policy, IEnumerable<Endpoint> endpoints)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(endpoints);
-        var index = SubsetIndex.Build(endpoints, policy); // invalid endpoints fail here, at registration
-        return builder.AddCore(sp => new FixedRoutingSource(builder.Name, new SubsetResolver(index), sp.GetRequiredService<RoutingTelemetry>()));
+        var catalog = InMemoryRoutingCatalog.ForService(builder.Name, policy, endpoints);
+        return builder.AddDynamicSubsetRouting(_ => catalog);
     }
 
     /// <summary>
-    /// Routes the client's requests with a fixed policy over endpoints that <typeparamref name="TSource"/> pushes (a
-    /// registry, a discovery client). The source is created from the service provider and started once.
+    /// Routes every request of the client with a fixed policy over endpoints that <typeparamref name="TSource"/> pushes
+    /// (a registry, a discovery client). The source is created from the service provider and started once.
     /// </summary>
     /// <typeparam name="TSource">The endpoint source.</typeparam>
     /// <param name="builder">The HttpClient builder.</param>
@@ -82,42 +71,9 @@ public static class DynamicSubsetHttpClientBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(policy);
         builder.Services.TryAddSingleton<TSource>();
-        return builder.AddCore(sp =>
-        {
-            var telemetry = sp.GetRequiredService<RoutingTelemetry>();
-            var resolver = new SubsetResolver(SubsetIndex.Build([], policy));
-            var publisher = new EndpointPublisher(resolver, builder.Name, telemetry, Logger(sp, typeof(EndpointPublisher)));
-            var routing = new FixedRoutingSource(builder.Name, resolver, telemetry, sp.GetRequiredService<TSource>().Start(publisher));
-            return routing;
-        });
-    }
-
-    /// <summary>
-    /// Routes the client's requests from mesh YAML or JSON files, watched and reloaded live. Each request goes to the
-    /// service its own host names (<c>helloworld</c>, <c>helloworld.default</c>, the full name, or a VirtualService
-    /// host); requests to other hosts pass through untouched.
-    /// </summary>
-    /// <param name="builder">The HttpClient builder.</param>
-    /// <param name="paths">The files.</param>
-    /// <returns>The builder.</returns>
-    public static IHttpClientBuilder AddDynamicSubsetRoutingFromFiles(this IHttpClientBuilder builder, IEnumerable<string> paths)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(paths);
-        return builder.AddFromFiles([.. paths], host: null);
-    }
-
-    /// <summary>Routes every request of the client to the service <paramref name="host"/>, from mesh YAML or JSON files watched and reloaded live.</summary>
-    /// <param name="builder">The HttpClient builder.</param>
-    /// <param name="paths">The files.</param>
-    /// <param name="host">The service's host, or a short name of it.</param>
-    /// <returns>The builder.</returns>
-    public static IHttpClientBuilder AddDynamicSubsetRoutingFromFiles(this IHttpClientBuilder builder, IEnumerable<string> paths, string host)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(paths);
-        ArgumentException.ThrowIfNullOrWhiteSpace(host);
-        return builder.AddFromFiles([.. paths], host);
+        var name = builder.Name;
+        return builder.AddDynamicSubsetRouting(sp => new EndpointSourceRoutingCatalog(
+            name, policy, sp.GetRequiredService<TSource>(), sp.GetRequiredService<RoutingTelemetry>(), Logger(sp, typeof(EndpointSourceRoutingCatalog))));
     }
 
     /// <summary>
@@ -126,13 +82,13 @@ public static class DynamicSubsetHttpClientBuilderExtensions
     /// </summary>
     /// <param name="builder">The HttpClient builder.</param>
     /// <returns>The builder.</returns>
-    public static IHttpClientBuilder AddRoutingHeaderPropagation(this IHttpClientBuilder builder)
+    public static IHttpClientBuilder AddDynamicSubsetHeaderPropagation(this IHttpClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddHttpMessageHandler(static () => new RoutingHeaderPropagationHandler());
     }
 
-    /// <summary>Configures the handler of this client: Host header, 503 or exception, connect retries.</summary>
+    /// <summary>Configures the handler of this client: the service, Host header, failures, retries, timeouts.</summary>
     /// <param name="builder">The HttpClient builder.</param>
     /// <param name="configure">Configures the options.</param>
     /// <returns>The builder.</returns>
@@ -144,44 +100,54 @@ public static class DynamicSubsetHttpClientBuilderExtensions
         return builder;
     }
 
-    private static IHttpClientBuilder AddFromOptions(this IHttpClientBuilder builder) =>
-        builder.AddCore(sp =>
-        {
-            var options = sp.GetRequiredKeyedService<OptionsSubsetResolver>(builder.Name);
-            var telemetry = sp.GetRequiredService<RoutingTelemetry>();
-            options.ChangeRejected += (_, _) => telemetry.RecordUpdate(builder.Name, applied: false);
-            return new FixedRoutingSource(builder.Name, options.Resolver, telemetry);
-        });
-
-    private static IHttpClientBuilder AddFromFiles(this IHttpClientBuilder builder, string[] paths, string? host) =>
-        builder.AddCore(sp => new WatcherRoutingSource(
-            new MeshConfigurationWatcher(paths, sp.GetService<ILogger<MeshConfigurationWatcher>>()), host, sp.GetRequiredService<RoutingTelemetry>()));
-
-    private static IHttpClientBuilder AddCore(this IHttpClientBuilder builder, Func<IServiceProvider, RoutingSource> createSource)
+    private static IHttpClientBuilder AddCore(this IHttpClientBuilder builder, Func<IServiceProvider, RoutingCatalog> findCatalog)
     {
         var name = builder.Name;
         var services = builder.Services;
-        services.AddMetrics();
-        services.TryAddSingleton<RoutingTelemetry>();
-        services.TryAddSingleton(static sp => new DynamicSubsetRoutes(sp, sp.GetServices<RoutedClient>()));
-        services.AddSingleton(new RoutedClient(name));
+        services.AddDynamicSubsetRoutingCore();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DynamicSubsetHttpOptions>, DynamicSubsetHttpOptionsValidator>());
-        services.AddOptions<DynamicSubsetHttpOptions>(name).ValidateOnStart();
-        services.AddKeyedSingleton<RoutingSource>(name, (sp, _) =>
-        {
-            var source = createSource(sp);
-            sp.GetRequiredService<RoutingTelemetry>().Register(source);
-            return source;
-        });
+        services.AddOptions<DynamicSubsetHttpOptions>(name)
+            .Validate(static o => IsTimeout(o.PerTryTimeout) && IsTimeout(o.Timeout), "PerTryTimeout and Timeout must be from 1 ms to 1 day, or Timeout.InfiniteTimeSpan")
+            .ValidateOnStart();
 
-        RoutingActivityEnricher.EnsureStarted();
-        return builder.AddHttpMessageHandler(sp => new DynamicSubsetHandler(
-            sp.GetRequiredKeyedService<RoutingSource>(name),
-            sp.GetRequiredService<IOptionsMonitor<DynamicSubsetHttpOptions>>().Get(name),
-            sp.GetRequiredService<RoutingTelemetry>(),
-            Logger(sp, typeof(DynamicSubsetHandler))));
+        // The handler is created per pipeline (IHttpClientFactory recycles them); the catalog, once per client.
+        services.AddKeyedSingleton(name, (sp, _) => new RoutedClient(findCatalog(sp)));
+        return builder.AddHttpMessageHandler(sp =>
+        {
+            var catalog = sp.GetRequiredKeyedService<RoutedClient>(name).Catalog;
+            var options = sp.GetRequiredService<IOptionsMonitor<DynamicSubsetHttpOptions>>().Get(name);
+            var current = catalog.Current;
+            if (options.Service is { } pinned && catalog.Status.SyncState == RoutingCatalogSyncState.Synced && !current.TryFind(pinned, out _))
+            {
+                // A typo here would send every request past routing: fail when the client is made instead.
+                var known = string.Join(", ", current.Services.Select(static s => s.Name));
+                throw new InvalidOperationException(
+                    $"HttpClient '{name}' routes every request to service '{pinned}', which the routing catalog ({catalog.Description}) does not have (services: {(known.Length == 0 ? "none" : known)}).");
+            }
+
+            sp.GetRequiredService<RoutingTelemetry>().Register(catalog);
+            return new DynamicSubsetHandler(catalog, options, sp.GetRequiredService<RoutingPipeline>());
+        });
     }
 
-    private static ILogger Logger(IServiceProvider sp, Type type) =>
+    /// <summary>Registers what every entry point shares: telemetry, and the decide-record-log step.</summary>
+    internal static IServiceCollection AddDynamicSubsetRoutingCore(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<RoutingTelemetry>();
+        services.TryAddSingleton(static sp => new RoutingPipeline(
+            sp.GetRequiredService<RoutingTelemetry>(), Logger(sp, typeof(RoutingPipeline)), sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.TryAddSingleton(static sp => new RoutingCatalogs(sp));
+        RoutingActivityEnricher.EnsureStarted();
+        return services;
+    }
+
+    private static bool IsTimeout(TimeSpan value) =>
+        value == Timeout.InfiniteTimeSpan || (value >= TimeSpan.FromMilliseconds(1) && value <= TimeSpan.FromDays(1));
+
+    internal static ILogger Logger(IServiceProvider sp, Type type) =>
         sp.GetService<ILoggerFactory>()?.CreateLogger(type.FullName!) ?? NullLogger.Instance;
 }
+
+/// <summary>The catalog a named client routes with.</summary>
+internal sealed record RoutedClient(RoutingCatalog Catalog);

@@ -1,40 +1,32 @@
 using System.Net;
+using System.Runtime.ExceptionServices;
 using System.Text;
-using Microsoft.Extensions.Logging;
 
 namespace DynamicSubset.Routing.Http;
 
 /// <summary>
-/// Sends each request straight to the endpoint its headers resolve to. Holds no per-request state: it reads the
-/// current snapshot per request, so IHttpClientFactory may recycle it freely.
+/// Sends each request straight to the endpoint its headers resolve to, with connect-failure and per-try-timeout
+/// retries inside the resolved set. Holds no per-request state: it reads the catalog's current snapshot per request,
+/// so IHttpClientFactory may recycle it freely.
 /// </summary>
-internal sealed partial class DynamicSubsetHandler(
-    RoutingSource source, DynamicSubsetHttpOptions options, RoutingTelemetry telemetry, ILogger logger) : DelegatingHandler
+internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubsetHttpOptions options, RoutingPipeline pipeline) : DelegatingHandler
 {
-    private const string NoHealthyUpstreamBody = "no healthy upstream";
-
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var original = request.RequestUri;
-        if (original is not { IsAbsoluteUri: true } || !source.TryGet(original, out var resolver, out var service))
+        if (original is not { IsAbsoluteUri: true } || !catalog.Current.TryFind(options.Service ?? original.IdnHost, out var service))
         {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false); // not ours: untouched
         }
 
         // Headers carried from the inbound request count for routing too, whatever the handler order.
         RoutingHeaderContext.Current?.ApplyTo(request.Headers);
-        var resolution = resolver.Resolve(new HttpRequestHeadersSource(request.Headers));
-        telemetry.RecordResolution(service, resolution);
+        var resolution = pipeline.Decide(service, new HttpRequestHeadersSource(request.Headers), activity: null);
         if (!resolution.HasEndpoint)
         {
-            Log.NoHealthyUpstream(logger, service, resolution.ToString());
-            return options.NoHealthyUpstream == NoHealthyUpstreamBehavior.Throw
-                ? throw new NoHealthyUpstreamException(service, resolution)
-                : new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
-                {
-                    RequestMessage = request,
-                    Content = new StringContent(NoHealthyUpstreamBody, Encoding.UTF8, "text/plain"),
-                };
+            return options.FailureBehavior == RoutingFailureBehavior.Throw
+                ? throw new NoHealthyUpstreamException(service.Name, resolution)
+                : Respond(request, HttpStatusCode.ServiceUnavailable, RoutingPipeline.NoHealthyUpstreamBody);
         }
 
         var setHost = options.PreserveHostHeader && request.Headers.Host is null;
@@ -43,33 +35,69 @@ internal sealed partial class DynamicSubsetHandler(
             request.Headers.Host = original.Authority;
         }
 
+        using var overall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        overall.CancelAfter(options.Timeout);
         List<EndpointAddress>? tried = null;
-        var previousDecision = RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(service, resolution));
+        var retries = 0;
+        var previousDecision = RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(service.Name, resolution));
         try
         {
-            for (var attempt = 0; ; attempt++)
+            while (true)
             {
-                request.RequestUri = Rewrite(original, resolution.Endpoint!);
-                using var inFlight = resolution.TrackRequest();
-                try
+                var endpoint = resolution.Endpoint!;
+                request.RequestUri = Rewrite(original, endpoint);
+                RetryReason reason;
+                Exception failure;
+                using (var inFlight = resolution.TrackRequest())
+                using (var perTry = CancellationTokenSource.CreateLinkedTokenSource(overall.Token))
                 {
-                    return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-                }
-                catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError &&
-                    attempt < options.ConnectRetries && CanResend(request))
-                {
-                    // Nothing reached the endpoint: try another one of the same set, never one already tried.
-                    (tried ??= []).Add(resolution.Endpoint!.AddressKey);
-                    if (!resolution.TryPickAnother(tried, out var next))
+                    perTry.CancelAfter(options.PerTryTimeout);
+                    try
                     {
-                        throw;
+                        var response = await base.SendAsync(request, perTry.Token).ConfigureAwait(false);
+                        pipeline.ReportResponse(service, endpoint, (int)response.StatusCode);
+                        return response;
                     }
+                    catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
+                    {
+                        (reason, failure) = (RetryReason.ConnectFailure, e);
+                    }
+                    catch (OperationCanceledException e) when (perTry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                    {
+                        if (overall.IsCancellationRequested)
+                        {
+                            // The overall timeout: no time is left for another try.
+                            pipeline.Failed(service, endpoint, $"timed out after {options.Timeout.TotalSeconds:0.###} s in all");
+                            return TimedOut(request, service, e);
+                        }
 
-                    Log.Retrying(logger, service, resolution.Endpoint!.Authority, next.Endpoint!.Authority, e.Message);
-                    telemetry.RecordRetry(service);
-                    resolution = next;
-                    RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(service, resolution));
+                        (reason, failure) = (RetryReason.PerTryTimeout, e);
+                    }
                 }
+
+                pipeline.ReportFailure(service, endpoint, reason);
+
+                // Never the same endpoint twice; only a body that can be sent again; after a timeout, only a request
+                // that may be repeated, since the endpoint may have acted on it.
+                (tried ??= []).Add(endpoint.AddressKey);
+                if (retries < options.ConnectRetries && CanResend(request) &&
+                    (reason == RetryReason.ConnectFailure || IsIdempotent(request.Method)) &&
+                    resolution.TryPickAnother(tried, out var next))
+                {
+                    pipeline.Retrying(service, endpoint, next.Endpoint!, reason, failure.Message);
+                    resolution = next;
+                    retries++;
+                    RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(service.Name, resolution));
+                    continue;
+                }
+
+                pipeline.Failed(service, endpoint, failure.Message);
+                if (reason == RetryReason.PerTryTimeout)
+                {
+                    return TimedOut(request, service, failure);
+                }
+
+                ExceptionDispatchInfo.Throw(failure);
             }
         }
         finally
@@ -85,21 +113,22 @@ internal sealed partial class DynamicSubsetHandler(
         }
     }
 
+    private HttpResponseMessage TimedOut(HttpRequestMessage request, RoutedService service, Exception cause) =>
+        options.FailureBehavior == RoutingFailureBehavior.Throw
+            ? throw new TaskCanceledException($"The request to {service.Name} timed out.", new TimeoutException(cause.Message, cause))
+            : Respond(request, HttpStatusCode.GatewayTimeout, RoutingPipeline.UpstreamTimeoutBody);
+
+    private static HttpResponseMessage Respond(HttpRequestMessage request, HttpStatusCode status, string body) =>
+        new(status) { RequestMessage = request, Content = new StringContent(body, Encoding.UTF8, "text/plain") };
+
     private static Uri Rewrite(Uri original, Endpoint endpoint) =>
         new($"{original.Scheme}://{endpoint.Authority}{original.PathAndQuery}{original.Fragment}", UriKind.Absolute);
 
-    /// <summary>A connect failure happens before the body is read; still, only resend a body that can be read again.</summary>
+    /// <summary>Only a body that can be read again is sent again.</summary>
     private static bool CanResend(HttpRequestMessage request) =>
         request.Content is null or ByteArrayContent or ReadOnlyMemoryContent;
 
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 20, EventName = "NoHealthyUpstream", Level = LogLevel.Warning,
-            Message = "No healthy upstream for {Service}: {Resolution}.")]
-        public static partial void NoHealthyUpstream(ILogger logger, string service, string resolution);
-
-        [LoggerMessage(EventId = 21, EventName = "ConnectRetry", Level = LogLevel.Information,
-            Message = "Could not connect to {Endpoint} of {Service}; retrying on {Next}: {Reason}")]
-        public static partial void Retrying(ILogger logger, string service, string endpoint, string next, string reason);
-    }
+    private static bool IsIdempotent(HttpMethod method) =>
+        method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options || method == HttpMethod.Trace ||
+        method == HttpMethod.Put || method == HttpMethod.Delete;
 }

@@ -3,34 +3,53 @@ using Microsoft.Extensions.Options;
 
 namespace DynamicSubset.Routing.Http;
 
-/// <summary>What the handler does when no endpoint can take a request.</summary>
-public enum NoHealthyUpstreamBehavior
+/// <summary>What the handler does when routing itself cannot deliver a request: no endpoint can take it, or every try timed out.</summary>
+public enum RoutingFailureBehavior
 {
-    /// <summary>Return HTTP 503 with the plain-text body <c>no healthy upstream</c>, as the mesh proxy does. The default.</summary>
-    Respond503 = 0,
+    /// <summary>
+    /// Answer as the mesh proxy does: HTTP 503 <c>no healthy upstream</c>, or 504 <c>upstream request timeout</c>.
+    /// The default.
+    /// </summary>
+    Respond = 0,
 
-    /// <summary>Throw <see cref="NoHealthyUpstreamException"/>.</summary>
+    /// <summary>Throw: <see cref="NoHealthyUpstreamException"/>, or a <see cref="TaskCanceledException"/> whose inner exception is a <see cref="TimeoutException"/>.</summary>
     Throw = 1,
 }
 
 /// <summary>How the dynamic subset handler of one named HttpClient behaves.</summary>
 public sealed class DynamicSubsetHttpOptions
 {
+    /// <summary>
+    /// Gets or sets the service every request of this client goes to, by any of its names (short names work).
+    /// <see langword="null"/> (the default): the service the request's own host names; requests to hosts the catalog
+    /// does not route pass through untouched.
+    /// </summary>
+    public string? Service { get; set; }
+
     /// <summary>Gets or sets a value indicating whether the Host header keeps the logical service name when the request is sent to an endpoint's IP.</summary>
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool PreserveHostHeader { get; set; } = true;
 
-    /// <summary>Gets or sets what happens when no endpoint can take a request.</summary>
-    /// <value>Defaults to <see cref="NoHealthyUpstreamBehavior.Respond503"/>.</value>
-    public NoHealthyUpstreamBehavior NoHealthyUpstream { get; set; } = NoHealthyUpstreamBehavior.Respond503;
+    /// <summary>Gets or sets what happens when no endpoint can take a request, or every try timed out.</summary>
+    /// <value>Defaults to <see cref="RoutingFailureBehavior.Respond"/>.</value>
+    public RoutingFailureBehavior FailureBehavior { get; set; } = RoutingFailureBehavior.Respond;
 
     /// <summary>
-    /// Gets or sets how many times a request that could not connect is retried on another endpoint of the same
-    /// resolved set. Only requests that are safe to resend are retried.
+    /// Gets or sets how many times a request is sent again to another endpoint of the same resolved set: after it
+    /// could not connect, or, for an idempotent method, after a try timed out. Only a body that can be read again is
+    /// sent again, and never to an endpoint already tried.
     /// </summary>
     /// <value>Defaults to 2, as Istio's retry attempts.</value>
     [Range(0, 16)]
     public int ConnectRetries { get; set; } = 2;
+
+    /// <summary>Gets or sets how long one try may wait for the response headers; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</summary>
+    /// <value>Defaults to 15 seconds, Envoy's route timeout.</value>
+    public TimeSpan PerTryTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Gets or sets how long a request may take in all, retries included; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</summary>
+    /// <value>Defaults to 45 seconds: three tries.</value>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(45);
 }
 
 /// <summary>Validates <see cref="DynamicSubsetHttpOptions"/> at start. Source-generated.</summary>

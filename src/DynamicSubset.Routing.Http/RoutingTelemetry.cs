@@ -10,26 +10,50 @@ internal sealed class RoutingTelemetry : IDisposable
     private readonly Counter<long> _resolutions;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _updates;
-    private readonly List<RoutingSource> _sources = [];
-    private readonly Lock _sourcesLock = new();
+    private readonly Counter<long> _ejections;
+    private readonly List<RoutingCatalog> _catalogs = [];
+    private readonly Lock _catalogsLock = new();
 
     public RoutingTelemetry(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         _meter = meterFactory.Create(RoutingTelemetryNames.Meter);
         _resolutions = _meter.CreateCounter<long>(RoutingTelemetryNames.Resolutions, "{resolution}", "Requests resolved to an endpoint, by outcome.");
-        _retries = _meter.CreateCounter<long>(RoutingTelemetryNames.Retries, "{retry}", "Requests retried on another endpoint of the same set after a connect failure.");
+        _retries = _meter.CreateCounter<long>(RoutingTelemetryNames.Retries, "{retry}", "Requests retried on another endpoint of the same set, by reason.");
         _updates = _meter.CreateCounter<long>(RoutingTelemetryNames.Updates, "{update}", "Routing snapshot updates, applied or rejected.");
+        _ejections = _meter.CreateCounter<long>(RoutingTelemetryNames.Ejections, "{ejection}", "Endpoints ejected by outlier detection.");
         _meter.CreateObservableGauge(RoutingTelemetryNames.Subsets, ObserveSubsets, "{subset}", "Dynamic subsets in the current snapshot.");
         _meter.CreateObservableGauge(RoutingTelemetryNames.Endpoints, ObserveEndpoints, "{endpoint}", "Endpoints in the current snapshot, by state.");
     }
 
-    public void Register(RoutingSource source)
+    /// <summary>Observes a catalog for the gauges, and counts its updates: each publish applied, each rejection rejected.</summary>
+    public void Register(RoutingCatalog catalog)
     {
-        lock (_sourcesLock)
+        lock (_catalogsLock)
         {
-            _sources.Add(source);
+            if (_catalogs.Contains(catalog))
+            {
+                return;
+            }
+
+            _catalogs.Add(catalog);
         }
+
+        catalog.Changed += (_, e) =>
+        {
+            if (e.Change == RoutingCatalogChange.Published)
+            {
+                foreach (var service in e.Current.Services)
+                {
+                    RecordUpdate(service.Name, applied: true);
+                }
+            }
+            else if (e.Change == RoutingCatalogChange.Rejected)
+            {
+                // A rejected edit may touch any service of a catalog; a one-service catalog's is that service's.
+                RecordUpdate(e.Current.Services is [var only] ? only.Name : "*", applied: false);
+            }
+        };
     }
 
     public void RecordResolution(string service, in Resolution resolution)
@@ -53,11 +77,28 @@ internal sealed class RoutingTelemetry : IDisposable
         _resolutions.Add(1, tags);
     }
 
-    public void RecordRetry(string service)
+    public void RecordRetry(string service, RetryReason reason)
     {
         if (_retries.Enabled)
         {
-            _retries.Add(1, new KeyValuePair<string, object?>(RoutingTelemetryNames.ServiceTag, service));
+            _retries.Add(1, new(RoutingTelemetryNames.ServiceTag, service), new(RoutingTelemetryNames.RetryReasonTag, RoutingPipeline.ReasonName(reason)));
+        }
+    }
+
+    public void RecordEjection(string service)
+    {
+        if (_ejections.Enabled)
+        {
+            _ejections.Add(1, new KeyValuePair<string, object?>(RoutingTelemetryNames.ServiceTag, service));
+        }
+    }
+
+    /// <summary>Counts a request whose host names no routed service (no service tag: the host comes from the network).</summary>
+    public void RecordNoRoute()
+    {
+        if (_resolutions.Enabled)
+        {
+            _resolutions.Add(1, new KeyValuePair<string, object?>(RoutingTelemetryNames.OutcomeTag, RoutingTelemetryNames.NoRouteOutcome));
         }
     }
 
@@ -85,16 +126,18 @@ internal sealed class RoutingTelemetry : IDisposable
         {
             var endpoints = resolver.Current.Endpoints;
             var routable = endpoints.Count(static e => e.IsHealthy);
+            var ejected = resolver.Ejections.Count;
             yield return new Measurement<int>(routable, new(RoutingTelemetryNames.ServiceTag, service), new(RoutingTelemetryNames.EndpointStateTag, "routable"));
-            yield return new Measurement<int>(endpoints.Length - routable, new(RoutingTelemetryNames.ServiceTag, service), new(RoutingTelemetryNames.EndpointStateTag, "unhealthy"));
+            yield return new Measurement<int>(endpoints.Length - routable - ejected, new(RoutingTelemetryNames.ServiceTag, service), new(RoutingTelemetryNames.EndpointStateTag, "unhealthy"));
+            yield return new Measurement<int>(ejected, new(RoutingTelemetryNames.ServiceTag, service), new(RoutingTelemetryNames.EndpointStateTag, "ejected"));
         }
     }
 
     private List<(string, SubsetResolver)> Snapshot()
     {
-        lock (_sourcesLock)
+        lock (_catalogsLock)
         {
-            return [.. _sources.SelectMany(static s => s.Resolvers).DistinctBy(static r => r.Item2)];
+            return [.. _catalogs.SelectMany(static c => c.Current.Services).Select(static s => (s.Name, s.Resolver)).DistinctBy(static r => r.Resolver)];
         }
     }
 }
@@ -137,6 +180,9 @@ internal static class RoutingActivityEnricher
         s_current.Value = decision;
         return previous;
     }
+
+    /// <summary>Tags an activity with a routing decision.</summary>
+    public static void Tag(Activity activity, string service, in Resolution resolution) => new Decision(service, resolution).Apply(activity);
 
     internal sealed class Decision(string service, Resolution resolution)
     {

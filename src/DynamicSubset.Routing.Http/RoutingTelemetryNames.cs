@@ -12,11 +12,14 @@ public static class RoutingTelemetryNames
     /// <summary>Counter of resolutions, by outcome. Unit <c>{resolution}</c>.</summary>
     public const string Resolutions = "dynamic_subset.resolutions";
 
-    /// <summary>Counter of retries on another endpoint after a connect failure. Unit <c>{retry}</c>.</summary>
+    /// <summary>Counter of retries on another endpoint of the same set, by reason. Unit <c>{retry}</c>.</summary>
     public const string Retries = "dynamic_subset.retries";
 
     /// <summary>Counter of snapshot updates, applied or rejected. Unit <c>{update}</c>.</summary>
     public const string Updates = "dynamic_subset.updates";
+
+    /// <summary>Counter of endpoints ejected by outlier detection. Unit <c>{ejection}</c>.</summary>
+    public const string Ejections = "dynamic_subset.ejections";
 
     /// <summary>Gauge of the current snapshot's dynamic subsets. Unit <c>{subset}</c>.</summary>
     public const string Subsets = "dynamic_subset.subsets";
@@ -27,7 +30,7 @@ public static class RoutingTelemetryNames
     /// <summary>Tag: the service's host.</summary>
     public const string ServiceTag = "dynamic_subset.service";
 
-    /// <summary>Tag: <c>matched</c>, <c>fallback</c> or <c>no_healthy_upstream</c>.</summary>
+    /// <summary>Tag: <c>matched</c>, <c>fallback</c>, <c>no_healthy_upstream</c>, or <c>no_route</c> (the host names no routed service; no service tag then).</summary>
     public const string OutcomeTag = "dynamic_subset.outcome";
 
     /// <summary>Tag: the fallback policy applied, for example <c>ANY_ENDPOINT</c>.</summary>
@@ -42,8 +45,13 @@ public static class RoutingTelemetryNames
     /// <summary>Tag: <c>applied</c> or <c>rejected</c>.</summary>
     public const string UpdateResultTag = "dynamic_subset.update.result";
 
-    /// <summary>Tag: <c>routable</c> or <c>unhealthy</c>.</summary>
+    /// <summary>Tag: why a request was retried: <c>connect-failure</c>, <c>reset</c> or <c>per-try-timeout</c>.</summary>
+    public const string RetryReasonTag = "dynamic_subset.retry.reason";
+
+    /// <summary>Tag: <c>routable</c>, <c>unhealthy</c>, or <c>ejected</c> (by outlier detection).</summary>
     public const string EndpointStateTag = "dynamic_subset.endpoint.state";
+
+    internal const string NoRouteOutcome = "no_route";
 
     internal static string OutcomeName(ResolutionOutcome outcome) => outcome switch
     {

@@ -68,4 +68,8 @@ public sealed class RoutingPolicy
     /// <summary>Gets the in-subset load-balancing policy.</summary>
     /// <value>Defaults to <see cref="LoadBalancingPolicy.LeastRequest"/>.</value>
     public LoadBalancingPolicy LoadBalancing { get; }
+
+    /// <summary>Gets or initializes the outlier detection: which failing endpoints leave the pick sets, and for how long.</summary>
+    /// <value>Defaults to <see langword="null"/>: no endpoint is ejected, as in Istio without <c>outlierDetection</c>.</value>
+    public OutlierDetectionPolicy? OutlierDetection { get; init; }
 }

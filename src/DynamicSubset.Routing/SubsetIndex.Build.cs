@@ -197,6 +197,9 @@ public sealed partial class SubsetIndex
         return builder.ToString();
     }
 
+    /// <summary>Finds an endpoint by address.</summary>
+    internal Endpoint? FindEndpoint(EndpointAddress address) => FindSlot(address)?.Endpoint;
+
     private EndpointSlot? FindSlot(EndpointAddress address)
     {
         var i = IndexOfSlot(_slots, address);

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using DynamicSubset.Routing.Internal;
 
 namespace DynamicSubset.Routing;
 
@@ -17,7 +18,10 @@ public sealed class SubsetResolver
 {
     private readonly Lock _writeLock = new();
     private readonly Random? _random;
-    private SubsetIndex _current;
+    private readonly TimeProvider _time;
+    private SubsetIndex _configured; // as configured, before ejections; written under the writer lock
+    private SubsetIndex _current;    // what requests see: the configured snapshot with ejected endpoints unroutable
+    private OutlierDetector? _outliers;
 
     /// <summary>Initializes a new instance of the <see cref="SubsetResolver"/> class.</summary>
     /// <param name="index">The first snapshot.</param>
@@ -25,18 +29,43 @@ public sealed class SubsetResolver
     /// The random source for RANDOM and LEAST_REQUEST, for reproducible picks in tests; it must be safe to call
     /// from many threads. <see langword="null"/> (the default) for a fast per-thread generator.
     /// </param>
-    public SubsetResolver(SubsetIndex index, Random? random = null)
+    /// <param name="timeProvider">The clock for outlier ejections; <see langword="null"/> for the system clock.</param>
+    public SubsetResolver(SubsetIndex index, Random? random = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(index);
+        _configured = index;
         _current = index;
         _random = random;
+        _time = timeProvider ?? TimeProvider.System;
     }
 
     /// <summary>Raised after a new snapshot is published, on the publishing thread.</summary>
     public event EventHandler<SubsetIndexChangedEventArgs>? Changed;
 
-    /// <summary>Gets the current snapshot.</summary>
+    /// <summary>Gets the current snapshot: the one requests are resolved against, with ejected endpoints unroutable.</summary>
     public SubsetIndex Current => Volatile.Read(ref _current);
+
+    /// <summary>Gets the endpoints ejected by outlier detection now, with when each returns.</summary>
+    public IReadOnlyList<EndpointEjection> Ejections
+    {
+        get
+        {
+            if (Volatile.Read(ref _outliers) is not { } outliers)
+            {
+                return [];
+            }
+
+            lock (_writeLock)
+            {
+                return [.. outliers.Ejected.Select(a => outliers.TryGet(a, out var h)
+                    ? new EndpointEjection(a, new DateTimeOffset(h.EjectedUntil, TimeSpan.Zero), h.Times)
+                    : new EndpointEjection(a, DateTimeOffset.MinValue, 0)).OrderBy(static e => e.Address)];
+            }
+        }
+    }
+
+    /// <summary>Gets the snapshot as configured, before ejections.</summary>
+    internal SubsetIndex Configured => Volatile.Read(ref _configured);
 
     /// <summary>Resolves a request's headers to one endpoint.</summary>
     /// <typeparam name="THeaders">The header source; a struct, so that nothing is boxed.</typeparam>
@@ -58,6 +87,31 @@ public sealed class SubsetResolver
     /// <param name="headers">The request's headers.</param>
     /// <returns>What was decided.</returns>
     public Resolution Resolve(HttpRequestHeaders headers) => Resolve(new HttpRequestHeadersSource(headers));
+
+    /// <summary>
+    /// Reports the response an endpoint gave, for outlier detection. A no-op unless the policy has
+    /// <see cref="RoutingPolicy.OutlierDetection"/>; lock-free unless this report ejects the endpoint.
+    /// </summary>
+    /// <param name="endpoint">The endpoint.</param>
+    /// <param name="statusCode">The HTTP status code.</param>
+    /// <returns><see langword="true"/> if this report ejected the endpoint.</returns>
+    public bool ReportResponse(Endpoint endpoint, int statusCode)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return Report(endpoint.AddressKey, statusCode);
+    }
+
+    /// <summary>
+    /// Reports a failure that never got a response: the connection was refused or reset, or the try timed out.
+    /// It counts as a gateway error (and so as a 5xx), as in Envoy.
+    /// </summary>
+    /// <param name="endpoint">The endpoint.</param>
+    /// <returns><see langword="true"/> if this report ejected the endpoint.</returns>
+    public bool ReportFailure(Endpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return Report(endpoint.AddressKey, statusCode: null);
+    }
 
     /// <summary>Publishes a snapshot built elsewhere.</summary>
     /// <param name="index">The new snapshot.</param>
@@ -114,11 +168,15 @@ public sealed class SubsetResolver
         lock (_writeLock)
         {
             previous = _current;
-            published = next(previous); // Throws before anything is published: the last good snapshot stays.
-            if (ReferenceEquals(published, previous))
+            // Built from the configured snapshot, so a configuration change never loses or fakes an ejection.
+            var configured = next(_configured); // Throws before anything is published: the last good snapshot stays.
+            if (ReferenceEquals(configured, _configured))
             {
                 return previous;
             }
+
+            published = Effective(configured); // ejections carry over to the addresses that carry on
+            Volatile.Write(ref _configured, configured);
 
             // Publish by swap: readers that already hold the previous snapshot finish on it.
             Volatile.Write(ref _current, published);
@@ -128,7 +186,176 @@ public sealed class SubsetResolver
         Changed?.Invoke(this, new SubsetIndexChangedEventArgs(previous, published));
         return published;
     }
+
+    private bool Report(EndpointAddress address, int? statusCode)
+    {
+        if (Volatile.Read(ref _current).Policy.OutlierDetection is not { } policy)
+        {
+            return false;
+        }
+
+        var outliers = Volatile.Read(ref _outliers) ?? EnsureOutliers();
+        var health = outliers.For(address);
+        var gateway = statusCode is null or 502 or 503 or 504;
+        if (!gateway && statusCode < 500)
+        {
+            health.Succeeded();
+            return false;
+        }
+
+        var in5xxRun = Interlocked.Increment(ref health.Consecutive5xx);
+        int inGatewayRun;
+        if (gateway)
+        {
+            inGatewayRun = Interlocked.Increment(ref health.ConsecutiveGateway);
+        }
+        else
+        {
+            inGatewayRun = 0;
+            Volatile.Write(ref health.ConsecutiveGateway, 0);
+        }
+
+        return ((policy.Consecutive5xxErrors > 0 && in5xxRun >= policy.Consecutive5xxErrors) ||
+                (policy.ConsecutiveGatewayErrors > 0 && inGatewayRun >= policy.ConsecutiveGatewayErrors)) &&
+               TryEject(address, health, policy, outliers);
+    }
+
+    private OutlierDetector EnsureOutliers()
+    {
+        var created = new OutlierDetector();
+        return Interlocked.CompareExchange(ref _outliers, created, null) ?? created;
+    }
+
+    private bool TryEject(EndpointAddress address, EndpointHealth health, OutlierDetectionPolicy policy, OutlierDetector outliers)
+    {
+        SubsetIndex previous, published;
+        lock (_writeLock)
+        {
+            var now = _time.GetUtcNow();
+            Volatile.Write(ref health.Consecutive5xx, 0);
+            Volatile.Write(ref health.ConsecutiveGateway, 0);
+            if (outliers.Ejected.Contains(address) || _configured.FindEndpoint(address) is not { IsHealthy: true })
+            {
+                return false; // already out, or not (or no longer) one of ours
+            }
+
+            // At most maxEjectionPercent of the service at once, but always at least one endpoint (Envoy).
+            var max = Math.Max(1, _configured.Endpoints.Length * policy.MaxEjectionPercent / 100);
+            if (outliers.Ejected.Count >= max)
+            {
+                return false;
+            }
+
+            health.Times++;
+            var duration = TimeSpan.FromTicks(Math.Min(policy.BaseEjectionTime.Ticks * health.Times, OutlierDetectionPolicy.MaxEjectionTime.Ticks));
+            health.EjectedUntil = (now + duration).UtcTicks;
+            outliers.Ejected = outliers.Ejected.Add(address);
+            outliers.Timer ??= _time.CreateTimer(static s => ((SubsetResolver)s!).Review(), this, policy.Interval, policy.Interval);
+
+            previous = _current;
+            published = Effective(_configured);
+            Volatile.Write(ref _current, published);
+        }
+
+        if (!ReferenceEquals(previous, published))
+        {
+            Changed?.Invoke(this, new SubsetIndexChangedEventArgs(previous, published));
+        }
+
+        return true;
+    }
+
+    /// <summary>Every interval: returns the endpoints whose time is up, and lowers the multipliers of the rest.</summary>
+    private void Review()
+    {
+        try
+        {
+            SubsetIndex previous, published;
+            lock (_writeLock)
+            {
+                var outliers = _outliers!;
+                var now = _time.GetUtcNow().UtcTicks;
+                var ejected = outliers.Ejected;
+                foreach (var (address, health) in outliers.All)
+                {
+                    if (ejected.Contains(address))
+                    {
+                        if (health.EjectedUntil <= now)
+                        {
+                            ejected = ejected.Remove(address);
+                        }
+                    }
+                    else if (health.Times > 0)
+                    {
+                        health.Times--;
+                    }
+                    else if (_configured.FindEndpoint(address) is null)
+                    {
+                        outliers.Forget(address); // gone from the service
+                    }
+                }
+
+                outliers.Ejected = ejected;
+                if (ejected.IsEmpty && outliers.All.All(static h => h.Value.Times == 0))
+                {
+                    outliers.Timer?.Dispose();
+                    outliers.Timer = null;
+                }
+
+                previous = _current;
+                published = Effective(_configured);
+                Volatile.Write(ref _current, published);
+            }
+
+            if (!ReferenceEquals(previous, published))
+            {
+                Changed?.Invoke(this, new SubsetIndexChangedEventArgs(previous, published));
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Nothing may escape a timer callback; the snapshot serving now stays, and the next review tries again.
+        }
+    }
+
+    /// <summary>
+    /// The snapshot requests see: <paramref name="configured"/> with its ejected endpoints unroutable, unless that would
+    /// leave fewer than minHealthPercent of the service healthy (panic: every endpoint balances, as configured).
+    /// </summary>
+    private SubsetIndex Effective(SubsetIndex configured)
+    {
+        if (Volatile.Read(ref _outliers) is not { Ejected.IsEmpty: false } outliers || configured.Policy.OutlierDetection is not { } policy)
+        {
+            return configured;
+        }
+
+        var changes = new List<EndpointChange>();
+        foreach (var address in outliers.Ejected)
+        {
+            if (configured.FindEndpoint(address) is { IsHealthy: true })
+            {
+                changes.Add(EndpointChange.SetHealth(address, isHealthy: false));
+            }
+        }
+
+        if (changes.Count == 0)
+        {
+            return configured;
+        }
+
+        var total = configured.Endpoints.Length;
+        var healthy = configured.Endpoints.Count(static e => e.IsHealthy) - changes.Count;
+        return policy.MinHealthPercent > 0 && healthy * 100L < (long)policy.MinHealthPercent * total
+            ? configured
+            : configured.Apply(changes);
+    }
 }
+
+/// <summary>An endpoint ejected by outlier detection.</summary>
+/// <param name="Address">The endpoint's address.</param>
+/// <param name="Until">When it returns (at the first review after this).</param>
+/// <param name="Times">How many times it was ejected; the ejection time's multiplier.</param>
+public readonly record struct EndpointEjection(EndpointAddress Address, DateTimeOffset Until, int Times);
 
 /// <summary>Describes a published snapshot change.</summary>
 /// <param name="previous">The snapshot that was replaced.</param>

@@ -37,7 +37,7 @@ public sealed class PropagationTests
             s =>
             {
                 s.AddDynamicSubsetHeaderPropagation(o => { o.Headers.Add("x-stage"); o.UseBaggage = baggage; });
-                s.AddHttpClient("b", c => c.BaseAddress = new Uri(Url(b))).AddRoutingHeaderPropagation();
+                s.AddHttpClient("b", c => c.BaseAddress = new Uri(Url(b))).AddDynamicSubsetHeaderPropagation();
             },
             app => app.MapGet("/", (IHttpClientFactory f) => f.CreateClient("b").GetStringAsync("/")));
         await using var edge = await App(
@@ -45,7 +45,7 @@ public sealed class PropagationTests
             s =>
             {
                 s.AddDynamicSubsetHeaderPropagation(o => { o.Headers.Add("x-stage"); o.UseBaggage = baggage; });
-                s.AddHttpClient("a", c => c.BaseAddress = new Uri(Url(a))).AddRoutingHeaderPropagation();
+                s.AddHttpClient("a", c => c.BaseAddress = new Uri(Url(a))).AddDynamicSubsetHeaderPropagation();
             },
             app => app.MapGet("/", (IHttpClientFactory f) => f.CreateClient("a").GetStringAsync("/")));
 
@@ -97,7 +97,7 @@ public sealed class PropagationTests
     {
         await using var backend = await App("127.0.5.26", _ => { }, app => app.MapGet("/", (HttpContext c) => $"x-stage={c.Request.Headers["x-stage"]}"));
         var services = new ServiceCollection();
-        services.AddHttpClient("plain", c => c.BaseAddress = new Uri(Url(backend))).AddRoutingHeaderPropagation();
+        services.AddHttpClient("plain", c => c.BaseAddress = new Uri(Url(backend))).AddDynamicSubsetHeaderPropagation();
         await using var provider = services.BuildServiceProvider();
 
         Assert.Null(RoutingHeaderContext.Current);

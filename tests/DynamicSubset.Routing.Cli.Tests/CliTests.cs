@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
@@ -222,23 +223,25 @@ public sealed class CliTests : IDisposable
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         using var stop = new CancellationTokenSource();
-        var started = new TaskCompletionSource();
+        var started = new TaskCompletionSource<(Uri Gateway, Uri? Admin)>();
         var run = Serve.RunAsync(
             new CliOutput(stdout, stderr, color: false),
             [entry, Data("reference/dr-step2.yaml"), Data("reference/vs-step2.yaml")],
-            new Uri("http://127.0.7.1:18080"),
-            new Uri("http://127.0.7.1:19901"),
+            new Uri("http://127.0.7.1:0"),
+            new Uri("http://127.0.7.1:0"),
+            ServeSettings.Default,
             stop.Token,
-            _ => started.TrySetResult());
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+            (gateway, admin) => started.TrySetResult((gateway, admin)));
+        var (gatewayUrl, adminUrl) = await started.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
 
         using var client = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "http://127.0.7.1:18080/");
+        using var request = new HttpRequestMessage(HttpMethod.Get, gatewayUrl);
         request.Headers.Host = "helloworld:8000";
         request.Headers.Add("x-stage", "dev");
         request.Headers.Add("x-version", "v1");
         var body = await (await client.SendAsync(request, TestContext.Current.CancellationToken)).Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        var debug = await client.GetStringAsync("http://127.0.7.1:19901/debug/dynamic-subsets", TestContext.Current.CancellationToken);
+        var debug = await client.GetStringAsync(new Uri(adminUrl!, "/debug/dynamic-subsets"), TestContext.Current.CancellationToken);
+        using var onTraffic = await client.GetAsync(new Uri(gatewayUrl, "/debug/dynamic-subsets"), TestContext.Current.CancellationToken);
 
         await stop.CancelAsync();
         var exit = await run.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
@@ -246,7 +249,11 @@ public sealed class CliTests : IDisposable
         Assert.Equal("127.0.7.11 host=helloworld:8000", body);
         Assert.Contains("\"stage=dev, version=v1\"", debug, StringComparison.Ordinal);
         Assert.Equal(0, exit);
-        Assert.StartsWith("dynsubset gateway listening on http://127.0.7.1:18080/ for helloworld.default.svc.cluster.local (configuration version 1); debug view on http://127.0.7.1:19901/debug/dynamic-subsets\n", stdout.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith($"dynsubset gateway listening on {gatewayUrl} for helloworld.default.svc.cluster.local (configuration version 1, at most ", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"; debug view on {new Uri(adminUrl!, "/debug/dynamic-subsets")}\n", stdout.ToString(), StringComparison.Ordinal);
+        // The admin view is never on the traffic listener: there, the path is forwarded to a backend like any other.
+        Assert.Equal("127.0.7.12 host=" + gatewayUrl.Authority, await onTraffic.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.NotEqual(gatewayUrl.Port, adminUrl!.Port);
         Assert.EndsWith("dynsubset gateway stopping\n", stdout.ToString(), StringComparison.Ordinal);
     }
 
@@ -268,19 +275,21 @@ public sealed class CliTests : IDisposable
         var cli = Path.Combine(AppContext.BaseDirectory, "dynsubset.dll");
         using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet")
         {
-            ArgumentList = { cli, "serve", "-f", entry, "-f", Data("reference/dr-step2.yaml"), "-f", Data("reference/vs-step2.yaml"), "--listen", "http://127.0.7.2:18082" },
+            ArgumentList = { cli, "serve", "-f", entry, "-f", Data("reference/dr-step2.yaml"), "-f", Data("reference/vs-step2.yaml"), "--listen", "http://127.0.7.2:0" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         })!;
         try
         {
             var firstLine = await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
-            Assert.StartsWith("dynsubset gateway listening on http://127.0.7.2:18082/", firstLine, StringComparison.Ordinal);
+            var listening = System.Text.RegularExpressions.Regex.Match(firstLine!, @"^dynsubset gateway listening on (http://127\.0\.7\.2:\d+/) ");
+            Assert.True(listening.Success, firstLine);
+            var url = new Uri(listening.Groups[1].Value);
             using var client = new HttpClient();
-            using var request = new HttpRequestMessage(HttpMethod.Get, "http://127.0.7.2:18082/");
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
             request.Headers.Add("x-stage", "dev");
             request.Headers.Add("x-version", "v1");
-            Assert.Equal("127.0.7.21 host=127.0.7.2:18082", await (await client.SendAsync(request, TestContext.Current.CancellationToken)).Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+            Assert.Equal($"127.0.7.21 host={url.Authority}", await (await client.SendAsync(request, TestContext.Current.CancellationToken)).Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
 
             using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
@@ -306,7 +315,7 @@ public sealed class CliTests : IDisposable
         var bad = Path.Combine(_dir, "bad.yaml");
         await File.WriteAllTextAsync(bad, "kind: DestinationRule\napiVersion: networking.istio.io/v1\nmetadata: {name: x}\nspec: {}\n", TestContext.Current.CancellationToken);
 
-        var (exit, _, error) = await Run("serve", "-f", bad, "--listen", "http://127.0.7.1:18081");
+        var (exit, _, error) = await Run("serve", "-f", bad, "--listen", "http://127.0.7.1:0");
 
         Assert.Equal(2, exit);
         Assert.Equal($"{bad}:4:7: error DSR1003: spec.host: required field is missing\n", error);
@@ -327,30 +336,51 @@ public sealed class CliTests : IDisposable
     }
 }
 
-/// <summary>Tiny Kestrel backends that answer with their address and the Host header they saw.</summary>
+/// <summary>Tiny Kestrel backends that answer with their address and the Host header they saw, all on one free port.</summary>
 internal sealed class Backends : IAsyncDisposable
 {
     private readonly List<Microsoft.AspNetCore.Builder.WebApplication> _apps;
 
-    private Backends(List<Microsoft.AspNetCore.Builder.WebApplication> apps) => _apps = apps;
+    private Backends(List<Microsoft.AspNetCore.Builder.WebApplication> apps, int port)
+    {
+        _apps = apps;
+        Port = port;
+    }
 
-    public int Port => 18090;
+    public int Port { get; }
 
     public static async Task<Backends> StartAsync(string[] ips)
     {
-        var apps = new List<Microsoft.AspNetCore.Builder.WebApplication>();
-        foreach (var ip in ips)
+        // The first takes a port the system gives; the others share it on their own addresses. Should one of them
+        // find it taken there, all start again on another.
+        for (var attempt = 0; ; attempt++)
         {
-            var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls($"http://{ip}:18090");
-            builder.Logging.ClearProviders();
-            var app = builder.Build();
-            app.Map("/{**rest}", (Microsoft.AspNetCore.Http.HttpContext c) => $"{ip} host={c.Request.Host}");
-            await app.StartAsync();
-            apps.Add(app);
-        }
+            var apps = new List<Microsoft.AspNetCore.Builder.WebApplication>();
+            var port = 0;
+            try
+            {
+                foreach (var ip in ips)
+                {
+                    var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+                    builder.WebHost.UseUrls($"http://{ip}:{port}");
+                    builder.Logging.ClearProviders();
+                    var app = builder.Build();
+                    apps.Add(app);
+                    app.Map("/{**rest}", (Microsoft.AspNetCore.Http.HttpContext c) => $"{ip} host={c.Request.Host}");
+                    await app.StartAsync();
+                    port = new Uri(app.Urls.First()).Port;
+                }
 
-        return new Backends(apps);
+                return new Backends(apps, port);
+            }
+            catch (IOException) when (attempt < 4)
+            {
+                foreach (var app in apps)
+                {
+                    await app.DisposeAsync();
+                }
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -48,7 +48,6 @@ public class WarningTests
         Assert.Equal(
             [
                 "test.yaml:8:5: spec.trafficPolicy.connectionPool: supported by Istio but not by DynamicSubset.Routing; ignored",
-                "test.yaml:10:5: spec.trafficPolicy.outlierDetection: supported by Istio but not by DynamicSubset.Routing; ignored",
                 "test.yaml:24:7: spec.http[0].match: supported by Istio but not by DynamicSubset.Routing; ignored",
                 "test.yaml:26:7: spec.http[0].retries: supported by Istio but not by DynamicSubset.Routing; ignored",
             ],

@@ -47,6 +47,25 @@ internal static class ClientHarness
         return collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 
+    /// <summary>Every routed service of the provider's catalogs, as the admin view and the gauges see them.</summary>
+    public static IReadOnlyList<RoutedService> Routes(this IServiceProvider provider) =>
+        [.. provider.GetRequiredService<RoutingCatalogs>().All.SelectMany(static c => c.Current.Services).DistinctBy(static s => s.Resolver)];
+
+    /// <summary>Routes the client with a catalog bound from a configuration section, named after the client.</summary>
+    public static IHttpClientBuilder FromOptions(this IHttpClientBuilder builder, Microsoft.Extensions.Configuration.IConfigurationSection section)
+    {
+        builder.Services.AddDynamicSubsetCatalogFromOptions(builder.Name, section);
+        builder.Services.Configure<DynamicSubsetHttpOptions>(builder.Name, section); // the handler's own settings, from the same section
+        return builder.AddDynamicSubsetRouting();
+    }
+
+    /// <summary>Routes the client with the default catalog, from mesh files.</summary>
+    public static IHttpClientBuilder FromFiles(this IHttpClientBuilder builder, IEnumerable<string> files)
+    {
+        builder.Services.AddDynamicSubsetCatalogFromFiles(files);
+        return builder.AddDynamicSubsetRouting();
+    }
+
     public static HttpClient Client(this IServiceProvider provider) => provider.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName);
 
     public static async Task<(int Status, string Body)> GetAsync(this HttpClient client, string path, params (string Name, string Value)[] headers)

@@ -76,7 +76,7 @@ public sealed class HandlerTests(HandlerFixture fixture) : IClassFixture<Handler
     {
         var logs = new FakeLogCollector();
         using var provider = StaticClient(
-            b => b.ConfigureDynamicSubsetHandler(o => o.NoHealthyUpstream = NoHealthyUpstreamBehavior.Throw),
+            b => b.ConfigureDynamicSubsetHandler(o => o.FailureBehavior = RoutingFailureBehavior.Throw),
             s => s.AddLogging(l => l.AddProvider(new FakeLoggerProvider(logs))));
 
         var error = await Assert.ThrowsAsync<NoHealthyUpstreamException>(() => provider.Client().GetAsync("/", ("x-version", "v9")));
@@ -152,7 +152,7 @@ public sealed class HandlerTests(HandlerFixture fixture) : IClassFixture<Handler
     [Fact]
     public async Task Metrics_CountResolutionsByOutcome_AndGaugeSubsets()
     {
-        using var provider = StaticClient(b => b.ConfigureDynamicSubsetHandler(o => o.NoHealthyUpstream = NoHealthyUpstreamBehavior.Respond503));
+        using var provider = StaticClient(b => b.ConfigureDynamicSubsetHandler(o => o.FailureBehavior = RoutingFailureBehavior.Respond));
         var meters = provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var resolutions = new MetricCollector<long>(meters, RoutingTelemetryNames.Meter, RoutingTelemetryNames.Resolutions);
         using var subsets = new MetricCollector<int>(meters, RoutingTelemetryNames.Meter, RoutingTelemetryNames.Subsets);
@@ -265,7 +265,7 @@ public sealed class HandlerTests(HandlerFixture fixture) : IClassFixture<Handler
         }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        using var provider = ClientHarness.Provider(b => b.AddDynamicSubsetRouting(configuration.GetSection("Routing:helloworld")));
+        using var provider = ClientHarness.Provider(b => b.FromOptions(configuration.GetSection("Routing:helloworld")));
         provider.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
 
         var (status, body) = await provider.Client().GetAsync("/echo/", ("x-stage", "prod"), ("x-version", "v2"));
@@ -277,7 +277,7 @@ public sealed class HandlerTests(HandlerFixture fixture) : IClassFixture<Handler
     [Fact]
     public async Task Options_FromCode_Route()
     {
-        using var provider = ClientHarness.Provider(b => b.AddDynamicSubsetRouting((DynamicSubsetRoutingOptions o) =>
+        using var provider = ClientHarness.Provider(b => b.Services.AddDynamicSubsetCatalogFromOptions(b.Name, (DynamicSubsetRoutingOptions o) =>
         {
             var selector = new SubsetSelectorOptions();
             selector.Keys.Add(BuiltInKeys.IP);
@@ -287,7 +287,7 @@ public sealed class HandlerTests(HandlerFixture fixture) : IClassFixture<Handler
             {
                 o.Endpoints.Add(new() { Address = pod.Ip, Port = Helloworld.Port });
             }
-        }));
+        }).Services.AddHttpClient(ClientHarness.ClientName).AddDynamicSubsetRouting());
 
         Assert.Equal((200, Cluster["dev-v3"].Greeting), await provider.Client().GetAsync("/", ("x-ip", Cluster["dev-v3"].Ip)));
     }
@@ -296,15 +296,15 @@ public sealed class HandlerTests(HandlerFixture fixture) : IClassFixture<Handler
     public async Task FilesWithAFixedHost_RouteEveryRequest_AndUnknownHostFailsAtStart()
     {
         var files = fixture.MeshFiles("dr-step2.yaml", "vs-step2.yaml");
-        using var provider = ClientHarness.Provider(b => b.AddDynamicSubsetRoutingFromFiles(files, "helloworld"));
+        using var provider = ClientHarness.Provider(b => b.FromFiles(files).ConfigureDynamicSubsetHandler(o => o.Service = "helloworld"));
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(ClientHarness.ClientName);
         client.BaseAddress = new Uri("http://anything.example:1234");
 
         Assert.Equal((200, Cluster["dev-v1"].Greeting), await client.GetAsync("/", ("x-stage", "dev"), ("x-version", "v1")));
 
-        using var wrong = ClientHarness.Provider(b => b.AddDynamicSubsetRoutingFromFiles(files, "nosuch"));
+        using var wrong = ClientHarness.Provider(b => b.FromFiles(files).ConfigureDynamicSubsetHandler(o => o.Service = "nosuch"));
         var error = Assert.Throws<InvalidOperationException>(() => wrong.Client());
-        Assert.Contains("names host 'nosuch' (services: helloworld.default.svc.cluster.local)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("routes every request to service 'nosuch', which the routing catalog (files pods.yaml, service.yaml, dr-step2.yaml, vs-step2.yaml) does not have (services: helloworld.default.svc.cluster.local)", error.Message, StringComparison.Ordinal);
     }
 
     public sealed class ManualSource : IEndpointSource

@@ -66,6 +66,7 @@ public sealed class StopTests
 
         Assert.Equal(
             [
+                ("dynamic_subset.ejections", "Counter", "{ejection}"),
                 ("dynamic_subset.endpoints", "ObservableGauge", "{endpoint}"),
                 ("dynamic_subset.resolutions", "Counter", "{resolution}"),
                 ("dynamic_subset.retries", "Counter", "{retry}"),

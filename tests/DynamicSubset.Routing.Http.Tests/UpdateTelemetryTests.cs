@@ -37,8 +37,7 @@ public sealed class UpdateTelemetryTests
         Assert.Equal("endpoints: address 127.0.8.1:80 is given twice", error.Message);
         Assert.Equal(["applied helloworld", "rejected helloworld"], Results(updates));
         Assert.Equal(LogLevel.Error, Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 22).Level);
-        var routes = provider.GetRequiredService<DynamicSubsetRoutes>();
-        Assert.Equal([good], Assert.Single(routes.Services).Resolver.Current.Endpoints);
+        Assert.Equal([good], Assert.Single(provider.Routes()).Resolver.Current.Endpoints);
     }
 
     [Fact]
@@ -53,10 +52,10 @@ public sealed class UpdateTelemetryTests
             ["R:endpoints:0:port"] = "80",
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        using var provider = ClientHarness.Provider(b => b.AddDynamicSubsetRouting(configuration.GetSection("R")));
+        using var provider = ClientHarness.Provider(b => b.FromOptions(configuration.GetSection("R")));
         using var updates = new MetricCollector<long>(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), RoutingTelemetryNames.Meter, RoutingTelemetryNames.Updates);
         _ = provider.Client();
-        var before = Assert.Single(provider.GetRequiredService<DynamicSubsetRoutes>().Services).Resolver.Current;
+        var before = Assert.Single(provider.Routes()).Resolver.Current;
 
         configuration["R:endpoints:0:address"] = "127.0.8.x";
 
@@ -66,7 +65,7 @@ public sealed class UpdateTelemetryTests
         Assert.Contains("R: endpoints[0].address: '127.0.8.x' is not an IP address", thrown.InnerException!.Message, StringComparison.Ordinal);
 
         Assert.Equal(["rejected helloworld"], Results(updates));
-        Assert.Same(before, Assert.Single(provider.GetRequiredService<DynamicSubsetRoutes>().Services).Resolver.Current);
+        Assert.Same(before, Assert.Single(provider.Routes()).Resolver.Current);
     }
 
     [Fact]
@@ -91,22 +90,21 @@ public sealed class UpdateTelemetryTests
 
                 """;
             await File.WriteAllTextAsync(rules, Rule("helloworld"), TestContext.Current.CancellationToken);
-            using var provider = ClientHarness.Provider(b => b.AddDynamicSubsetRoutingFromFiles([rules]));
+            using var provider = ClientHarness.Provider(b => b.FromFiles([rules]));
             using var updates = new MetricCollector<long>(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), RoutingTelemetryNames.Meter, RoutingTelemetryNames.Updates);
             _ = provider.Client();
-            var routes = provider.GetRequiredService<DynamicSubsetRoutes>();
-            Assert.Single(routes.Services);
+            Assert.Single(provider.Routes());
 
             await File.WriteAllTextAsync(rules, Rule("helloworld") + "---\n" + Rule("other"), TestContext.Current.CancellationToken);
             var deadline = Environment.TickCount64 + 10_000;
-            while (routes.Services.Count < 2 && Environment.TickCount64 < deadline)
+            while (provider.Routes().Count < 2 && Environment.TickCount64 < deadline)
             {
                 await Task.Delay(20, TestContext.Current.CancellationToken);
             }
 
             Assert.Contains("applied other.default.svc.cluster.local", Results(updates));
             Assert.Contains("applied helloworld.default.svc.cluster.local", Results(updates));
-            Assert.Equal(2, routes.Services.Count);
+            Assert.Equal(2, provider.Routes().Count);
         }
         finally
         {
@@ -123,8 +121,8 @@ public sealed class UpdateTelemetryTests
             ["R:headerToDynamicSubsetKey:0:header"] = "x-stage",
             ["R:headerToDynamicSubsetKey:0:key"] = "stage",
         }).Build();
-        using var provider = ClientHarness.Provider(b => b.AddDynamicSubsetRouting(configuration.GetSection("R")));
-        var routes = provider.GetRequiredService<DynamicSubsetRoutes>();
+        using var provider = ClientHarness.Provider(b => b.FromOptions(configuration.GetSection("R")));
+        var routes = provider.GetRequiredService<RoutingCatalogs>();
 
         Assert.Equal(["x-stage"], routes.MappedHeaders);
         Assert.Same(routes.MappedHeaders, routes.MappedHeaders); // cached between changes

@@ -12,7 +12,7 @@ public sealed class WalkthroughTests(WalkthroughFixture fixture) : IClassFixture
 {
     private async Task<HashSet<string>> Bodies(string dr, string vs, int times, params (string, string)[] headers)
     {
-        using var provider = ClientHarness.Provider(b => b.AddDynamicSubsetRoutingFromFiles(fixture.MeshFiles(dr, vs)));
+        using var provider = ClientHarness.Provider(b => b.FromFiles(fixture.MeshFiles(dr, vs)));
         var client = provider.Client();
         var bodies = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < times; i++)

@@ -71,7 +71,29 @@ public sealed class DynamicSubsetRoutingOptions
             throw new RoutingValidationException("trafficPolicy.loadBalancer.simple", MeshEnums.UnknownSimple(lb.Simple));
         }
 
-        return new RoutingPolicy(policy, mappings, simple ?? LoadBalancingPolicy.LeastRequest);
+        return new RoutingPolicy(policy, mappings, simple ?? LoadBalancingPolicy.LeastRequest) { OutlierDetection = ToOutlierDetection(TrafficPolicy?.OutlierDetection) };
+    }
+
+    private static OutlierDetectionPolicy? ToOutlierDetection(OutlierDetectionOptions? o)
+    {
+        if (o is null)
+        {
+            return null;
+        }
+
+        const string path = "trafficPolicy";
+        return Prefixed(path, () => new OutlierDetectionPolicy(
+            o.Consecutive5xxErrors ?? 5,
+            o.ConsecutiveGatewayErrors ?? 0,
+            Duration(o.Interval, "outlierDetection.interval"),
+            Duration(o.BaseEjectionTime, "outlierDetection.baseEjectionTime"),
+            o.MaxEjectionPercent ?? 10,
+            o.MinHealthPercent ?? 0));
+
+        static TimeSpan? Duration(string? text, string field) =>
+            text is null ? null
+            : MeshDurations.TryParse(text, out var value) && value >= TimeSpan.FromMilliseconds(1) ? value
+            : throw new RoutingValidationException(field, $"'{text}' is not a duration of at least 1ms (for example 10s, 250ms, 1m)");
     }
 
     /// <summary>Converts the endpoint list.</summary>
@@ -121,6 +143,31 @@ public sealed class TrafficPolicyOptions
     [Required]
     [ValidateObjectMembers]
     public LoadBalancerOptions LoadBalancer { get; set; } = new();
+
+    /// <summary>Gets or sets <c>outlierDetection</c>; <see langword="null"/> (the default) for none.</summary>
+    public OutlierDetectionOptions? OutlierDetection { get; set; }
+}
+
+/// <summary>The DestinationRule's <c>trafficPolicy.outlierDetection</c>; unset fields take Istio's defaults.</summary>
+public sealed class OutlierDetectionOptions
+{
+    /// <summary>Gets or sets <c>consecutive5xxErrors</c>; 5 when unset, 0 turns the check off.</summary>
+    public int? Consecutive5xxErrors { get; set; }
+
+    /// <summary>Gets or sets <c>consecutiveGatewayErrors</c>; off when unset.</summary>
+    public int? ConsecutiveGatewayErrors { get; set; }
+
+    /// <summary>Gets or sets <c>interval</c>, an Istio duration such as <c>10s</c>; 10s when unset.</summary>
+    public string? Interval { get; set; }
+
+    /// <summary>Gets or sets <c>baseEjectionTime</c>, an Istio duration such as <c>30s</c>; 30s when unset.</summary>
+    public string? BaseEjectionTime { get; set; }
+
+    /// <summary>Gets or sets <c>maxEjectionPercent</c>; 10 when unset.</summary>
+    public int? MaxEjectionPercent { get; set; }
+
+    /// <summary>Gets or sets <c>minHealthPercent</c>; 0 when unset.</summary>
+    public int? MinHealthPercent { get; set; }
 }
 
 /// <summary>The DestinationRule's <c>trafficPolicy.loadBalancer</c>.</summary>

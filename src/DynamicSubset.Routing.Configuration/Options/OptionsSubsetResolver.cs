@@ -45,6 +45,7 @@ public sealed partial class OptionsSubsetResolver : IDisposable
         _logger = logger;
 
         var options = monitor.Get(name);
+        Host = string.IsNullOrWhiteSpace(options.Host) ? null : options.Host;
         Resolver = new SubsetResolver(SubsetIndex.Build(options.ToEndpoints(), options.ToRoutingPolicy()));
         foreach (var source in sources.Where(s => (s.Name ?? Microsoft.Extensions.Options.Options.DefaultName) == name))
         {
@@ -54,6 +55,12 @@ public sealed partial class OptionsSubsetResolver : IDisposable
 
     /// <summary>Raised, on the reloading thread, when a configuration change is rejected; the argument is the reason.</summary>
     public event EventHandler<string>? ChangeRejected;
+
+    /// <summary>Raised, on the reloading thread, after a configuration change is published.</summary>
+    public event EventHandler? Reloaded;
+
+    /// <summary>Gets the service's host from the options, if they name one.</summary>
+    public string? Host { get; private set; }
 
     /// <summary>Gets the options name.</summary>
     public string Name { get; }
@@ -83,6 +90,7 @@ public sealed partial class OptionsSubsetResolver : IDisposable
             var index = Resolver.Replace(options.ToEndpoints(), options.ToRoutingPolicy());
             LastError = null;
             Log.Reloaded(_logger, Name, index.Generation, index.Endpoints.Length, index.Subsets.Length);
+            Reloaded?.Invoke(this, EventArgs.Empty);
         }
         catch (Exception e) when (e is OptionsValidationException or RoutingValidationException)
         {

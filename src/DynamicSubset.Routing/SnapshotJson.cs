@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace DynamicSubset.Routing.Configuration;
+namespace DynamicSubset.Routing;
 
 /// <summary>
 /// Writes a service's live snapshot as JSON, in the one shape the CLI (<c>dynsubset subsets -o json</c>) and the
@@ -17,6 +17,24 @@ public static class SnapshotJson
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(index);
+        WriteService(writer, host, index, ejected: null);
+    }
+
+    /// <summary>Writes one service's live state as a JSON object: its current snapshot, with each endpoint's ejection.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="host">The service's host.</param>
+    /// <param name="resolver">The service's resolver.</param>
+    public static void WriteService(Utf8JsonWriter writer, string host, SubsetResolver resolver)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(resolver);
+        var ejections = resolver.Ejections;
+        WriteService(writer, host, resolver.Current, ejections.Count == 0 ? null : ejections.ToDictionary(static e => e.Address));
+    }
+
+    private static void WriteService(Utf8JsonWriter writer, string host, SubsetIndex index, Dictionary<EndpointAddress, EndpointEjection>? ejected)
+    {
         writer.WriteStartObject();
         writer.WriteString("host", host);
         writer.WriteNumber("generation", index.Generation);
@@ -25,14 +43,14 @@ public static class SnapshotJson
         writer.WriteStartArray("subsets");
         foreach (var subset in index.Subsets)
         {
-            WriteSubset(writer, subset);
+            WriteSubset(writer, subset, ejected);
         }
 
         writer.WriteEndArray();
         if (index.DefaultSubset is { } defaultSubset)
         {
             writer.WritePropertyName("defaultSubset");
-            WriteSubset(writer, defaultSubset);
+            WriteSubset(writer, defaultSubset, ejected);
         }
         else
         {
@@ -40,11 +58,11 @@ public static class SnapshotJson
         }
 
         writer.WritePropertyName("unassigned");
-        WriteEndpoints(writer, index.UnassignedEndpoints);
+        WriteEndpoints(writer, index.UnassignedEndpoints, ejected);
         writer.WriteEndObject();
     }
 
-    private static void WriteSubset(Utf8JsonWriter writer, Subset subset)
+    private static void WriteSubset(Utf8JsonWriter writer, Subset subset, Dictionary<EndpointAddress, EndpointEjection>? ejected)
     {
         writer.WriteStartObject();
         writer.WriteString("name", subset.ToString());
@@ -56,11 +74,11 @@ public static class SnapshotJson
 
         writer.WriteEndObject();
         writer.WritePropertyName("endpoints");
-        WriteEndpoints(writer, subset.Endpoints);
+        WriteEndpoints(writer, subset.Endpoints, ejected);
         writer.WriteEndObject();
     }
 
-    private static void WriteEndpoints(Utf8JsonWriter writer, IEnumerable<Endpoint> endpoints)
+    private static void WriteEndpoints(Utf8JsonWriter writer, IEnumerable<Endpoint> endpoints, Dictionary<EndpointAddress, EndpointEjection>? ejected)
     {
         writer.WriteStartArray();
         foreach (var endpoint in endpoints)
@@ -69,6 +87,15 @@ public static class SnapshotJson
             writer.WriteString("address", endpoint.Authority);
             writer.WriteString("name", endpoint.Name);
             writer.WriteBoolean("routable", endpoint.IsHealthy);
+            writer.WriteNumber("weight", endpoint.Weight);
+            if (ejected is not null && ejected.TryGetValue(endpoint.AddressKey, out var ejection))
+            {
+                writer.WriteStartObject("ejected");
+                writer.WriteString("until", ejection.Until);
+                writer.WriteNumber("times", ejection.Times);
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace DynamicSubset.Routing.AspNetCore.Tests;
+namespace DynamicSubset.Routing.Yarp.Tests;
 
 /// <summary>
 /// A real Kestrel gateway (MapDynamicSubsetGateway on YARP's forwarder) in front of real Kestrel pods on 127.0.5.x,
@@ -22,7 +22,7 @@ public sealed class GatewayTests : IAsyncLifetime
 
     private string RuleFile => Path.Combine(_dir, "rule.yaml");
 
-    private MeshConfigurationWatcher Watcher => _gateway.Services.GetRequiredService<MeshConfigurationWatcher>();
+    private MeshConfigurationWatcher Watcher => (MeshConfigurationWatcher)_gateway.Services.GetRequiredService<RoutingCatalog>();
 
     public async ValueTask InitializeAsync()
     {
@@ -32,7 +32,8 @@ public sealed class GatewayTests : IAsyncLifetime
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.5.1:0");
         builder.Logging.ClearProviders();
-        builder.Services.AddDynamicSubsetGateway([Path.Combine(_dir, "pods.yaml"), Reference("service.yaml"), RuleFile, Reference("vs-step2.yaml")]);
+        builder.Services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "pods.yaml"), Reference("service.yaml"), RuleFile, Reference("vs-step2.yaml")]);
+        builder.Services.AddDynamicSubsetGateway();
         _gateway = builder.Build();
         _gateway.MapDynamicSubsetDebug();
         _gateway.MapDynamicSubsetGateway();
@@ -148,9 +149,11 @@ public sealed class GatewayTests : IAsyncLifetime
         var (status, json) = await Get("/debug/dynamic-subsets", "admin");
         Assert.Equal(HttpStatusCode.OK, status);
         using var doc = JsonDocument.Parse(json);
-        var configuration = doc.RootElement.GetProperty("configuration");
-        Assert.Equal(version, configuration.GetProperty("version").GetInt64());
-        Assert.StartsWith($"{RuleFile}:", configuration.GetProperty("lastError").GetProperty("errors")[0].GetString(), StringComparison.Ordinal);
+        var catalog = doc.RootElement.GetProperty("catalogs")[0];
+        Assert.Equal(version, catalog.GetProperty("version").GetInt64());
+        Assert.Equal("synced", catalog.GetProperty("syncState").GetString());
+        Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(RuleFile)}:\d+:\d+: DSR1001$", catalog.GetProperty("lastError").GetProperty("where")[0].GetString());
+        Assert.DoesNotContain("unclosed", json, StringComparison.Ordinal); // positions, never the rejected content
         var service = doc.RootElement.GetProperty("services")[0];
         Assert.Equal("helloworld.default.svc.cluster.local", service.GetProperty("host").GetString());
         Assert.Equal(5, service.GetProperty("subsets").GetArrayLength());

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
 
-namespace DynamicSubset.Routing.AspNetCore.Tests;
+namespace DynamicSubset.Routing.Yarp.Tests;
 
 /// <summary>YARP's own proxy with the dynamic subset step: destinations carry labels in Metadata.</summary>
 public sealed class YarpTests
@@ -29,7 +29,8 @@ public sealed class YarpTests
                     p => p.Name,
                     p => new DestinationConfig { Address = $"http://{p.Ip}:{Helloworld.Port}", Metadata = new Dictionary<string, string> { ["stage"] = p.Stage, ["version"] = p.Version } }),
             }]);
-        builder.Services.AddDynamicSubsetRoutingOptions("helloworld", o =>
+        builder.Services.AddDynamicSubsetYarp();
+        builder.Services.AddDynamicSubsetCatalogFromOptions("helloworld", o =>
         {
             var selector = new SubsetSelectorOptions { FallbackPolicy = "NO_FALLBACK" };
             selector.Keys.Add("stage");

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace DynamicSubset.Routing.Http;
+
+/// <summary>Why a request was sent again to another endpoint.</summary>
+internal enum RetryReason
+{
+    /// <summary>Nothing reached the endpoint: connection refused, reset while connecting, no route to host.</summary>
+    ConnectFailure,
+
+    /// <summary>The endpoint did not answer within the per-try timeout.</summary>
+    PerTryTimeout,
+
+    /// <summary>The request was sent, and the connection failed before the response headers came.</summary>
+    Reset,
+}
+
+/// <summary>
+/// The one step every entry point calls, so that a request is decided, recorded and logged the same way whichever
+/// door it came through (HttpClient handler, gateway, YARP step): the service lookup, the resolution, its metric and
+/// trace tags, the retry and failure records, and the bodies of the responses the router makes itself.
+/// </summary>
+internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogger logger, TimeProvider time)
+{
+    /// <summary>The body of a 503 when no endpoint can take a request, as the mesh proxy writes it.</summary>
+    public const string NoHealthyUpstreamBody = "no healthy upstream";
+
+    /// <summary>The body of a 404 when a request's host names no routed service.</summary>
+    public const string NoRouteBody = "no route";
+
+    /// <summary>The body of a 504 when every try timed out, as the mesh proxy writes it.</summary>
+    public const string UpstreamTimeoutBody = "upstream request timeout";
+
+    private readonly LogRateLimiter _limiter = new(time, TimeSpan.FromSeconds(1));
+
+    public RoutingTelemetry Telemetry => telemetry;
+
+    /// <summary>Finds the service of a request's host (without its port); records and logs a miss.</summary>
+    public bool TryFindService(RoutingCatalog catalog, string host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RoutedService? service)
+    {
+        if (catalog.Current.TryFind(host, out service))
+        {
+            return true;
+        }
+
+        telemetry.RecordNoRoute();
+        if (logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("no-route", out var suppressed))
+        {
+            // The host comes from the network: logged cut short, and never used as a metric tag.
+            var shown = Shorten(host);
+            Log.NoRoute(logger, shown, suppressed);
+        }
+
+        return false;
+    }
+
+    /// <summary>Resolves a request, records the decision as a metric and on <paramref name="activity"/>, and logs a request no endpoint can take.</summary>
+    public Resolution Decide<THeaders>(RoutedService service, THeaders headers, Activity? activity)
+        where THeaders : IHeaderSource
+    {
+        var resolution = service.Resolver.Resolve(headers);
+        telemetry.RecordResolution(service.Name, resolution);
+        if (activity is { IsAllDataRequested: true })
+        {
+            RoutingActivityEnricher.Tag(activity, service.Name, resolution);
+        }
+
+        if (!resolution.HasEndpoint && logger.IsEnabled(LogLevel.Warning) && _limiter.ShouldLog("nhu:" + service.Name, out var suppressed))
+        {
+            Log.NoHealthyUpstream(logger, service.Name, resolution.ToString(), suppressed);
+        }
+
+        return resolution;
+    }
+
+    /// <summary>Records a retry on another endpoint of the same resolved set.</summary>
+    public void Retrying(RoutedService service, Endpoint from, Endpoint to, RetryReason reason, string detail)
+    {
+        telemetry.RecordRetry(service.Name, reason);
+        if (logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("retry:" + service.Name, out var suppressed))
+        {
+            var why = ReasonName(reason);
+            Log.Retrying(logger, service.Name, from.Authority, to.Authority, why, detail, suppressed);
+        }
+    }
+
+    /// <summary>Records a request that failed after every try it was allowed.</summary>
+    public void Failed(RoutedService service, Endpoint endpoint, string error)
+    {
+        if (logger.IsEnabled(LogLevel.Warning) && _limiter.ShouldLog("failed:" + service.Name, out var suppressed))
+        {
+            Log.Failed(logger, service.Name, endpoint.Authority, error, suppressed);
+        }
+    }
+
+    /// <summary>Feeds outlier detection with a response; records and logs an ejection it causes.</summary>
+    public void ReportResponse(RoutedService service, Endpoint endpoint, int statusCode)
+    {
+        if (service.Resolver.ReportResponse(endpoint, statusCode))
+        {
+            Ejected(service, endpoint, $"HTTP {statusCode}");
+        }
+    }
+
+    /// <summary>Feeds outlier detection with a failure that got no response; records and logs an ejection it causes.</summary>
+    public void ReportFailure(RoutedService service, Endpoint endpoint, RetryReason reason)
+    {
+        if (service.Resolver.ReportFailure(endpoint))
+        {
+            Ejected(service, endpoint, ReasonName(reason));
+        }
+    }
+
+    private void Ejected(RoutedService service, Endpoint endpoint, string last)
+    {
+        telemetry.RecordEjection(service.Name);
+        var until = service.Resolver.Ejections.FirstOrDefault(e => e.Address == endpoint.AddressKey).Until;
+        Log.Ejected(logger, service.Name, endpoint.Authority, last, until); // at most one line per ejection: bounded
+    }
+
+    public static string ReasonName(RetryReason reason) => reason switch
+    {
+        RetryReason.ConnectFailure => "connect-failure",
+        RetryReason.Reset => "reset",
+        _ => "per-try-timeout",
+    };
+
+    private static string Shorten(string value) => value.Length <= 64 ? value : value[..64] + "...";
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 20, EventName = "NoHealthyUpstream", Level = LogLevel.Warning,
+            Message = "No healthy upstream for {Service}: {Resolution}. ({Suppressed} more like it in the last second)")]
+        public static partial void NoHealthyUpstream(ILogger logger, string service, string resolution, long suppressed);
+
+        [LoggerMessage(EventId = 21, EventName = "Retry", Level = LogLevel.Information,
+            Message = "Retrying a request to {Service} on {Next} after {Reason} at {Endpoint}: {Detail} ({Suppressed} more like it in the last second)")]
+        public static partial void Retrying(ILogger logger, string service, string endpoint, string next, string reason, string detail, long suppressed);
+
+        [LoggerMessage(EventId = 23, EventName = "UpstreamFailed", Level = LogLevel.Warning,
+            Message = "A request to {Endpoint} of {Service} failed: {Error}. ({Suppressed} more like it in the last second)")]
+        public static partial void Failed(ILogger logger, string service, string endpoint, string error, long suppressed);
+
+        [LoggerMessage(EventId = 25, EventName = "EndpointEjected", Level = LogLevel.Warning,
+            Message = "Ejected {Endpoint} of {Service} after consecutive failures (the last: {Last}); it returns at {Until:o}.")]
+        public static partial void Ejected(ILogger logger, string service, string endpoint, string last, DateTimeOffset until);
+
+        [LoggerMessage(EventId = 24, EventName = "NoRoute", Level = LogLevel.Information,
+            Message = "No routed service for host '{Host}'. ({Suppressed} more like it in the last second)")]
+        public static partial void NoRoute(ILogger logger, string host, long suppressed);
+    }
+}

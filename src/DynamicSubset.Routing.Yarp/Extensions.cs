@@ -1,0 +1,95 @@
+using DynamicSubset.Routing;
+using DynamicSubset.Routing.Http;
+using DynamicSubset.Routing.Yarp;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>YARP integration of DynamicSubset.Routing: the gateway and the proxy-pipeline step.</summary>
+public static class DynamicSubsetYarpExtensions
+{
+    /// <summary>
+    /// Registers the dynamic subset gateway over the application's routing catalog (register one first, for example
+    /// with <c>AddDynamicSubsetCatalogFromFiles</c>). Map it with <see cref="MapDynamicSubsetGateway"/>.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Configures retries, timeouts and trusted routing headers; <see langword="null"/> for the defaults.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddDynamicSubsetGateway(this IServiceCollection services, Action<DynamicSubsetGatewayOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddHttpForwarder();
+        services.AddDynamicSubsetRoutingCore();
+        var options = services.AddOptions<DynamicSubsetGatewayOptions>()
+            .Validate(static o => o.ConnectRetries is >= 0 and <= 16, "ConnectRetries must be from 0 to 16")
+            .Validate(static o => IsTimeout(o.PerTryTimeout) && IsTimeout(o.Timeout), "PerTryTimeout and Timeout must be from 1 ms to 1 day, or Timeout.InfiniteTimeSpan")
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddSingleton(static sp =>
+        {
+            var catalog = sp.GetService<RoutingCatalog>() ?? throw new InvalidOperationException(
+                "The dynamic subset gateway needs a routing catalog: register one with services.AddDynamicSubsetCatalogFromFiles(...) " +
+                "(DynamicSubset.Routing.Configuration), or add a RoutingCatalog singleton.");
+            sp.GetRequiredService<RoutingTelemetry>().Register(catalog);
+            return ActivatorUtilities.CreateInstance<DynamicSubsetGateway>(sp, catalog);
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// Forwards every request to the endpoint dynamic subset routing chooses: the service is picked by the Host header
+    /// (short names work); <c>no healthy upstream</c> is a 503, an unknown host a 404 <c>no route</c>. Register with
+    /// <see cref="AddDynamicSubsetGateway"/>.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder.</param>
+    /// <returns>The endpoint convention builder.</returns>
+    public static IEndpointConventionBuilder MapDynamicSubsetGateway(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var gateway = endpoints.ServiceProvider.GetRequiredService<DynamicSubsetGateway>();
+        return endpoints.Map("/{**path}", gateway.ForwardAsync);
+    }
+
+    /// <summary>
+    /// Adds the YARP step that narrows a cluster's available destinations to the resolved subset, and retries connect
+    /// failures on the rest of it. Put it before <c>UseLoadBalancing()</c>. A cluster is routed when the routing catalog
+    /// registered under its id, or else the default one, has a service named by the cluster's
+    /// <c>DynamicSubset.Service</c> metadata or by its id; destinations carry their labels in <c>Metadata</c>.
+    /// </summary>
+    /// <param name="proxyPipeline">The proxy pipeline.</param>
+    /// <returns>The pipeline.</returns>
+    public static IReverseProxyApplicationBuilder UseDynamicSubsets(this IReverseProxyApplicationBuilder proxyPipeline)
+    {
+        ArgumentNullException.ThrowIfNull(proxyPipeline);
+        var services = proxyPipeline.ApplicationServices;
+        var pipeline = services.GetService<RoutingPipeline>() ?? throw new InvalidOperationException(
+            "UseDynamicSubsets needs services.AddDynamicSubsetYarp() (and a routing catalog).");
+        foreach (var catalog in RoutingCatalogs.Enumerate(services))
+        {
+            services.GetRequiredService<RoutingTelemetry>().Register(catalog);
+        }
+
+        var step = new YarpDynamicSubsets(services, pipeline);
+        proxyPipeline.Use(step.InvokeAsync);
+        return proxyPipeline;
+    }
+
+    /// <summary>Registers what the YARP step shares with the other entry points: telemetry and the decide-record-log step.</summary>
+    /// <param name="services">The services.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddDynamicSubsetYarp(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddDynamicSubsetRoutingCore();
+        return services;
+    }
+
+    private static bool IsTimeout(TimeSpan value) =>
+        value == Timeout.InfiniteTimeSpan || (value >= TimeSpan.FromMilliseconds(1) && value <= TimeSpan.FromDays(1));
+}
