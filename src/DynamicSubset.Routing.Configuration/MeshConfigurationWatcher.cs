@@ -314,7 +314,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
             var resolver = existing;
             if (resolver is null)
             {
-                _resolvers[service.Host] = resolver = new SubsetResolver(index);
+                _resolvers[service.Host] = resolver = new SubsetResolver(index, random: null, _options.TimeProvider);
             }
             else
             {

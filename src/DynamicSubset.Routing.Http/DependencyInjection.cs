@@ -73,7 +73,7 @@ public static class DynamicSubsetHttpClientBuilderExtensions
         builder.Services.TryAddSingleton<TSource>();
         var name = builder.Name;
         return builder.AddDynamicSubsetRouting(sp => new EndpointSourceRoutingCatalog(
-            name, policy, sp.GetRequiredService<TSource>(), sp.GetRequiredService<RoutingTelemetry>(), Logger(sp, typeof(EndpointSourceRoutingCatalog))));
+            name, policy, sp.GetRequiredService<TSource>(), Logger(sp, typeof(EndpointSourceRoutingCatalog))));
     }
 
     /// <summary>

@@ -3,23 +3,35 @@ using Microsoft.Extensions.Logging;
 namespace DynamicSubset.Routing.Http;
 
 /// <summary>
-/// A catalog of one service whose endpoints a user's <see cref="IEndpointSource"/> pushes. The source publishes
-/// straight into the service's resolver, so an update costs one incremental build and no catalog swap.
+/// The routing catalog of one service whose endpoints an <see cref="IEndpointSource"/> pushes (a registry, a
+/// discovery client). The source publishes straight into the service's resolver, so an update costs one incremental
+/// build and no catalog swap. The service takes every request, whatever its host.
 /// </summary>
-internal sealed partial class EndpointSourceRoutingCatalog : RoutingCatalog
+public sealed partial class EndpointSourceRoutingCatalog : RoutingCatalog
 {
     private readonly IDisposable _subscription;
 
-    public EndpointSourceRoutingCatalog(string name, RoutingPolicy policy, IEndpointSource source, RoutingTelemetry telemetry, ILogger logger)
-        : base($"endpoint source {source.GetType().Name} for '{name}'")
+    /// <summary>Initializes a new instance of the <see cref="EndpointSourceRoutingCatalog"/> class, and starts the source.</summary>
+    /// <param name="name">The service's name.</param>
+    /// <param name="policy">The routing policy.</param>
+    /// <param name="source">The source; started here, stopped when the catalog is disposed.</param>
+    /// <param name="logger">The logger for rejected updates; <see langword="null"/> for none.</param>
+    public EndpointSourceRoutingCatalog(string name, RoutingPolicy policy, IEndpointSource source, ILogger? logger = null)
+        : base($"endpoint source {source?.GetType().Name} for '{name}'")
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(source);
         var resolver = new SubsetResolver(SubsetIndex.Build([], policy));
-        var service = new RoutedService(name, resolver, origin: source.GetType().Name);
-        resolver.Changed += (_, _) => telemetry.RecordUpdate(name, applied: true);
-        Publish([service], service);
-        _subscription = source.Start(new Publisher(this, resolver, name, logger));
+        Service = new RoutedService(name, resolver, origin: source.GetType().Name);
+        Publish([Service], Service);
+        _subscription = source.Start(new Publisher(this, resolver, name, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
     }
 
+    /// <summary>Gets the service.</summary>
+    public RoutedService Service { get; }
+
+    /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         _subscription.Dispose();

@@ -95,7 +95,7 @@ internal sealed class YarpDynamicSubsets(IServiceProvider services, RoutingPipel
     }
 
     /// <summary>A cluster's destinations as endpoints, and the resolver over them for the catalog's current policy.</summary>
-    private sealed class ClusterRouting(Dictionary<EndpointAddress, DestinationState> destinations, List<Endpoint> endpoints)
+    internal sealed class ClusterRouting(Dictionary<EndpointAddress, DestinationState> destinations, List<Endpoint> endpoints)
     {
         private readonly Dictionary<DestinationState, Endpoint> _endpoints = endpoints.ToDictionary(e => destinations[e.AddressKey]);
 

@@ -33,6 +33,17 @@ internal sealed class Workload : IAsyncDisposable
 
     public string Greeting => $"Welcome to helloworld stage: {Stage}, version: {Version}, ip: {Ip}";
 
+    /// <summary>Gets or sets the status every request gets instead of the greeting; 0 (the default) for the greeting.</summary>
+    public int FailWith { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether requests hang until the caller gives up.</summary>
+    public bool Hang { get; set; }
+
+    /// <summary>Gets how many requests reached this pod.</summary>
+    public int Hits => Volatile.Read(ref _hits);
+
+    private int _hits;
+
     public Endpoint ToEndpoint(string? stage = null) =>
         Endpoint.Create(Ip, Port, new Dictionary<string, string> { ["app"] = "helloworld", ["stage"] = stage ?? Stage, ["version"] = Version }, name: Name);
 
@@ -54,7 +65,20 @@ internal sealed class Workload : IAsyncDisposable
             await Task.Delay(500);
             return workload.Greeting;
         });
-        app.Map("/{**rest}", () => workload.Greeting);
+        app.Map("/raw/{**rest}", (HttpContext ctx) =>
+            $"{ctx.Request.Method} {ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget} " +
+            $"x-note={ctx.Request.Headers["x-note"]} x-stage={ctx.Request.Headers["x-stage"]} ip={ip}");
+        app.Map("/{**rest}", async (HttpContext ctx) =>
+        {
+            Interlocked.Increment(ref workload._hits);
+            if (workload.Hang)
+            {
+                await Task.Delay(Timeout.Infinite, ctx.RequestAborted).ContinueWith(static _ => { }, TaskScheduler.Default);
+                return Results.Empty;
+            }
+
+            return workload.FailWith != 0 ? Results.Text("failing", statusCode: workload.FailWith) : Results.Text(workload.Greeting);
+        });
         await app.StartAsync();
         workload._app = app;
         return workload;
@@ -66,6 +90,26 @@ internal sealed class Workload : IAsyncDisposable
         {
             _app = null;
             await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>Kills the pod: open connections are cut, requests in flight fail, new connections are refused.</summary>
+    public async Task KillAsync()
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            using var now = new CancellationTokenSource();
+            await now.CancelAsync();
+            try
+            {
+                await app.StopAsync(now.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
             await app.DisposeAsync();
         }
     }
