@@ -9,12 +9,14 @@ internal static class Cli
     private static Uri ParseHttpUri(System.CommandLine.Parsing.ArgumentResult result)
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && uri.IsDefaultPort is false)
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp && uri.IsDefaultPort is false &&
+            uri.AbsolutePath == "/" && (uri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 || uri.IsLoopback))
         {
             return uri;
         }
 
-        result.AddError($"'{text}' is not an address like http://127.0.0.1:8080");
+        // A host name other than localhost would make Kestrel listen on every interface: only addresses are taken.
+        result.AddError($"'{text}' is not an address like http://127.0.0.1:8080 (an IP address or localhost, and a port)");
         return null!;
     }
 

@@ -100,9 +100,13 @@ internal static class Serve
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
         {
-            var reason = e is Microsoft.AspNetCore.Connections.AddressInUseException || e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
-                ? "the address is already in use"
-                : e.GetBaseException().Message;
+            var inUse = false;
+            for (var inner = e; inner is not null; inner = inner.InnerException)
+            {
+                inUse |= inner is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse };
+            }
+
+            var reason = inUse ? "the address is already in use" : e.GetBaseException().Message;
             throw new CliException($"cannot listen on {url.GetLeftPart(UriPartial.Authority)}: {reason}");
         }
 
