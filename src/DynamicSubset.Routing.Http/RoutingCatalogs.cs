@@ -57,10 +57,14 @@ internal sealed class RoutingCatalogs(IServiceProvider services)
             string[] headers = [.. All.SelectMany(static c => c.Current.Services)
                 .SelectMany(static s => s.Resolver.Current.Policy.HeaderMappings)
                 .Select(static m => m.Header).Distinct(StringComparer.Ordinal)];
+            OnComputed?.Invoke();
             Interlocked.CompareExchange(ref _mappedHeaders, new HeaderCache(version, headers), cache);
             return headers;
         }
     }
+
+    /// <summary>Gets or sets a test seam: runs between computing a list and storing it, where a change may land.</summary>
+    internal Action? OnComputed { get; set; }
 
     private sealed record HeaderCache(long Version, string[] Headers);
 }
