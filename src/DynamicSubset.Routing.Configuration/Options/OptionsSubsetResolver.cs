@@ -92,8 +92,10 @@ public sealed partial class OptionsSubsetResolver : IDisposable
             Log.Reloaded(_logger, Name, index.Generation, index.Endpoints.Length, index.Subsets.Length);
             Reloaded?.Invoke(this, EventArgs.Empty);
         }
-        catch (Exception e) when (e is OptionsValidationException or RoutingValidationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Validation failures, and anything else a binder or validator throws: the change token's callback runs
+            // on whichever thread reloaded the configuration, and nothing may escape into it. The last good serves.
             LastError = e.Message;
             Log.Rejected(_logger, Name, e.Message, Resolver.Current.Generation);
             ChangeRejected?.Invoke(this, e.Message);
