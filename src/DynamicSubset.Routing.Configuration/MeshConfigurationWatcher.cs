@@ -400,7 +400,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
         {
             // Nothing may escape a timer callback: that would end the process. The last good state keeps serving.
             Log.ReloadFailed(_logger, e.GetType().Name, e.Message, Current.Version);
-            ReportRejected($"reload failed ({e.GetType().Name}); version {Current.Version} keeps serving");
+            ReportRejected($"a reload threw {e.GetType().Name}; version {Current.Version} is serving");
         }
     }
 
@@ -425,7 +425,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
         public static partial void WatchError(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 14, EventName = "ConfigurationReloadFailed", Level = LogLevel.Error,
-            Message = "Reloading the mesh configuration failed ({ExceptionType}: {Reason}). Version {Version} keeps serving.")]
+            Message = "A reload of the mesh configuration threw {ExceptionType}: {Reason}. Version {Version} is serving.")]
         public static partial void ReloadFailed(ILogger logger, string exceptionType, string reason, long version);
 
         [LoggerMessage(EventId = 15, EventName = "ConfigurationUnstable", Level = LogLevel.Debug,

@@ -81,6 +81,56 @@ public sealed class WatcherTests : IDisposable
     }
 
     [Fact]
+    public void AReloadThatFailsHalfway_PublishesNothing()
+    {
+        // Two services; the edit changes the first validly and takes the second over a limit. The reader meets the
+        // second's error after it has compiled the first: nothing of the edit may be published.
+        var other = Path.Combine(_dir, "other.yaml");
+        File.WriteAllText(other, Fixtures.Dr.Replace("helloworld", "other", StringComparison.Ordinal) + "\n---\n" + Endpoints("dev").Replace("helloworld", "other", StringComparison.Ordinal));
+        File.WriteAllText(RulesFile, Fixtures.Dr + "\n---\n" + Fixtures.Vs);
+        File.WriteAllText(EndpointsFile, Endpoints("dev"));
+        using var watcher = new MeshConfigurationWatcher([RulesFile, EndpointsFile, other], _logger, new()
+        {
+            Limits = new MeshConfigurationLimits { MaxEndpointsPerService = 2 },
+        });
+        watcher.TryGetService("helloworld", out _, out var helloworld);
+        var before = helloworld!.Current;
+        var catalog = watcher.Current;
+
+        File.WriteAllText(EndpointsFile, Endpoints("qa"));
+        File.WriteAllText(other, File.ReadAllText(other).Replace("    - {address: 127.0.0.12", "    - {address: 127.0.0.13, labels: {stage: dev}}\n    - {address: 127.0.0.12", StringComparison.Ordinal));
+
+        Assert.False(watcher.Reload());
+        Assert.Same(before, helloworld.Current);
+        Assert.Same(catalog, watcher.Current);
+        Assert.Equal(1, watcher.Version);
+        Assert.Contains("DSR1009", watcher.Status.LastError!.Details[0], StringComparison.Ordinal);
+        Assert.Equal(RoutingCatalogSyncState.Synced, watcher.Status.SyncState);
+    }
+
+    [Fact]
+    public async Task AnExceptionInAReload_IsLoggedAndKeepsTheLastGood_NeverReachingTheTimerThread()
+    {
+        using var watcher = Start();
+        var throwing = true;
+        watcher.Reloaded += (_, _) =>
+        {
+            if (throwing)
+            {
+                throw new InvalidOperationException("a subscriber failed");
+            }
+        };
+
+        await File.WriteAllTextAsync(EndpointsFile, Endpoints("qa"), TestContext.Current.CancellationToken);
+        await OptionsTests.Eventually(() => _logger.Collector.GetSnapshot().Any(r => r.Id.Id == 14));
+
+        Assert.Contains("a subscriber failed", _logger.Collector.GetSnapshot().Single(r => r.Id.Id == 14).Message, StringComparison.Ordinal);
+        Assert.StartsWith("a reload threw InvalidOperationException; version ", watcher.Status.LastError!.Summary, StringComparison.Ordinal);
+        throwing = false;
+        Assert.True(watcher.Reload()); // and the watcher goes on
+    }
+
+    [Fact]
     public async Task NewFileRenamedOverTheOld_Reloads()
     {
         using var watcher = Start();
