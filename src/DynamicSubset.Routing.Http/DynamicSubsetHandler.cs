@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Runtime.ExceptionServices;
 using System.Text;
@@ -35,8 +36,9 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
             request.Headers.Host = original.Authority;
         }
 
-        using var overall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        overall.CancelAfter(options.Timeout);
+        // The overall deadline is a timestamp, not a second cancellation source: each try gets one source, whose
+        // timer is the shorter of the per-try timeout and what is left.
+        var started = Stopwatch.GetTimestamp();
         List<EndpointAddress>? tried = null;
         var retries = 0;
         var previousDecision = RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(service.Name, resolution));
@@ -49,9 +51,13 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                 RetryReason reason;
                 Exception failure;
                 using (var inFlight = resolution.TrackRequest())
-                using (var perTry = CancellationTokenSource.CreateLinkedTokenSource(overall.Token))
+                using (var perTry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
-                    perTry.CancelAfter(options.PerTryTimeout);
+                    if (Shorter(options.PerTryTimeout, Remaining(started)) is var budget && budget != Timeout.InfiniteTimeSpan)
+                    {
+                        perTry.CancelAfter(budget);
+                    }
+
                     try
                     {
                         var response = await base.SendAsync(request, perTry.Token).ConfigureAwait(false);
@@ -64,9 +70,10 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                     }
                     catch (OperationCanceledException e) when (perTry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                     {
-                        if (overall.IsCancellationRequested)
+                        if (Remaining(started) == TimeSpan.Zero)
                         {
                             // The overall timeout: no time is left for another try.
+                            pipeline.ReportFailure(service, endpoint, RetryReason.PerTryTimeout);
                             pipeline.Failed(service, endpoint, $"timed out after {options.Timeout.TotalSeconds:0.###} s in all");
                             return TimedOut(request, service, e);
                         }
@@ -81,7 +88,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                 // that may be repeated, since the endpoint may have acted on it.
                 (tried ??= []).Add(endpoint.AddressKey);
                 if (retries < options.ConnectRetries && CanResend(request) &&
-                    (reason == RetryReason.ConnectFailure || IsIdempotent(request.Method)) &&
+                    RoutingPipeline.MayRetry(reason, request.Method.Method) &&
                     resolution.TryPickAnother(tried, out var next))
                 {
                     pipeline.Retrying(service, endpoint, next.Endpoint!, reason, failure.Message);
@@ -113,6 +120,21 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         }
     }
 
+    /// <summary>The shorter of two timeouts, where <see cref="Timeout.InfiniteTimeSpan"/> is the longest.</summary>
+    private static TimeSpan Shorter(TimeSpan a, TimeSpan b) =>
+        a == Timeout.InfiniteTimeSpan ? b : b == Timeout.InfiniteTimeSpan ? a : a < b ? a : b;
+
+    private TimeSpan Remaining(long started)
+    {
+        if (options.Timeout == Timeout.InfiniteTimeSpan)
+        {
+            return Timeout.InfiniteTimeSpan;
+        }
+
+        var left = options.Timeout - Stopwatch.GetElapsedTime(started);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
     private HttpResponseMessage TimedOut(HttpRequestMessage request, RoutedService service, Exception cause) =>
         options.FailureBehavior == RoutingFailureBehavior.Throw
             ? throw new TaskCanceledException($"The request to {service.Name} timed out.", new TimeoutException(cause.Message, cause))
@@ -127,8 +149,4 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
     /// <summary>Only a body that can be read again is sent again.</summary>
     private static bool CanResend(HttpRequestMessage request) =>
         request.Content is null or ByteArrayContent or ReadOnlyMemoryContent;
-
-    private static bool IsIdempotent(HttpMethod method) =>
-        method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options || method == HttpMethod.Trace ||
-        method == HttpMethod.Put || method == HttpMethod.Delete;
 }

@@ -119,6 +119,13 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
         Log.Ejected(logger, service.Name, endpoint.Authority, last, until); // at most one line per ejection: bounded
     }
 
+    /// <summary>
+    /// Whether a failed try may be sent again: after a connect failure nothing reached the endpoint, so any method may;
+    /// otherwise the endpoint may have acted on it, so only an idempotent method (RFC 9110; methods are case-sensitive).
+    /// </summary>
+    public static bool MayRetry(RetryReason reason, string method) =>
+        reason == RetryReason.ConnectFailure || method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
+
     public static string ReasonName(RetryReason reason) => reason switch
     {
         RetryReason.ConnectFailure => "connect-failure",

@@ -87,9 +87,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
         for (var retries = 0; ; retries++)
         {
             var endpoint = resolution.Endpoint!;
-            var perTry = Remaining(started) is var left && left != Timeout.InfiniteTimeSpan && (_options.PerTryTimeout == Timeout.InfiniteTimeSpan || left < _options.PerTryTimeout)
-                ? left
-                : _options.PerTryTimeout;
+            var perTry = Shorter(_options.PerTryTimeout, Remaining(started)); // the last try gets what is left
             ForwarderError error;
             using (resolution.TrackRequest())
             {
@@ -109,7 +107,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
                 // The client went away, or the failure came after the response started: nothing to retry or rewrite.
                 if (error is not (ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient))
                 {
-                    _pipeline.ReportFailure(service, endpoint, RetryReason.ConnectFailure);
+                    _pipeline.ReportFailure(service, endpoint, RetryReason.Reset);
                     _pipeline.Failed(service, endpoint, Describe(context, error));
                 }
 
@@ -119,7 +117,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
             _pipeline.ReportFailure(service, endpoint, reason.Value);
             (tried ??= []).Add(endpoint.AddressKey);
             if (retries < _options.ConnectRetries && !context.Response.HasStarted && CanResend(context) &&
-                (reason == RetryReason.ConnectFailure || HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsDelete(request.Method)) &&
+                RoutingPipeline.MayRetry(reason.Value, request.Method) &&
                 Remaining(started) != TimeSpan.Zero &&
                 resolution.TryPickAnother(tried, out var next))
             {
@@ -206,6 +204,10 @@ internal sealed class DynamicSubsetGateway : IDisposable
 
         return false;
     }
+
+    /// <summary>The shorter of two timeouts, where <see cref="Timeout.InfiniteTimeSpan"/> is the longest.</summary>
+    private static TimeSpan Shorter(TimeSpan a, TimeSpan b) =>
+        a == Timeout.InfiniteTimeSpan ? b : b == Timeout.InfiniteTimeSpan ? a : a < b ? a : b;
 
     private TimeSpan Remaining(long started)
     {
