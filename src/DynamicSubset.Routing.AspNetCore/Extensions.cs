@@ -1,4 +1,5 @@
 using DynamicSubset.Routing.AspNetCore;
+using DynamicSubset.Routing.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -36,17 +37,46 @@ public static class DynamicSubsetAspNetCoreExtensions
     }
 
     /// <summary>
-    /// Serves the application's routing catalogs as JSON: each one's source, version, load time, sync state and last
-    /// rejected edit (its positions, never its content), and every service's subsets, endpoints and ejections.
-    /// Map it on an admin listener or behind authorization: it is never mapped unless asked for.
+    /// Shows another app's routing in this app's admin view: its routing catalogs, its recent decisions and its live
+    /// numbers. For an admin listener hosted as an app of its own, so that the admin endpoints are never reachable
+    /// through the traffic app's port (as <c>dynsubset serve --admin</c> does).
+    /// </summary>
+    /// <param name="services">The admin app's services.</param>
+    /// <param name="trafficApp">The traffic app's service provider, already built.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddDynamicSubsetAdminOf(this IServiceCollection services, IServiceProvider trafficApp)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(trafficApp);
+        services.AddSingleton(new RoutingCatalogs(trafficApp));
+        if (trafficApp.GetService<RoutingPipeline>() is { } pipeline)
+        {
+            services.AddSingleton(pipeline);
+        }
+
+        if (trafficApp.GetService<System.Diagnostics.Metrics.IMeterFactory>() is { } meters)
+        {
+            // The live numbers come from the traffic app's meters, which are scoped to its factory.
+            services.AddSingleton(new AdminMeters(meters));
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// Maps the admin view under <paramref name="pattern"/>: the page an operator opens (<c>{pattern}/ui</c>), and the
+    /// JSON it is built on, for scripts: the routing catalogs and every service's subsets (<c>{pattern}</c>), the last
+    /// minute of resolutions by outcome (<c>{pattern}/stats</c>), the last 200 decisions that were not plain matches
+    /// (<c>{pattern}/decisions</c>), and explain (<c>POST {pattern}/explain</c>). Map it on an admin listener or behind
+    /// authorization: it is never mapped unless asked for, and it shows no configuration content.
     /// </summary>
     /// <param name="endpoints">The endpoint route builder.</param>
-    /// <param name="pattern">The route.</param>
-    /// <returns>The endpoint convention builder.</returns>
+    /// <param name="pattern">The prefix.</param>
+    /// <returns>The endpoint convention builder of the group, for authorization and the like.</returns>
     public static IEndpointConventionBuilder MapDynamicSubsetDebug(this IEndpointRouteBuilder endpoints, string pattern = "/debug/dynamic-subsets")
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(pattern);
-        return endpoints.MapGet(pattern, DebugView.WriteAsync);
+        return AdminEndpoints.Map(endpoints, pattern);
     }
 }

@@ -169,33 +169,26 @@ internal static class Commands
 
     private static void Explain(CliOutput output, MeshService service, SubsetIndex index, HeaderDictionary headers, Resolution resolution, int count)
     {
-        output.Out.WriteLine($"service   {service.Host}");
-        var criteria = index.ExplainCriteria(new HeaderDictionarySource(headers));
-        if (criteria.IsEmpty)
+        // The same explanation the admin page shows; only the colours are the terminal's.
+        var explanation = Explanation.Of(service.Host, index, new HeaderDictionarySource(headers), resolution);
+        output.Out.WriteLine($"service   {explanation.Service}");
+        if (explanation.Criteria.IsEmpty)
         {
             output.Out.WriteLine("criteria  none: the VirtualService maps no header");
         }
         else
         {
             output.Out.WriteLine("criteria");
-            Table.Write(output.Out, ["HEADER", "KEY", "VALUE", "FROM"], criteria.Select(c => (IReadOnlyList<string>)[
-                c.Mapping.Header, c.Mapping.Key, c.Value ?? "-", c.Source switch
-                {
-                    CriterionSource.Header => "header",
-                    CriterionSource.Default => output.Dim(c.HeaderTooLong ? "default (header too long)" : "default"),
-                    CriterionSource.EmptyHeader => "left out: header present but empty",
-                    _ => "left out: header absent, no default",
-                },
+            Table.Write(output.Out, ["HEADER", "KEY", "VALUE", "FROM"], explanation.Criteria.Select(c => (IReadOnlyList<string>)[
+                c.Mapping.Header, c.Mapping.Key, c.Value ?? "-", c.Source == CriterionSource.Default ? output.Dim(Explanation.DescribeSource(c)) : Explanation.DescribeSource(c),
             ]));
         }
 
         var why = resolution.Outcome switch
         {
-            ResolutionOutcome.Matched => output.Green($"matched subset {resolution.Subset}"),
-            ResolutionOutcome.Fallback => output.Yellow(
-                $"no subset matched; {resolution.FallbackScope!.Value.ToMeshName()} fallback {resolution.FallbackPolicy!.Value.ToMeshName()}" +
-                (resolution.Subset is { } s ? $" reached subset {s}" : "")),
-            _ => output.Red($"no healthy upstream ({resolution.FallbackScope!.Value.ToMeshName()} fallback {resolution.FallbackPolicy!.Value.ToMeshName()} found no endpoint)"),
+            ResolutionOutcome.Matched => output.Green(explanation.Decision),
+            ResolutionOutcome.Fallback => output.Yellow(explanation.Decision),
+            _ => output.Red(explanation.Decision),
         };
         output.Out.WriteLine($"decision  {why}");
         if (resolution.HasEndpoint)

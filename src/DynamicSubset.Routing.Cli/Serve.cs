@@ -30,7 +30,7 @@ internal static class Serve
         await using var gateway = Build(output, catalog, listen, maxConnections, settings);
         gateway.MapDynamicSubsetGateway();
         var listening = await StartAsync(gateway, listen, cancellationToken);
-        await using var adminApp = admin is null ? null : Build(output, catalog, admin, maxConnections: 64, settings);
+        await using var adminApp = admin is null ? null : BuildAdmin(output, admin, gateway.Services);
         Uri? adminListening = null;
         if (adminApp is not null)
         {
@@ -40,7 +40,7 @@ internal static class Serve
 
         var services = string.Join(", ", catalog.Current.Services.Select(static s => s.Name));
         output.Out.WriteLine($"dynsubset gateway listening on {listening} for {services} (configuration version {catalog.Version}, at most {maxConnections} connections)" +
-            (adminListening is null ? "" : $"; debug view on {new Uri(adminListening, "/debug/dynamic-subsets")}"));
+            (adminListening is null ? "" : $"; admin page on {new Uri(adminListening, "/debug/dynamic-subsets/ui")}"));
         started?.Invoke(listening, adminListening);
 
         // Ctrl+C (the CLI's token) or SIGTERM (the host's lifetime) both end it.
@@ -111,6 +111,20 @@ internal static class Serve
         }
 
         return new Uri(app.Urls.First());
+    }
+
+    /// <summary>
+    /// The admin listener is an app of its own, so that its endpoints are never reachable through the traffic port;
+    /// it shares the gateway's catalog, its decide-record-log step (recent decisions) and its meters (live numbers).
+    /// </summary>
+    private static WebApplication BuildAdmin(CliOutput output, Uri url, IServiceProvider gateway)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = 64);
+        ConfigureLogging(builder.Logging, output);
+        builder.Services.AddDynamicSubsetAdminOf(gateway);
+        return builder.Build();
     }
 
     private static WebApplication Build(CliOutput output, MeshConfigurationWatcher catalog, Uri url, int maxConnections, ServeSettings settings)

@@ -36,6 +36,9 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
 
     public RoutingTelemetry Telemetry => telemetry;
 
+    /// <summary>Gets the last decisions that were not plain matches, for the admin view.</summary>
+    public DecisionLog Decisions { get; } = new();
+
     /// <summary>Finds the service of a request's host (without its port); records and logs a miss.</summary>
     public bool TryFindService(RoutingCatalog catalog, string host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RoutedService? service)
     {
@@ -45,6 +48,7 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
         }
 
         telemetry.RecordNoRoute();
+        Decisions.Add(new RecordedDecision(Decisions.NextSequence(), time.GetUtcNow(), null, Shorten(host), null));
         if (logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("no-route", out var suppressed))
         {
             // The host comes from the network: logged cut short, and never used as a metric tag.
@@ -61,6 +65,13 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
     {
         var resolution = service.Resolver.Resolve(headers);
         telemetry.RecordResolution(service.Name, resolution);
+        if (resolution.Outcome != ResolutionOutcome.Matched)
+        {
+            // Only a request that did not match pays for this: its criteria are read again, to say why.
+            var explanation = Explanation.Of(service.Name, service.Resolver.Current, headers, resolution);
+            Decisions.Add(new RecordedDecision(Decisions.NextSequence(), time.GetUtcNow(), service.Name, null, explanation));
+        }
+
         if (activity is { IsAllDataRequested: true })
         {
             RoutingActivityEnricher.Tag(activity, service.Name, resolution);

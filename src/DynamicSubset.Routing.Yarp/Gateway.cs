@@ -171,7 +171,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
     private bool FindService(string host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RoutedService? service)
     {
         var current = _catalog.Current;
-        if (_options.RouteUnknownHostsToOnlyService && current.Services is [var only] && !current.TryFind(host, out _))
+        if (_options.RouteUnknownHostsToOnlyService && current.Services is [var only] && !current.TryFindByName(host, out _))
         {
             service = only;
             return true;

@@ -246,14 +246,23 @@ public sealed class RoutingCatalogSnapshot
     /// <returns><see langword="true"/> if a service was found.</returns>
     public bool TryFind(string host, [NotNullWhen(true)] out RoutedService? service)
     {
-        ArgumentNullException.ThrowIfNull(host);
-        if (_byHost.TryGetValue(host.EndsWith('.') ? host.TrimEnd('.') : host, out service))
+        if (TryFindByName(host, out service))
         {
             return true;
         }
 
         service = Default;
         return service is not null;
+    }
+
+    /// <summary>Finds the service a host names, as <see cref="TryFind"/> does, but never falls back to <see cref="Default"/>.</summary>
+    /// <param name="host">The host, for example <c>helloworld</c>.</param>
+    /// <param name="service">The service.</param>
+    /// <returns><see langword="true"/> if one of the services has that name.</returns>
+    public bool TryFindByName(string host, [NotNullWhen(true)] out RoutedService? service)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        return _byHost.TryGetValue(host.EndsWith('.') ? host.TrimEnd('.') : host, out service);
     }
 
     /// <summary>The names a pod's DNS search path resolves to <paramref name="host"/>.</summary>

@@ -40,17 +40,44 @@ public static class SnapshotJson
         writer.WriteNumber("generation", index.Generation);
         writer.WriteString("loadBalancer", index.Policy.LoadBalancing.ToMeshName());
         writer.WriteString("fallbackPolicy", index.Policy.DynamicSubset.FallbackPolicy.ToMeshName());
+        writer.WriteStartArray("selectors");
+        foreach (var selector in index.Policy.DynamicSubset.SubsetSelectors)
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("keys");
+            foreach (var key in selector.Keys)
+            {
+                writer.WriteStringValue(key);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteString("fallbackPolicy", selector.FallbackPolicy?.ToMeshName());
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("headerMappings");
+        foreach (var mapping in index.Policy.HeaderMappings)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("header", mapping.Header);
+            writer.WriteString("key", mapping.Key);
+            writer.WriteString("defaultValue", mapping.DefaultValue);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
         writer.WriteStartArray("subsets");
         foreach (var subset in index.Subsets)
         {
-            WriteSubset(writer, subset, ejected);
+            WriteSubset(writer, index, subset, ejected);
         }
 
         writer.WriteEndArray();
         if (index.DefaultSubset is { } defaultSubset)
         {
             writer.WritePropertyName("defaultSubset");
-            WriteSubset(writer, defaultSubset, ejected);
+            WriteSubset(writer, index, defaultSubset, ejected);
         }
         else
         {
@@ -58,11 +85,11 @@ public static class SnapshotJson
         }
 
         writer.WritePropertyName("unassigned");
-        WriteEndpoints(writer, index.UnassignedEndpoints, ejected);
+        WriteEndpoints(writer, index, index.UnassignedEndpoints, ejected);
         writer.WriteEndObject();
     }
 
-    private static void WriteSubset(Utf8JsonWriter writer, Subset subset, Dictionary<EndpointAddress, EndpointEjection>? ejected)
+    private static void WriteSubset(Utf8JsonWriter writer, SubsetIndex index, Subset subset, Dictionary<EndpointAddress, EndpointEjection>? ejected)
     {
         writer.WriteStartObject();
         writer.WriteString("name", subset.ToString());
@@ -74,11 +101,11 @@ public static class SnapshotJson
 
         writer.WriteEndObject();
         writer.WritePropertyName("endpoints");
-        WriteEndpoints(writer, subset.Endpoints, ejected);
+        WriteEndpoints(writer, index, subset.Endpoints, ejected);
         writer.WriteEndObject();
     }
 
-    private static void WriteEndpoints(Utf8JsonWriter writer, IEnumerable<Endpoint> endpoints, Dictionary<EndpointAddress, EndpointEjection>? ejected)
+    private static void WriteEndpoints(Utf8JsonWriter writer, SubsetIndex index, IEnumerable<Endpoint> endpoints, Dictionary<EndpointAddress, EndpointEjection>? ejected)
     {
         writer.WriteStartArray();
         foreach (var endpoint in endpoints)
@@ -88,6 +115,7 @@ public static class SnapshotJson
             writer.WriteString("name", endpoint.Name);
             writer.WriteBoolean("routable", endpoint.IsHealthy);
             writer.WriteNumber("weight", endpoint.Weight);
+            writer.WriteNumber("inFlight", index.InFlight(endpoint.AddressKey));
             if (ejected is not null && ejected.TryGetValue(endpoint.AddressKey, out var ejection))
             {
                 writer.WriteStartObject("ejected");

@@ -200,6 +200,9 @@ public sealed partial class SubsetIndex
     /// <summary>Finds an endpoint by address.</summary>
     internal Endpoint? FindEndpoint(EndpointAddress address) => FindSlot(address)?.Endpoint;
 
+    /// <summary>The requests in flight to an endpoint now (tracked for LEAST_REQUEST), for inspection.</summary>
+    internal int InFlight(EndpointAddress address) => FindSlot(address)?.InFlight.Value ?? 0;
+
     private EndpointSlot? FindSlot(EndpointAddress address)
     {
         var i = IndexOfSlot(_slots, address);

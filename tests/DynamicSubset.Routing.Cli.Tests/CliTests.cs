@@ -254,7 +254,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("\"stage=dev, version=v1\"", debug, StringComparison.Ordinal);
         Assert.Equal(0, exit);
         Assert.StartsWith($"dynsubset gateway listening on {gatewayUrl} for helloworld.default.svc.cluster.local (configuration version 1, at most ", stdout.ToString(), StringComparison.Ordinal);
-        Assert.Contains($"; debug view on {new Uri(adminUrl!, "/debug/dynamic-subsets")}\n", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"; admin page on {new Uri(adminUrl!, "/debug/dynamic-subsets/ui")}\n", stdout.ToString(), StringComparison.Ordinal);
         // The admin view is never on the traffic listener: there, the path is forwarded to a backend like any other.
         Assert.Equal("127.0.7.12 host=" + gatewayUrl.Authority, await onTraffic.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.NotEqual(gatewayUrl.Port, adminUrl!.Port);

@@ -1,0 +1,188 @@
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using DynamicSubset.Routing.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Primitives;
+
+namespace DynamicSubset.Routing.AspNetCore;
+
+/// <summary>The meters whose numbers the admin view shows, when they are another app's.</summary>
+internal sealed record AdminMeters(IMeterFactory Factory);
+
+/// <summary>
+/// The admin view's endpoints under one prefix: the snapshot JSON, the page, the last minute's numbers, the recent
+/// decisions and explain. The page is built on the JSON, which stays for scripts (docs/dashboard.md).
+/// </summary>
+internal static class AdminEndpoints
+{
+    private const int MaxExplainBody = 64 * 1024;
+
+    public static RouteGroupBuilder Map(IEndpointRouteBuilder endpoints, string pattern)
+    {
+        var services = endpoints.ServiceProvider;
+        var meters = services.GetService<AdminMeters>()?.Factory ?? services.GetService<IMeterFactory>();
+        var history = new ResolutionHistory(meters, services.GetService<TimeProvider>() ?? TimeProvider.System);
+        services.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(history.Dispose);
+
+        var group = endpoints.MapGroup(pattern);
+        group.MapGet("", DebugView.WriteAsync);
+        group.MapGet("/ui", WritePageAsync);
+        group.MapGet("/stats", context => WriteStatsAsync(context, history));
+        group.MapGet("/decisions", WriteDecisionsAsync);
+        group.MapPost("/explain", ExplainAsync);
+        return group;
+    }
+
+    private static async Task WritePageAsync(HttpContext context)
+    {
+        context.Response.ContentType = "text/html; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        // Self-contained: no script, style or font from anywhere else.
+        context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:";
+        await using var page = typeof(AdminEndpoints).Assembly.GetManifestResourceStream("DynamicSubset.Routing.AspNetCore.Admin.index.html")
+            ?? throw new InvalidOperationException("the admin page is missing from the assembly");
+        await page.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task WriteStatsAsync(HttpContext context, ResolutionHistory history)
+    {
+        await WriteJsonAsync(context, w =>
+        {
+            w.WriteNumber("seconds", ResolutionHistory.Seconds);
+            w.WriteStartArray("series");
+            foreach (var (service, outcome, perSecond) in history.Snapshot().OrderBy(static s => s.Service, StringComparer.Ordinal).ThenBy(static s => s.Outcome, StringComparer.Ordinal))
+            {
+                w.WriteStartObject();
+                w.WriteString("service", service);
+                w.WriteString("outcome", outcome);
+                w.WriteNumber("total", perSecond.Sum());
+                w.WriteStartArray("perSecond");
+                foreach (var count in perSecond)
+                {
+                    w.WriteNumberValue(count);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }).ConfigureAwait(false);
+    }
+
+    private static Task WriteDecisionsAsync(HttpContext context)
+    {
+        var decisions = context.RequestServices.GetService<RoutingPipeline>()?.Decisions.Snapshot() ?? [];
+        return WriteJsonAsync(context, w =>
+        {
+            w.WriteNumber("capacity", DecisionLog.DefaultCapacity);
+            w.WriteStartArray("decisions");
+            foreach (var d in decisions)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("sequence", d.Sequence);
+                w.WriteString("at", d.At);
+                if (d.Explanation is { } explanation)
+                {
+                    w.WritePropertyName("explanation");
+                    explanation.WriteJson(w);
+                }
+                else
+                {
+                    w.WriteString("host", d.Host);
+                    w.WriteString("outcome", "no_route");
+                    w.WriteString("decision", "the host names no routed service");
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        });
+    }
+
+    /// <summary>Explains a request typed into the page: <c>{"service": "...", "headers": {"name": "value" | ["v1", "v2"]}}</c>.</summary>
+    private static async Task ExplainAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength is > MaxExplainBody)
+        {
+            await ErrorAsync(context, $"the request is larger than {MaxExplainBody} bytes").ConfigureAwait(false);
+            return;
+        }
+
+        string? name;
+        var headers = new HeaderDictionary();
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            var root = document.RootElement;
+            name = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("service", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("headers", out var h))
+            {
+                if (h.ValueKind != JsonValueKind.Object)
+                {
+                    await ErrorAsync(context, "headers: expected an object of header names to a string or a list of strings").ConfigureAwait(false);
+                    return;
+                }
+
+                foreach (var header in h.EnumerateObject())
+                {
+                    headers[header.Name] = header.Value.ValueKind switch
+                    {
+                        JsonValueKind.String => new StringValues(header.Value.GetString()),
+                        JsonValueKind.Array when header.Value.EnumerateArray().All(static v => v.ValueKind == JsonValueKind.String) =>
+                            new StringValues([.. header.Value.EnumerateArray().Select(static v => v.GetString()!)]),
+                        _ => throw new JsonException($"headers.{header.Name}: expected a string or a list of strings"),
+                    };
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            await ErrorAsync(context, $"invalid JSON: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+
+        var catalogs = context.RequestServices.GetService<RoutingCatalogs>()?.All ?? RoutingCatalogs.Enumerate(context.RequestServices);
+        RoutedService? service = null;
+        foreach (var catalog in catalogs)
+        {
+            if (name is not null && catalog.Current.TryFindByName(name, out service))
+            {
+                break;
+            }
+        }
+
+        if (service is null)
+        {
+            var known = string.Join(", ", catalogs.SelectMany(static c => c.Current.Services).Select(static s => s.Name).Distinct());
+            await ErrorAsync(context, $"service: '{name}' is not a routed service (services: {(known.Length == 0 ? "none" : known)})").ConfigureAwait(false);
+            return;
+        }
+
+        var explanation = Explanation.Of(service.Name, service.Resolver, new HeaderDictionarySource(headers));
+        context.Response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
+        explanation.WriteJson(writer);
+    }
+
+    private static async Task ErrorAsync(HttpContext context, string message)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        await WriteJsonAsync(context, w => w.WriteString("error", message)).ConfigureAwait(false);
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> body)
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "no-store";
+        await using var w = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        body(w);
+        w.WriteEndObject();
+    }
+}

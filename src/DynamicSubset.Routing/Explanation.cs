@@ -1,0 +1,129 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+
+namespace DynamicSubset.Routing;
+
+/// <summary>
+/// Why a request went where it went: the criteria its headers produced (each with where its value came from), the
+/// decision (the subset matched, or the fallback taken and what it found), and the set the endpoint was picked from.
+/// One explanation for every view: <c>dynsubset resolve</c> prints it, the admin page shows it, scripts read its JSON.
+/// </summary>
+public sealed class Explanation
+{
+    private Explanation(string service, ImmutableArray<Criterion> criteria, Resolution resolution)
+    {
+        Service = service;
+        Criteria = criteria;
+        Resolution = resolution;
+    }
+
+    /// <summary>Gets the service.</summary>
+    public string Service { get; }
+
+    /// <summary>Gets the criteria, one per header mapping, in declaration order.</summary>
+    public ImmutableArray<Criterion> Criteria { get; }
+
+    /// <summary>Gets the resolution.</summary>
+    public Resolution Resolution { get; }
+
+    /// <summary>Gets the decision in one sentence, for example <c>matched subset stage=dev, version=v1</c>.</summary>
+    public string Decision => Resolution.Outcome switch
+    {
+        ResolutionOutcome.Matched => $"matched subset {Resolution.Subset}",
+        ResolutionOutcome.Fallback =>
+            $"no subset matched; {Resolution.FallbackScope!.Value.ToMeshName()} fallback {Resolution.FallbackPolicy!.Value.ToMeshName()}" +
+            (Resolution.Subset is { } s ? $" reached subset {s}" : ""),
+        _ => $"no healthy upstream ({Resolution.FallbackScope!.Value.ToMeshName()} fallback {Resolution.FallbackPolicy!.Value.ToMeshName()} found no endpoint)",
+    };
+
+    /// <summary>Explains a request against a snapshot, resolving it there.</summary>
+    /// <typeparam name="THeaders">The header source.</typeparam>
+    /// <param name="service">The service's name.</param>
+    /// <param name="resolver">The service's resolver; the request is resolved against its current snapshot.</param>
+    /// <param name="headers">The request's headers.</param>
+    /// <returns>The explanation.</returns>
+    public static Explanation Of<THeaders>(string service, SubsetResolver resolver, THeaders headers)
+        where THeaders : IHeaderSource
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(resolver);
+        var index = resolver.Current;
+        return new Explanation(service, index.ExplainCriteria(headers), index.Resolve(headers, random: null));
+    }
+
+    /// <summary>Explains a resolution already made, with the criteria the same headers produce.</summary>
+    /// <typeparam name="THeaders">The header source.</typeparam>
+    /// <param name="service">The service's name.</param>
+    /// <param name="index">The snapshot the request was resolved against.</param>
+    /// <param name="headers">The request's headers.</param>
+    /// <param name="resolution">The resolution.</param>
+    /// <returns>The explanation.</returns>
+    public static Explanation Of<THeaders>(string service, SubsetIndex index, THeaders headers, Resolution resolution)
+        where THeaders : IHeaderSource
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(index);
+        return new Explanation(service, index.ExplainCriteria(headers), resolution);
+    }
+
+    /// <summary>Where a criterion's value came from, in words: <c>header</c>, <c>default</c>, or why the key was left out.</summary>
+    /// <param name="criterion">The criterion.</param>
+    /// <returns>The words.</returns>
+    public static string DescribeSource(Criterion criterion) => criterion.Source switch
+    {
+        CriterionSource.Header => "header",
+        CriterionSource.Default => criterion.HeaderTooLong ? "default (header too long)" : "default",
+        CriterionSource.EmptyHeader => "left out: header present but empty",
+        _ => criterion.HeaderTooLong ? "left out: header too long, no default" : "left out: header absent, no default",
+    };
+
+    /// <summary>Writes the explanation as a JSON object: service, criteria, outcome, decision, subset, fallback, endpoint, and the endpoint set.</summary>
+    /// <param name="writer">The writer.</param>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString("service", Service);
+        writer.WriteStartArray("criteria");
+        foreach (var c in Criteria)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("header", c.Mapping.Header);
+            writer.WriteString("key", c.Mapping.Key);
+            writer.WriteString("value", c.Value);
+            writer.WriteString("from", DescribeSource(c));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteString("outcome", Resolution.Outcome switch
+        {
+            ResolutionOutcome.Matched => "matched",
+            ResolutionOutcome.Fallback => "fallback",
+            _ => "no_healthy_upstream",
+        });
+        writer.WriteString("decision", Decision);
+        writer.WriteString("subset", Resolution.Subset?.ToString());
+        if (Resolution.FallbackPolicy is { } policy)
+        {
+            writer.WriteStartObject("fallback");
+            writer.WriteString("policy", policy.ToMeshName());
+            writer.WriteString("scope", Resolution.FallbackScope!.Value.ToMeshName());
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("fallback");
+        }
+
+        writer.WriteString("endpoint", Resolution.Endpoint?.Authority);
+        writer.WriteStartArray("endpointSet");
+        foreach (var endpoint in Resolution.CandidateEndpoints)
+        {
+            writer.WriteStringValue(endpoint.Name is null ? endpoint.Authority : $"{endpoint.Authority} {endpoint.Name}");
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}
