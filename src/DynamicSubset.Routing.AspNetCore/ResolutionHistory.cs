@@ -49,7 +49,7 @@ internal sealed class ResolutionHistory : IDisposable
 
     private void OnMeasurement(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
-        string? service = null, outcome = null;
+        string? service = null, outcome = null, policy = null;
         foreach (var (key, tag) in tags)
         {
             if (key == RoutingTelemetryNames.ServiceTag)
@@ -60,11 +60,17 @@ internal sealed class ResolutionHistory : IDisposable
             {
                 outcome = tag as string;
             }
+            else if (key == RoutingTelemetryNames.FallbackPolicyTag)
+            {
+                policy = tag as string;
+            }
         }
 
         if (outcome is not null)
         {
-            _series.GetOrAdd((service ?? NoService, outcome), static _ => new Series()).Add(Second(), value);
+            // Each fallback apart: "fallback ANY_ENDPOINT" and "fallback DEFAULT_SUBSET" tell different stories.
+            var label = outcome == "fallback" && policy is not null ? $"fallback {policy}" : outcome;
+            _series.GetOrAdd((service ?? NoService, label), static _ => new Series()).Add(Second(), value);
         }
     }
 
