@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Primitives;
 
 namespace DynamicSubset.Routing.AspNetCore;
 
@@ -115,30 +114,16 @@ internal static class AdminEndpoints
         }
 
         string? name;
-        var headers = new HeaderDictionary();
+        IHeaderDictionary? headers = new HeaderDictionary();
         try
         {
             using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
             var root = document.RootElement;
             name = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("service", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("headers", out var h))
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("headers", out var h) && !HeaderJson.TryRead(h, out headers, out var error))
             {
-                if (h.ValueKind != JsonValueKind.Object)
-                {
-                    await ErrorAsync(context, "headers: expected an object of header names to a string or a list of strings").ConfigureAwait(false);
-                    return;
-                }
-
-                foreach (var header in h.EnumerateObject())
-                {
-                    headers[header.Name] = header.Value.ValueKind switch
-                    {
-                        JsonValueKind.String => new StringValues(header.Value.GetString()),
-                        JsonValueKind.Array when header.Value.EnumerateArray().All(static v => v.ValueKind == JsonValueKind.String) =>
-                            new StringValues([.. header.Value.EnumerateArray().Select(static v => v.GetString()!)]),
-                        _ => throw new JsonException($"headers.{header.Name}: expected a string or a list of strings"),
-                    };
-                }
+                await ErrorAsync(context, error).ConfigureAwait(false);
+                return;
             }
         }
         catch (JsonException e)

@@ -90,7 +90,7 @@ internal static class Commands
             _ => throw new CliException($"the files hold several services ({string.Join(", ", config.Services.Select(static s => s.Host))}); pick one with --host"),
         };
 
-        var requests = requestsFile is null ? [ParseHeaders(headerArgs)] : ReadRequests(requestsFile);
+        List<IHeaderDictionary> requests = requestsFile is null ? [ParseHeaders(headerArgs)] : ReadRequests(requestsFile);
         var resolver = new SubsetResolver(service.BuildIndex());
         foreach (var headers in requests)
         {
@@ -167,7 +167,7 @@ internal static class Commands
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static void Explain(CliOutput output, MeshService service, SubsetIndex index, HeaderDictionary headers, Resolution resolution, int count)
+    private static void Explain(CliOutput output, MeshService service, SubsetIndex index, IHeaderDictionary headers, Resolution resolution, int count)
     {
         // The same explanation the admin page shows; only the colours are the terminal's.
         var explanation = Explanation.Of(service.Host, index, new HeaderDictionarySource(headers), resolution);
@@ -235,7 +235,7 @@ internal static class Commands
         return result;
     }
 
-    private static List<HeaderDictionary> ReadRequests(string file)
+    private static List<IHeaderDictionary> ReadRequests(string file)
     {
         string[] lines;
         try
@@ -247,7 +247,7 @@ internal static class Commands
             throw new CliException($"{file}: cannot read the file: {e.Message}");
         }
 
-        var result = new List<HeaderDictionary>();
+        var result = new List<IHeaderDictionary>();
         for (var i = 0; i < lines.Length; i++)
         {
             if (string.IsNullOrWhiteSpace(lines[i]))
@@ -264,16 +264,9 @@ internal static class Commands
                     throw new CliException($"{where}: expected {{\"headers\": {{\"name\": \"value\", ...}}}}");
                 }
 
-                var request = new HeaderDictionary();
-                foreach (var header in headers.EnumerateObject())
+                if (!HeaderJson.TryRead(headers, out var request, out var error))
                 {
-                    request[header.Name] = header.Value.ValueKind switch
-                    {
-                        JsonValueKind.String => new StringValues(header.Value.GetString()),
-                        JsonValueKind.Array when header.Value.EnumerateArray().All(static v => v.ValueKind == JsonValueKind.String) =>
-                            new StringValues([.. header.Value.EnumerateArray().Select(static v => v.GetString()!)]),
-                        _ => throw new CliException($"{where}: headers.{header.Name}: expected a string or a list of strings"),
-                    };
+                    throw new CliException($"{where}: {error}");
                 }
 
                 result.Add(request);

@@ -53,7 +53,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                 using (var inFlight = resolution.TrackRequest())
                 using (var perTry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
-                    if (Shorter(options.PerTryTimeout, Remaining(started)) is var budget && budget != Timeout.InfiniteTimeSpan)
+                    if (RoutingPipeline.Shorter(options.PerTryTimeout, Remaining(started)) is var budget && budget != Timeout.InfiniteTimeSpan)
                     {
                         perTry.CancelAfter(budget);
                     }
@@ -120,20 +120,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         }
     }
 
-    /// <summary>The shorter of two timeouts, where <see cref="Timeout.InfiniteTimeSpan"/> is the longest.</summary>
-    private static TimeSpan Shorter(TimeSpan a, TimeSpan b) =>
-        a == Timeout.InfiniteTimeSpan ? b : b == Timeout.InfiniteTimeSpan ? a : a < b ? a : b;
-
-    private TimeSpan Remaining(long started)
-    {
-        if (options.Timeout == Timeout.InfiniteTimeSpan)
-        {
-            return Timeout.InfiniteTimeSpan;
-        }
-
-        var left = options.Timeout - Stopwatch.GetElapsedTime(started);
-        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
-    }
+    private TimeSpan Remaining(long started) => RoutingPipeline.Remaining(options.Timeout, Stopwatch.GetElapsedTime(started));
 
     private HttpResponseMessage TimedOut(HttpRequestMessage request, RoutedService service, Exception cause) =>
         options.FailureBehavior == RoutingFailureBehavior.Throw

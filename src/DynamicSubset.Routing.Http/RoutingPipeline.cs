@@ -137,6 +137,22 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
     public static bool MayRetry(RetryReason reason, string method) =>
         reason == RetryReason.ConnectFailure || method is "GET" or "HEAD" or "OPTIONS" or "TRACE" or "PUT" or "DELETE";
 
+    /// <summary>The shorter of two timeouts, where <see cref="Timeout.InfiniteTimeSpan"/> is the longest.</summary>
+    public static TimeSpan Shorter(TimeSpan a, TimeSpan b) =>
+        a == Timeout.InfiniteTimeSpan ? b : b == Timeout.InfiniteTimeSpan ? a : a < b ? a : b;
+
+    /// <summary>What is left of an overall <paramref name="timeout"/> after <paramref name="elapsed"/> (never negative), or infinite.</summary>
+    public static TimeSpan Remaining(TimeSpan timeout, TimeSpan elapsed)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return Timeout.InfiniteTimeSpan;
+        }
+
+        var left = timeout - elapsed;
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
     public static string ReasonName(RetryReason reason) => reason switch
     {
         RetryReason.ConnectFailure => "connect-failure",

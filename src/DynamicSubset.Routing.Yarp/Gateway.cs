@@ -87,7 +87,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
         for (var retries = 0; ; retries++)
         {
             var endpoint = resolution.Endpoint!;
-            var perTry = Shorter(_options.PerTryTimeout, Remaining(started)); // the last try gets what is left
+            var perTry = RoutingPipeline.Shorter(_options.PerTryTimeout, Remaining(started)); // the last try gets what is left
             ForwarderError error;
             using (resolution.TrackRequest())
             {
@@ -205,20 +205,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
         return false;
     }
 
-    /// <summary>The shorter of two timeouts, where <see cref="Timeout.InfiniteTimeSpan"/> is the longest.</summary>
-    private static TimeSpan Shorter(TimeSpan a, TimeSpan b) =>
-        a == Timeout.InfiniteTimeSpan ? b : b == Timeout.InfiniteTimeSpan ? a : a < b ? a : b;
-
-    private TimeSpan Remaining(long started)
-    {
-        if (_options.Timeout == Timeout.InfiniteTimeSpan)
-        {
-            return Timeout.InfiniteTimeSpan;
-        }
-
-        var left = _options.Timeout - _time.GetElapsedTime(started);
-        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
-    }
+    private TimeSpan Remaining(long started) => RoutingPipeline.Remaining(_options.Timeout, _time.GetElapsedTime(started));
 
     /// <summary>Sends the request on as received: its raw target (no re-encoding), its Host, and trusted routing headers only.</summary>
     private sealed class GatewayTransformer : HttpTransformer
