@@ -111,39 +111,51 @@ public sealed class MeshConfiguration
         var accepted = new DocumentSet();
         foreach (var source in sources)
         {
-            var reader = new DocumentReader(source.Name, diagnostics, limits);
-            if (source.Content.Length > limits.MaxFileBytes)
-            {
-                reader.Report(DiagnosticSeverity.Error, DiagnosticCodes.Limit, new(1, 1), "",
-                    $"{source.Content.Length} characters, more than {limits.MaxFileBytes} (MeshConfigurationLimits.MaxFileBytes)");
-                continue;
-            }
-
-            List<YamlNode> nodes;
-            try
-            {
-                nodes = YamlTree.Parse(source.Content, limits);
-            }
-            catch (YamlSyntaxException e)
-            {
-                reader.Report(DiagnosticSeverity.Error, DiagnosticCodes.Syntax, e.Position, "", $"invalid YAML: {e.Message}");
-                continue;
-            }
-
-            if (nodes.TrueForAll(static n => n is ScalarNode { IsNull: true }))
-            {
-                // An empty file is never meant: most often one caught between an editor's truncate and its write.
-                reader.Report(DiagnosticSeverity.Error, DiagnosticCodes.Empty, new(1, 1), "", "the file holds no document");
-                continue;
-            }
-
-            var set = new DocumentParser(reader).Parse(nodes);
-            if (reader.ErrorCount == 0)
+            if (ParseOne(source, diagnostics, limits) is { } set)
             {
                 accepted.AddRange(set);
             }
         }
 
+        return Compile(accepted, diagnostics, limits);
+    }
+
+    /// <summary>Reads one source; <see langword="null"/> when it has an error (reported in <paramref name="diagnostics"/>).</summary>
+    internal static DocumentSet? ParseOne(ConfigurationText source, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
+    {
+        var reader = new DocumentReader(source.Name, diagnostics, limits);
+        if (source.Content.Length > limits.MaxFileBytes)
+        {
+            reader.Report(DiagnosticSeverity.Error, DiagnosticCodes.Limit, new(1, 1), "",
+                $"{source.Content.Length} characters, more than {limits.MaxFileBytes} (MeshConfigurationLimits.MaxFileBytes)");
+            return null;
+        }
+
+        List<YamlNode> nodes;
+        try
+        {
+            nodes = YamlTree.Parse(source.Content, limits);
+        }
+        catch (YamlSyntaxException e)
+        {
+            reader.Report(DiagnosticSeverity.Error, DiagnosticCodes.Syntax, e.Position, "", $"invalid YAML: {e.Message}");
+            return null;
+        }
+
+        if (nodes.TrueForAll(static n => n is ScalarNode { IsNull: true }))
+        {
+            // An empty file is never meant: most often one caught between an editor's truncate and its write.
+            reader.Report(DiagnosticSeverity.Error, DiagnosticCodes.Empty, new(1, 1), "", "the file holds no document");
+            return null;
+        }
+
+        var set = new DocumentParser(reader).Parse(nodes);
+        return reader.ErrorCount == 0 ? set : null;
+    }
+
+    /// <summary>Compiles accepted documents into services; <paramref name="diagnostics"/> gets the compiler's own.</summary>
+    internal static MeshConfiguration Compile(DocumentSet accepted, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
+    {
         var services = new ServiceCompiler(accepted, diagnostics, limits).Compile();
         var ordered = diagnostics
             .Select((d, i) => (d, i))

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using k8s;
+using k8s.Autorest;
+using Microsoft.Extensions.Logging;
+
+namespace DynamicSubset.Routing.Kubernetes;
+
+/// <summary>A change of one watched object, or the end of a kind's first sync.</summary>
+internal readonly record struct ObjectChange(string Key, JsonObject? Object, bool Synced, long ArrivedAt);
+
+/// <summary>
+/// What client-go's reflector does, for one kind in one namespace (or all): list, then watch from the list's
+/// resourceVersion with bookmarks; a dropped watch resumes from the last resourceVersion seen; a 410 Gone, thrown or as
+/// an ERROR event, relists and sends only the difference, deletions during the gap included; an API server that cannot
+/// be reached is retried with doubling backoff and jitter, and nothing is removed because of it.
+/// </summary>
+internal sealed partial class Informer(
+    IKubernetes client, ResourceKind kind, string? ns, ChannelWriter<ObjectChange> changes, KubernetesRoutingOptions options, KubernetesTelemetry telemetry, ILogger logger)
+{
+    private readonly Dictionary<string, string> _known = new(StringComparer.Ordinal); // key -> resourceVersion
+    private string? _resourceVersion;
+    private bool _synced;
+
+    public string Name => ns is null ? kind.Kind : $"{kind.Kind} in {ns}";
+
+    /// <summary>Gets the last resourceVersion seen (a list's, an event's or a bookmark's).</summary>
+    public string? ResourceVersion => Volatile.Read(ref _resourceVersion);
+
+    /// <summary>Raised when the informer cannot reach the API server (true) or reaches it again (false).</summary>
+    public event Action<bool>? Unreachable;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var backoff = options.MinBackoff;
+        var failing = false;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (_resourceVersion is null)
+                {
+                    await RelistAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                if (failing)
+                {
+                    failing = false;
+                    Unreachable?.Invoke(false);
+                }
+
+                backoff = options.MinBackoff;
+                var gone = await WatchAsync(cancellationToken).ConfigureAwait(false);
+                if (gone)
+                {
+                    Log.Gone(logger, Name, _resourceVersion ?? "");
+                    Volatile.Write(ref _resourceVersion, null); // history compacted: relist, and send the difference
+                    telemetry.Relist(kind.Kind);
+                }
+                else
+                {
+                    telemetry.WatchRestart(kind.Kind); // the server ended the stream (its timeout): resume from where we are
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Gone)
+            {
+                Volatile.Write(ref _resourceVersion, null);
+                telemetry.Relist(kind.Kind);
+            }
+            catch (Exception e) when (e is HttpRequestException or HttpOperationException or IOException or KubernetesException or System.Text.Json.JsonException or TaskCanceledException)
+            {
+                // The API server is down or answering errors: keep what we have, and try again later.
+                if (!failing)
+                {
+                    failing = true;
+                    Unreachable?.Invoke(true);
+                }
+
+                Log.Unreachable(logger, Name, e.GetBaseException().Message, backoff.TotalMilliseconds);
+                telemetry.WatchRestart(kind.Kind);
+                await Task.Delay(Jitter(backoff), options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, options.MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    /// <summary>Lists, and sends the difference from what was known: additions, changes, and deletions.</summary>
+    private async Task RelistAsync(CancellationToken cancellationToken)
+    {
+        var (resourceVersion, items) = await kind.ListAsync(client, ns, cancellationToken).ConfigureAwait(false);
+        var now = options.TimeProvider.GetTimestamp();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            var key = Key(item);
+            seen.Add(key);
+            var version = Version(item);
+            if (!_known.TryGetValue(key, out var known) || known != version)
+            {
+                _known[key] = version;
+                await changes.WriteAsync(new ObjectChange(key, item, false, now), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var gone in _known.Keys.Where(k => !seen.Contains(k)).ToList())
+        {
+            _known.Remove(gone);
+            await changes.WriteAsync(new ObjectChange(gone, null, false, now), cancellationToken).ConfigureAwait(false);
+        }
+
+        Volatile.Write(ref _resourceVersion, resourceVersion);
+        if (!_synced)
+        {
+            _synced = true;
+            await changes.WriteAsync(new ObjectChange(kind.Kind, null, true, now), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <returns>Whether the watch ended with 410 Gone.</returns>
+    private async Task<bool> WatchAsync(CancellationToken cancellationToken)
+    {
+        var gone = false;
+        void OnError(Exception e)
+        {
+            // KubernetesClient reports an ERROR event here and then ends the stream without throwing: remember a 410,
+            // or the loop would resume from an expired resourceVersion forever.
+            gone |= e is KubernetesException { Status.Code: 410 } || (e is KubernetesException k && k.Message.Contains("too old", StringComparison.OrdinalIgnoreCase));
+            if (!gone)
+            {
+                Log.WatchError(logger, Name, e.Message);
+            }
+        }
+
+        await foreach (var (type, item) in kind.WatchAsync(client, ns, _resourceVersion!, OnError, cancellationToken).ConfigureAwait(false))
+        {
+            if (item is null)
+            {
+                continue;
+            }
+
+            var version = Version(item);
+            if (type == WatchEventType.Bookmark)
+            {
+                Volatile.Write(ref _resourceVersion, version);
+                continue;
+            }
+
+            if (type == WatchEventType.Error)
+            {
+                gone |= item["code"]?.GetValue<int>() == 410;
+                break;
+            }
+
+            var key = Key(item);
+            var now = options.TimeProvider.GetTimestamp();
+            if (type == WatchEventType.Deleted)
+            {
+                _known.Remove(key);
+                await changes.WriteAsync(new ObjectChange(key, null, false, now), cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                _known[key] = version;
+                await changes.WriteAsync(new ObjectChange(key, item, false, now), cancellationToken).ConfigureAwait(false);
+            }
+
+            Volatile.Write(ref _resourceVersion, version);
+        }
+
+        return gone;
+    }
+
+    private string Key(JsonObject item) =>
+        $"{kind.Kind} {item["metadata"]?["namespace"]?.GetValue<string>() ?? "default"}/{item["metadata"]?["name"]?.GetValue<string>() ?? ""}";
+
+    private static string Version(JsonObject item) => item["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "";
+
+    private static TimeSpan Jitter(TimeSpan backoff) => backoff * (0.8 + (Random.Shared.NextDouble() * 0.4));
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 40, EventName = "KubernetesUnreachable", Level = LogLevel.Warning,
+            Message = "Cannot watch {Informer}: {Reason}. The last known state keeps serving; retrying in about {BackoffMs} ms.")]
+        public static partial void Unreachable(ILogger logger, string informer, string reason, double backoffMs);
+
+        [LoggerMessage(EventId = 41, EventName = "KubernetesGone", Level = LogLevel.Information,
+            Message = "The history of {Informer} was compacted past resourceVersion {ResourceVersion} (410 Gone): relisting.")]
+        public static partial void Gone(ILogger logger, string informer, string resourceVersion);
+
+        [LoggerMessage(EventId = 42, EventName = "KubernetesWatchError", Level = LogLevel.Warning,
+            Message = "The watch of {Informer} reported an error: {Reason}.")]
+        public static partial void WatchError(ILogger logger, string informer, string reason);
+    }
+}

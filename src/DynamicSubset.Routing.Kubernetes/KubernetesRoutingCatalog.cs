@@ -1,0 +1,348 @@
+using System.Threading.Channels;
+using DynamicSubset.Routing.Configuration;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DynamicSubset.Routing.Kubernetes;
+
+/// <summary>
+/// The routing catalog of a Kubernetes cluster: Pods, Services and Istio's DestinationRules, VirtualServices,
+/// ServiceEntries and WorkloadEntries, watched through the API server and compiled as the mesh YAML files are.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Nothing is published before every watched kind has finished its first list (<see cref="RoutingCatalog.Status"/> is
+/// <see cref="RoutingCatalogSyncState.Syncing"/> until then; <see cref="WaitForSyncAsync"/> waits for it). Bursts of
+/// changes are coalesced into one publish. A change of pods only is applied to each service's index incrementally; a
+/// change of rules builds every service's next index first and publishes them in one swap.
+/// </para>
+/// <para>
+/// An object whose new version is invalid is rejected alone, logged with <c>Kind namespace/name</c> and the field, and
+/// its last good version keeps serving. While the API server cannot be reached the status is
+/// <see cref="RoutingCatalogSyncState.Stale"/> and the last known state keeps serving: nothing is removed because of it.
+/// </para>
+/// </remarks>
+public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
+{
+    private readonly KubernetesRoutingOptions _options;
+    private readonly ILogger _logger;
+    private readonly k8s.Kubernetes _client;
+    private readonly KubernetesTelemetry _telemetry;
+    private readonly List<Informer> _informers = [];
+    private readonly Channel<ObjectChange> _changes = Channel.CreateUnbounded<ObjectChange>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly MeshDocumentSet _documents;
+    private readonly Dictionary<string, SubsetResolver> _resolvers = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HashSet<string> _pendingKinds;
+    private readonly List<Task> _tasks = [];
+    private int _unreachable;
+
+    /// <summary>Initializes a new instance of the <see cref="KubernetesRoutingCatalog"/> class, and starts watching.</summary>
+    /// <param name="options">Where the cluster is and what to watch.</param>
+    /// <param name="logger">The logger; <see langword="null"/> for none.</param>
+    /// <param name="meterFactory">The meter factory for the cluster source's instruments; <see langword="null"/> for a meter of its own.</param>
+    public KubernetesRoutingCatalog(KubernetesRoutingOptions options, ILogger<KubernetesRoutingCatalog>? logger = null, System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
+        : base(Describe(options), options?.TimeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _telemetry = new KubernetesTelemetry(meterFactory);
+        _documents = new MeshDocumentSet(options.Limits);
+        _client = new k8s.Kubernetes(options.Build());
+
+        ResourceKind[] kinds =
+        [
+            new CoreKind<V1Pod, V1PodList>(
+                "Pod",
+                static (c, ns, selector, ct) => ns is null
+                    ? c.CoreV1.ListPodForAllNamespacesWithHttpMessagesAsync(labelSelector: selector, cancellationToken: ct)
+                    : c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: selector, cancellationToken: ct),
+                static (c, ns, rv, selector, onError, ct) => ns is null
+                    ? c.CoreV1.WatchListPodForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: selector, resourceVersion: rv, onError: onError, cancellationToken: ct)
+                    : c.CoreV1.WatchListNamespacedPodAsync(ns, allowWatchBookmarks: true, labelSelector: selector, resourceVersion: rv, onError: onError, cancellationToken: ct))
+            {
+                LabelSelector = options.PodLabelSelector,
+            },
+            new CoreKind<V1Service, V1ServiceList>(
+                "Service",
+                static (c, ns, _, ct) => ns is null
+                    ? c.CoreV1.ListServiceForAllNamespacesWithHttpMessagesAsync(cancellationToken: ct)
+                    : c.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(ns, cancellationToken: ct),
+                static (c, ns, rv, _, onError, ct) => ns is null
+                    ? c.CoreV1.WatchListServiceForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, onError: onError, cancellationToken: ct)
+                    : c.CoreV1.WatchListNamespacedServiceAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, onError: onError, cancellationToken: ct)),
+            new IstioKind("DestinationRule", "destinationrules"),
+            new IstioKind("VirtualService", "virtualservices"),
+            new IstioKind("ServiceEntry", "serviceentries"),
+            new IstioKind("WorkloadEntry", "workloadentries"),
+        ];
+        string?[] namespaces = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces.Distinct(StringComparer.Ordinal)];
+        _pendingKinds = [.. kinds.SelectMany(k => namespaces.Select(ns => k.Kind + "|" + ns))];
+        foreach (var kind in kinds)
+        {
+            foreach (var ns in namespaces)
+            {
+                var informer = new Informer(_client, kind, ns, new SyncTagger(_changes.Writer, kind.Kind + "|" + ns), options, _telemetry, _logger);
+                informer.Unreachable += OnUnreachable;
+                _informers.Add(informer);
+            }
+        }
+
+        _tasks.Add(Task.Run(() => PublishLoopAsync(_stop.Token)));
+        foreach (var informer in _informers)
+        {
+            _tasks.Add(Task.Run(() => informer.RunAsync(_stop.Token)));
+        }
+    }
+
+    /// <summary>Gets the last resourceVersion seen per watched kind (and namespace), for operators.</summary>
+    public IReadOnlyDictionary<string, string?> ResourceVersions => _informers.ToDictionary(static i => i.Name, static i => i.ResourceVersion);
+
+    /// <summary>Waits until every watched kind has finished its first list and the result is published.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>A task that completes on the first publish.</returns>
+    public Task WaitForSyncAsync(CancellationToken cancellationToken = default) => _synced.Task.WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        _stop.Cancel();
+        try
+        {
+            Task.WaitAll([.. _tasks], TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // Cancelled or faulted on the way out: nothing more to do.
+        }
+
+        _stop.Dispose();
+        _client.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private static string Describe(KubernetesRoutingOptions? options) =>
+        "cluster " + (options is null || options.Namespaces.Count == 0 ? "(all namespaces)" : string.Join(", ", options.Namespaces));
+
+    private void OnUnreachable(bool unreachable)
+    {
+        var count = unreachable ? Interlocked.Increment(ref _unreachable) : Interlocked.Decrement(ref _unreachable);
+        if (_synced.Task.IsCompleted)
+        {
+            SetSyncState(count > 0 ? RoutingCatalogSyncState.Stale : RoutingCatalogSyncState.Synced);
+        }
+    }
+
+    /// <summary>The one writer: takes changes in bursts, applies each burst, publishes.</summary>
+    private async Task PublishLoopAsync(CancellationToken cancellationToken)
+    {
+        var reader = _changes.Reader;
+        var time = _options.TimeProvider;
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Coalesce: wait for a quiet spell, at most MaxDelay after the burst's first change.
+                var burstStart = time.GetTimestamp();
+                var batch = new List<ObjectChange>();
+                while (true)
+                {
+                    while (reader.TryRead(out var change))
+                    {
+                        batch.Add(change);
+                    }
+
+                    var left = _options.MaxDelay - time.GetElapsedTime(burstStart);
+                    if (left <= TimeSpan.Zero)
+                    {
+                        break;
+                    }
+
+                    using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    quiet.CancelAfter(left < _options.Debounce ? left : _options.Debounce);
+                    try
+                    {
+                        if (!await reader.WaitToReadAsync(quiet.Token).ConfigureAwait(false))
+                        {
+                            break;
+                        }
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        break; // quiet
+                    }
+                }
+
+                try
+                {
+                    Apply(batch);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Nothing may end this loop: the last good state keeps serving, and the next burst tries again.
+                    Log.PublishFailed(_logger, e.GetType().Name, e.Message);
+                    ReportRejected($"a publish threw {e.GetType().Name}; version {Current.Version} is serving");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Apply(List<ObjectChange> batch)
+    {
+        var rulesChanged = false;
+        var rejected = new List<string>();
+        foreach (var change in batch)
+        {
+            if (change.Synced)
+            {
+                _pendingKinds.Remove(change.Key);
+                rulesChanged = true;
+                continue;
+            }
+
+            rulesChanged |= !change.Key.StartsWith("Pod ", StringComparison.Ordinal);
+            if (change.Object is null)
+            {
+                _documents.Remove(change.Key);
+                continue;
+            }
+
+            var errors = _documents.Set(change.Key, change.Object.ToJsonString());
+            if (errors.Count > 0)
+            {
+                _telemetry.Rejected(change.Key[..change.Key.IndexOf(' ', StringComparison.Ordinal)]);
+                foreach (var error in errors)
+                {
+                    Log.ObjectRejected(_logger, change.Key, error.Path, error.Message);
+                    rejected.Add($"{change.Key}: {error.Code} {error.Path}".TrimEnd());
+                }
+            }
+        }
+
+        _telemetry.Applied(batch.Count(static c => !c.Synced));
+        if (_pendingKinds.Count > 0)
+        {
+            return; // nothing is published before every kind has synced
+        }
+
+        var config = _documents.Compile();
+        if (config.HasErrors)
+        {
+            var errors = config.Diagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
+            foreach (var error in errors)
+            {
+                Log.ObjectRejected(_logger, error.File, error.Path, error.Message);
+            }
+
+            ReportRejected($"{errors.Count} error(s) across objects; version {Current.Version} keeps serving", [.. errors.Select(static e => $"{e.File}: {e.Code} {e.Path}".TrimEnd())]);
+            return;
+        }
+
+        var first = !_synced.Task.IsCompleted;
+        var servicesChanged = first || rulesChanged || config.Services.Length != Current.Services.Length ||
+            config.Services.Any(s => !_resolvers.ContainsKey(s.Host));
+        if (servicesChanged)
+        {
+            // Rules changed: build every service's next index first, then publish them all in one swap.
+            var built = config.Services.Select(s => (Service: s, Resolver: _resolvers.GetValueOrDefault(s.Host))).Select(x =>
+                (x.Service, x.Resolver, Index: x.Resolver is null ? x.Service.BuildIndex() : x.Resolver.Current.Rebuild(x.Service.Endpoints, x.Service.Policy))).ToList();
+            var services = new List<RoutedService>();
+            foreach (var (service, existing, index) in built)
+            {
+                var resolver = existing;
+                if (resolver is null)
+                {
+                    _resolvers[service.Host] = resolver = new SubsetResolver(index, random: null, _options.TimeProvider);
+                }
+                else
+                {
+                    resolver.Publish(index);
+                }
+
+                services.Add(new RoutedService(service.Host, resolver, service.Hosts, $"DestinationRule {service.Namespace}/{service.RuleName}"));
+            }
+
+            foreach (var gone in _resolvers.Keys.Except(config.Services.Select(static s => s.Host)).ToList())
+            {
+                _resolvers.Remove(gone);
+            }
+
+            Publish(services);
+        }
+        else
+        {
+            // Pods only: each service's index takes the difference, incrementally.
+            foreach (var service in config.Services)
+            {
+                var resolver = _resolvers[service.Host];
+                var changes = Difference(resolver.Current.Endpoints, service.Endpoints);
+                if (changes.Count > 0)
+                {
+                    resolver.ApplyChanges(changes);
+                }
+            }
+        }
+
+        var now = _options.TimeProvider.GetTimestamp();
+        foreach (var change in batch)
+        {
+            _telemetry.Published(_options.TimeProvider.GetElapsedTime(change.ArrivedAt, now));
+        }
+
+        if (rejected.Count > 0)
+        {
+            ReportRejected($"{rejected.Count} object version(s) rejected; their last good versions serve", rejected);
+        }
+
+        _synced.TrySetResult();
+        if (Volatile.Read(ref _unreachable) > 0)
+        {
+            SetSyncState(RoutingCatalogSyncState.Stale);
+        }
+    }
+
+    /// <summary>The changes that turn one endpoint list into another: removals, then additions and changes.</summary>
+    private static List<EndpointChange> Difference(System.Collections.Immutable.ImmutableArray<Endpoint> before, System.Collections.Immutable.ImmutableArray<Endpoint> after)
+    {
+        var old = before.ToDictionary(static e => e.AddressKey);
+        var changes = new List<EndpointChange>();
+        var kept = new HashSet<EndpointAddress>();
+        foreach (var endpoint in after)
+        {
+            kept.Add(endpoint.AddressKey);
+            if (!old.TryGetValue(endpoint.AddressKey, out var previous) || !previous.Equals(endpoint) || previous.Name != endpoint.Name)
+            {
+                changes.Add(EndpointChange.Upsert(endpoint));
+            }
+        }
+
+        changes.InsertRange(0, old.Keys.Where(a => !kept.Contains(a)).Select(EndpointChange.Remove));
+        return changes;
+    }
+
+    /// <summary>Tags a kind's first-sync marker with its namespace, so that each informer is counted.</summary>
+    private sealed class SyncTagger(ChannelWriter<ObjectChange> inner, string tag) : ChannelWriter<ObjectChange>
+    {
+        public override bool TryWrite(ObjectChange item) => inner.TryWrite(item.Synced ? item with { Key = tag } : item);
+
+        public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default) => inner.WaitToWriteAsync(cancellationToken);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 43, EventName = "KubernetesObjectRejected", Level = LogLevel.Error,
+            Message = "Rejected {Object}: {Field}: {Reason}. Its last good version keeps serving.")]
+        public static partial void ObjectRejected(ILogger logger, string @object, string field, string reason);
+
+        [LoggerMessage(EventId = 44, EventName = "KubernetesPublishFailed", Level = LogLevel.Error,
+            Message = "Publishing the cluster's routing threw {ExceptionType}: {Reason}. The last good state keeps serving.")]
+        public static partial void PublishFailed(ILogger logger, string exceptionType, string reason);
+    }
+}

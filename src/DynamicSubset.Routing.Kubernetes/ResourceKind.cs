@@ -1,0 +1,113 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace DynamicSubset.Routing.Kubernetes;
+
+/// <summary>One kind the catalog watches, and how to list and watch it with KubernetesClient.</summary>
+internal abstract class ResourceKind(string kind)
+{
+    public string Kind { get; } = kind;
+
+    /// <summary>Gets the API version the objects are read as, once known.</summary>
+    public abstract string ApiVersion { get; }
+
+    /// <summary>Lists the objects of a namespace (or all): the list's resourceVersion, and each object as JSON.</summary>
+    public abstract Task<(string ResourceVersion, List<JsonObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken);
+
+    /// <summary>Watches from a resourceVersion, with bookmarks. KubernetesClient hands an ERROR event to <paramref name="onError"/> and then ends the stream.</summary>
+    public abstract IAsyncEnumerable<(WatchEventType Type, JsonObject? Object)> WatchAsync(
+        IKubernetes client, string? ns, string resourceVersion, Action<Exception> onError, CancellationToken cancellationToken);
+
+    /// <summary>Gives an object the apiVersion and kind that list items leave out.</summary>
+    protected JsonObject Complete(JsonObject item)
+    {
+        item["apiVersion"] ??= ApiVersion;
+        item["kind"] ??= Kind;
+        return item;
+    }
+
+    protected static JsonObject ToJson(object value) =>
+        JsonNode.Parse(KubernetesJson.Serialize(value))!.AsObject();
+}
+
+/// <summary>A core kind with KubernetesClient's typed API: pods and services.</summary>
+internal sealed class CoreKind<T, TList>(
+    string kind,
+    Func<IKubernetes, string?, string?, CancellationToken, Task<HttpOperationResponse<TList>>> list,
+    Func<IKubernetes, string?, string, string?, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch) : ResourceKind(kind)
+    where T : IKubernetesObject<V1ObjectMeta>
+    where TList : IKubernetesObject<V1ListMeta>, IItems<T>
+{
+    public override string ApiVersion => "v1";
+
+    /// <summary>Gets the label selector of the objects listed and watched (for pods), or <see langword="null"/>.</summary>
+    public string? LabelSelector { get; init; }
+
+    public override async Task<(string ResourceVersion, List<JsonObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken)
+    {
+        using var response = await list(client, ns, LabelSelector, cancellationToken).ConfigureAwait(false);
+        var body = response.Body;
+        return (body.Metadata.ResourceVersion, [.. body.Items.Select(i => Complete(ToJson(i)))]);
+    }
+
+    public override async IAsyncEnumerable<(WatchEventType Type, JsonObject? Object)> WatchAsync(
+        IKubernetes client, string? ns, string resourceVersion, Action<Exception> onError, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var (type, item) in watch(client, ns, resourceVersion, LabelSelector, onError, cancellationToken).ConfigureAwait(false))
+        {
+            yield return (type, item is null ? null : Complete(ToJson(item)));
+        }
+    }
+}
+
+/// <summary>An Istio kind, through the custom objects API: <c>networking.istio.io</c>, v1 or else v1beta1.</summary>
+internal sealed class IstioKind(string kind, string plural) : ResourceKind(kind)
+{
+    private const string Group = "networking.istio.io";
+    private string _version = "v1";
+
+    public override string ApiVersion => $"{Group}/{_version}";
+
+    public override async Task<(string ResourceVersion, List<JsonObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken)
+    {
+        HttpOperationResponse<object> response;
+        try
+        {
+            response = await List(client, ns, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound && _version == "v1")
+        {
+            _version = "v1beta1"; // an Istio older than 1.22 serves only v1beta1
+            response = await List(client, ns, cancellationToken).ConfigureAwait(false);
+        }
+
+        using (response)
+        {
+            var list = JsonNode.Parse(JsonSerializer.Serialize(response.Body))!.AsObject();
+            var resourceVersion = list["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "";
+            return (resourceVersion, [.. (list["items"]?.AsArray() ?? []).OfType<JsonObject>().Select(i => Complete(i.DeepClone().AsObject()))]);
+        }
+    }
+
+    public override async IAsyncEnumerable<(WatchEventType Type, JsonObject? Object)> WatchAsync(
+        IKubernetes client, string? ns, string resourceVersion, Action<Exception> onError, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var events = ns is null
+            ? client.CustomObjects.WatchListClusterCustomObjectAsync(Group, _version, plural, allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: onError, cancellationToken: cancellationToken)
+            : client.CustomObjects.WatchListNamespacedCustomObjectAsync(Group, _version, ns, plural, allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: onError, cancellationToken: cancellationToken);
+        await foreach (var (type, item) in events.ConfigureAwait(false))
+        {
+            // The client hands custom objects over as JSON elements.
+            yield return (type, item is JsonElement { ValueKind: JsonValueKind.Object } element ? Complete(JsonObject.Create(element)!.DeepClone().AsObject()) : null);
+        }
+    }
+
+    private Task<HttpOperationResponse<object>> List(IKubernetes client, string? ns, CancellationToken cancellationToken) =>
+        ns is null
+            ? client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync(Group, _version, plural, cancellationToken: cancellationToken)
+            : client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync(Group, _version, ns, plural, cancellationToken: cancellationToken);
+}

@@ -1,0 +1,283 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using DynamicSubset.Routing.Http;
+using DynamicSubset.Routing.Http.Tests;
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DynamicSubset.Routing.Kubernetes.Tests;
+
+/// <summary>
+/// The cluster as the routing catalog, against a stand-in API server on 127.0.30.1 that speaks the real wire protocol
+/// (no real cluster runs here), with the walkthrough's six pods as real Kestrel workloads on 127.0.31.11-16 and requests
+/// through the real HttpClient handler.
+/// </summary>
+public sealed class ClusterTests : IAsyncLifetime
+{
+    private FakeApiServer _api = null!;
+    private Helloworld _pods = null!;
+    private ServiceProvider _provider = null!;
+    private KubernetesRoutingCatalog _catalog = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _api = await FakeApiServer.StartAsync("127.0.30.1");
+        _pods = await Helloworld.StartAsync(block: 31);
+        foreach (var pod in _pods.Pods)
+        {
+            _api.Put("pods", Pod(pod.Name, pod.Ip, pod.Stage, pod.Version));
+        }
+
+        _api.Put("services", Service());
+        _api.Put("destinationrules", DestinationRule("NO_FALLBACK"));
+        _api.Put("virtualservices", VirtualService());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _provider.DisposeAsync();
+        await _api.DisposeAsync();
+        await _pods.DisposeAsync();
+    }
+
+    private async Task StartCatalogAsync()
+    {
+        var services = new ServiceCollection();
+        services.AddDynamicSubsetCatalogFromKubernetes(o =>
+        {
+            o.ClientConfiguration = new KubernetesClientConfiguration { Host = _api.Address.ToString() };
+            o.Namespaces.Add("default");
+            o.MinBackoff = TimeSpan.FromMilliseconds(50);
+            o.MaxBackoff = TimeSpan.FromMilliseconds(400);
+        });
+        services.AddHttpClient("helloworld", c => c.BaseAddress = new Uri("http://helloworld.default.svc.cluster.local:8000")).AddDynamicSubsetRouting();
+        _provider = services.BuildServiceProvider();
+        _catalog = (KubernetesRoutingCatalog)_provider.GetRequiredService<RoutingCatalog>();
+        await _catalog.WaitForSyncAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+    }
+
+    private async Task<(HttpStatusCode Status, string Body)> GetAsync(string stage, string version)
+    {
+        var client = _provider.GetRequiredService<IHttpClientFactory>().CreateClient("helloworld");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Add("x-stage", stage);
+        request.Headers.Add("x-version", version);
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    private async Task<long> EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"not within 15 s: {what}");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        return watch.ElapsedMilliseconds;
+    }
+
+    [Fact]
+    public async Task Walkthrough_FromObjectsInTheApi_Step2Answers()
+    {
+        await StartCatalogAsync();
+
+        Assert.Equal((HttpStatusCode.OK, _pods["dev-v1"].Greeting), await GetAsync("dev", "v1"));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "no healthy upstream"), await GetAsync("prod", "v1"));
+        Assert.Equal(RoutingCatalogSyncState.Synced, _catalog.Status.SyncState);
+        Assert.Equal("helloworld.default.svc.cluster.local", Assert.Single(_catalog.Current.Services).Name);
+    }
+
+    [Fact]
+    public async Task SlowFirstList_NothingIsPublishedBeforeEveryKindHasSynced()
+    {
+        _api.FirstListDelay = TimeSpan.FromMilliseconds(700);
+        var services = new ServiceCollection();
+        services.AddDynamicSubsetCatalogFromKubernetes(o => o.ClientConfiguration = new KubernetesClientConfiguration { Host = _api.Address.ToString() });
+        _provider = services.BuildServiceProvider();
+        _catalog = (KubernetesRoutingCatalog)_provider.GetRequiredService<RoutingCatalog>();
+
+        Assert.Equal((RoutingCatalogSyncState.Syncing, 0L), (_catalog.Status.SyncState, _catalog.Current.Version));
+        await _catalog.WaitForSyncAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        Assert.Equal((RoutingCatalogSyncState.Synced, 1L), (_catalog.Status.SyncState, _catalog.Current.Version));
+    }
+
+    [Fact]
+    public async Task RelabelledPod_AnswersInItsNewSubset_WithNoRuleChange()
+    {
+        await StartCatalogAsync();
+        var rules = _catalog.Current.Version;
+
+        _api.Put("pods", Pod("dev-v2", _pods["dev-v2"].Ip, "dev", "v9"));
+        var took = await EventuallyAsync(async () => (await GetAsync("dev", "v9")).Body == _pods["dev-v2"].Greeting, "the relabelled pod answers for dev/v9");
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"relabel answered after {took} ms");
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "no healthy upstream"), await GetAsync("dev", "v2"));
+        Assert.Equal(rules, _catalog.Current.Version); // pods only: applied to the index, no catalog swap
+    }
+
+    [Fact]
+    public async Task PodNotReady_GetsNoTraffic_AndReadyAgain_GetsIt()
+    {
+        await StartCatalogAsync();
+
+        _api.Put("pods", Pod("dev-v1", _pods["dev-v1"].Ip, "dev", "v1", ready: false));
+        await EventuallyAsync(async () => (await GetAsync("dev", "v1")).Status == HttpStatusCode.ServiceUnavailable, "not ready: no healthy upstream");
+        _api.Put("pods", Pod("dev-v1", _pods["dev-v1"].Ip, "dev", "v1", ready: true));
+        await EventuallyAsync(async () => (await GetAsync("dev", "v1")).Status == HttpStatusCode.OK, "ready again: traffic");
+    }
+
+    [Fact]
+    public async Task DestinationRuleEdit_NoFallbackToDefaultSubset_TakesEffect()
+    {
+        await StartCatalogAsync();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("prod", "v1")).Status);
+
+        _api.Put("destinationrules", DestinationRule("DEFAULT_SUBSET"));
+
+        await EventuallyAsync(async () => (await GetAsync("prod", "v1")).Body is var b && (b == _pods["prod-v3-a"].Greeting || b == _pods["prod-v3-b"].Greeting), "DEFAULT_SUBSET answers from prod/v3");
+    }
+
+    [Fact]
+    public async Task WatchCut_ThenAChange_TheChangeArrives()
+    {
+        await StartCatalogAsync();
+        var watches = _api.Watches;
+
+        _api.CutWatches();
+        await EventuallyAsync(() => Task.FromResult(_api.Watches > watches + 5), "the watches resume");
+        _api.Put("pods", Pod("dev-v3", _pods["dev-v3"].Ip, "dev", "v8"));
+
+        await EventuallyAsync(async () => (await GetAsync("dev", "v8")).Body == _pods["dev-v3"].Greeting, "the change after the cut arrives");
+    }
+
+    [Fact]
+    public async Task HistoryCompactedWhileDisconnected_RelistAppliesTheDifference_DeletionsIncluded()
+    {
+        await StartCatalogAsync();
+        await _api.StopAsync();
+
+        // While the catalog cannot reach the API: one pod deleted, another relabelled, and the history compacted.
+        _api.Delete("pods", "default", "dev-v1");
+        _api.Put("pods", Pod("dev-v2", _pods["dev-v2"].Ip, "dev", "v7"));
+        _api.Compact();
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("dev", "v1")).Status); // the last known state serves meanwhile
+        await _api.RestartAsync();
+
+        await EventuallyAsync(async () => (await GetAsync("dev", "v7")).Body == _pods["dev-v2"].Greeting, "the relabel made while disconnected shows");
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "no healthy upstream"), await GetAsync("dev", "v1"));
+    }
+
+    [Fact]
+    public async Task InvalidDestinationRule_TheLastGoodOneKeepsServing()
+    {
+        await StartCatalogAsync();
+        var invalid = DestinationRule("NO_FALLBACK");
+        invalid["spec"]!["trafficPolicy"]!["loadBalancer"]!["dynamicSubset"]!["subsetSelectors"]![0]!["fallbackPolicy"] = "ANY";
+
+        _api.Put("destinationrules", invalid);
+        await EventuallyAsync(() => Task.FromResult(_catalog.Status.LastError is not null), "the rejection is recorded");
+
+        Assert.Equal("DestinationRule default/helloworld: DSR1004 spec.trafficPolicy.loadBalancer.dynamicSubset.subsetSelectors[0].fallbackPolicy", _catalog.Status.LastError!.Details[0]);
+        Assert.Equal((HttpStatusCode.OK, _pods["dev-v1"].Greeting), await GetAsync("dev", "v1"));
+    }
+
+    [Fact]
+    public async Task ApiOutage_WithRequestsFlowing_NoneFail_AndChangesArriveAfterIt()
+    {
+        await StartCatalogAsync();
+        var failures = 0;
+        using var stop = new CancellationTokenSource();
+        var load = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                failures += (await GetAsync("dev", "v1")).Status == HttpStatusCode.OK ? 0 : 1;
+            }
+        }, TestContext.Current.CancellationToken);
+
+        await _api.StopAsync(); // connection refused
+        await EventuallyAsync(() => Task.FromResult(_catalog.Status.SyncState == RoutingCatalogSyncState.Stale), "the catalog says it is stale");
+        await _api.RestartAsync();
+        _api.Unavailable = true; // up, but answering 503
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        _api.Unavailable = false;
+        _api.Put("pods", Pod("prod-v2", _pods["prod-v2"].Ip, "prod", "v6"));
+        await EventuallyAsync(async () => (await GetAsync("prod", "v6")).Body == _pods["prod-v2"].Greeting, "changes arrive again");
+        await stop.CancelAsync();
+        await load;
+
+        Assert.Equal(0, failures);
+        await EventuallyAsync(() => Task.FromResult(_catalog.Status.SyncState == RoutingCatalogSyncState.Synced), "synced again");
+    }
+
+    [Fact]
+    public async Task RelabelsOfOtherPods_TwentyASecond_LoseOrMisrouteNoRequest()
+    {
+        await StartCatalogAsync();
+        using var stop = new CancellationTokenSource();
+        var relabels = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                _api.Put("pods", Pod("dev-v3", _pods["dev-v3"].Ip, "dev", i % 2 == 0 ? "v3" : "v5"));
+                _api.Put("pods", Pod("prod-v2", _pods["prod-v2"].Ip, "prod", i % 2 == 0 ? "v2" : "v4"));
+                await Task.Delay(100);
+            }
+        }, TestContext.Current.CancellationToken);
+
+        var answers = new List<(HttpStatusCode, string)>();
+        for (var i = 0; i < 300; i++)
+        {
+            answers.Add(await GetAsync("prod", "v3"));
+        }
+
+        await stop.CancelAsync();
+        await relabels;
+        Assert.All(answers, a => Assert.Contains(a, new[] { (HttpStatusCode.OK, _pods["prod-v3-a"].Greeting), (HttpStatusCode.OK, _pods["prod-v3-b"].Greeting) }));
+    }
+
+    private static JsonObject Pod(string name, string ip, string stage, string version, bool ready = true) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "Pod",
+        ["metadata"] = new JsonObject
+        {
+            ["name"] = name,
+            ["namespace"] = "default",
+            ["labels"] = new JsonObject { ["app"] = "helloworld", ["stage"] = stage, ["version"] = version },
+        },
+        ["spec"] = JsonNode.Parse($"{{\"containers\": [{{\"name\": \"helloworld\", \"ports\": [{{\"containerPort\": {Helloworld.Port}}}]}}]}}"),
+        ["status"] = new JsonObject
+        {
+            ["podIP"] = ip,
+            ["podIPs"] = new JsonArray(new JsonObject { ["ip"] = ip }),
+            ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = ready ? "True" : "False" }),
+        },
+    };
+
+    private static JsonObject Service() => JsonNode.Parse(
+        "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"helloworld\", \"namespace\": \"default\"}, " +
+        $"\"spec\": {{\"selector\": {{\"app\": \"helloworld\"}}, \"ports\": [{{\"name\": \"http\", \"port\": 8000, \"targetPort\": {Helloworld.Port}}}]}}}}")!.AsObject();
+
+    private static JsonObject DestinationRule(string fallback)
+    {
+        var rule = JsonNode.Parse("""
+            {"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "metadata": {"name": "helloworld", "namespace": "default"},
+             "spec": {"host": "helloworld.default.svc.cluster.local", "trafficPolicy": {"loadBalancer": {"dynamicSubset": {
+               "subsetSelectors": [{"keys": ["stage", "version"], "fallbackPolicy": "NO_FALLBACK"}],
+               "defaultSubset": {"stage": "prod", "version": "v3"}}}}}}
+            """)!.AsObject();
+        rule["spec"]!["trafficPolicy"]!["loadBalancer"]!["dynamicSubset"]!["subsetSelectors"]![0]!["fallbackPolicy"] = fallback;
+        return rule;
+    }
+
+    private static JsonObject VirtualService() => JsonNode.Parse("""
+        {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "helloworld", "namespace": "default"},
+         "spec": {"hosts": ["helloworld.default.svc.cluster.local"], "http": [{"name": "default",
+           "headerToDynamicSubsetKey": [{"header": "x-version", "key": "version", "defaultValue": "v3"}, {"header": "x-stage", "key": "stage", "defaultValue": "prod"}],
+           "route": [{"destination": {"host": "helloworld.default.svc.cluster.local", "port": {"number": 8000}}}]}]}}
+        """)!.AsObject();
+}

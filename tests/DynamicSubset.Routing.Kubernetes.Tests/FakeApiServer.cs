@@ -1,0 +1,300 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace DynamicSubset.Routing.Kubernetes.Tests;
+
+/// <summary>
+/// A stand-in Kubernetes API server on loopback that speaks the real wire protocol for what the catalog uses: lists
+/// with a resourceVersion, watches as chunked streams of JSON events (ADDED, MODIFIED, DELETED, BOOKMARK, and ERROR with
+/// a 410 Status when the requested history is compacted), for core pods and services and Istio's custom objects, all
+/// namespaces or one. It can cut its streams, compact its history, refuse connections (an outage) or answer 503, and
+/// delay its first list.
+/// </summary>
+internal sealed class FakeApiServer : IAsyncDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, JsonObject> _objects = new(StringComparer.Ordinal); // "plural ns/name"
+    private readonly List<(long Version, string Plural, string Type, JsonObject Object)> _history = [];
+    private readonly string _ip;
+    private WebApplication? _app;
+    private long _version = 100;
+    private long _compactedBefore;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource _cut = new();
+
+    private FakeApiServer(string ip) => _ip = ip;
+
+    public Uri Address { get; private set; } = null!;
+
+    public int Lists;
+    public int Watches;
+
+    /// <summary>Gets or sets a value indicating whether requests are answered 503 (an API server that is up but failing).</summary>
+    public bool Unavailable { get; set; }
+
+    /// <summary>Gets or sets how long the first list of each kind waits.</summary>
+    public TimeSpan FirstListDelay { get; set; }
+
+    public static async Task<FakeApiServer> StartAsync(string ip)
+    {
+        var server = new FakeApiServer(ip);
+        await server.ListenAsync(0);
+        return server;
+    }
+
+    /// <summary>Adds or replaces an object (kind from its plural), as kubectl apply would; returns its resourceVersion.</summary>
+    public long Put(string plural, JsonObject obj)
+    {
+        lock (_lock)
+        {
+            var metadata = obj["metadata"]!.AsObject();
+            var key = $"{plural} {metadata["namespace"]?.GetValue<string>() ?? "default"}/{metadata["name"]!.GetValue<string>()}";
+            var version = ++_version;
+            metadata["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
+            var type = _objects.ContainsKey(key) ? "MODIFIED" : "ADDED";
+            _objects[key] = obj;
+            _history.Add((version, plural, type, (JsonObject)obj.DeepClone()));
+            Signal();
+            return version;
+        }
+    }
+
+    public void Delete(string plural, string ns, string name)
+    {
+        lock (_lock)
+        {
+            var key = $"{plural} {ns}/{name}";
+            if (_objects.Remove(key, out var obj))
+            {
+                var version = ++_version;
+                var gone = (JsonObject)obj.DeepClone();
+                gone["metadata"]!["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
+                _history.Add((version, plural, "DELETED", gone));
+                Signal();
+            }
+        }
+    }
+
+    public JsonObject Get(string plural, string ns, string name)
+    {
+        lock (_lock)
+        {
+            return (JsonObject)_objects[$"{plural} {ns}/{name}"].DeepClone();
+        }
+    }
+
+    /// <summary>Drops every event so far from the history: a watch from an older resourceVersion gets 410 Gone.</summary>
+    public void Compact()
+    {
+        lock (_lock)
+        {
+            _compactedBefore = _version + 1;
+            _history.Clear();
+        }
+    }
+
+    /// <summary>Ends every open watch stream mid-way, as a server restart or a load balancer would.</summary>
+    public void CutWatches()
+    {
+        CancellationTokenSource old;
+        lock (_lock)
+        {
+            old = _cut;
+            _cut = new CancellationTokenSource();
+        }
+
+        old.Cancel();
+        old.Dispose();
+    }
+
+    /// <summary>Stops listening: connections are refused until <see cref="RestartAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        CutWatches();
+        if (_app is { } app)
+        {
+            _app = null;
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    public Task RestartAsync() => ListenAsync(Address.Port);
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private void Signal()
+    {
+        var changed = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.TrySetResult();
+    }
+
+    private async Task ListenAsync(int port)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://{_ip}:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapGet("/api/v1/{plural}", (HttpContext c, string plural) => ServeAsync(c, plural, null));
+        app.MapGet("/api/v1/namespaces/{ns}/{plural}", (HttpContext c, string ns, string plural) => ServeAsync(c, plural, ns));
+        app.MapGet("/apis/networking.istio.io/{version}/{plural}", (HttpContext c, string version, string plural) => ServeAsync(c, plural, null, version));
+        app.MapGet("/apis/networking.istio.io/{version}/namespaces/{ns}/{plural}", (HttpContext c, string version, string ns, string plural) => ServeAsync(c, plural, ns, version));
+        await app.StartAsync();
+        _app = app;
+        Address = new Uri(app.Urls.First());
+    }
+
+    private async Task ServeAsync(HttpContext context, string plural, string? ns, string version = "v1")
+    {
+        if (Unavailable)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await context.Response.WriteAsJsonAsync(Status(503, "ServiceUnavailable", "the stand-in is unavailable"));
+            return;
+        }
+
+        if (version != "v1")
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        if (context.Request.Query["watch"] is ["true" or "1"])
+        {
+            await WatchAsync(context, plural, ns, long.Parse(context.Request.Query["resourceVersion"].ToString() is { Length: > 0 } rv ? rv : "0", CultureInfo.InvariantCulture));
+            return;
+        }
+
+        if (Interlocked.Increment(ref Lists) <= 6 && FirstListDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(FirstListDelay);
+        }
+
+        JsonObject list;
+        lock (_lock)
+        {
+            list = new JsonObject
+            {
+                ["apiVersion"] = plural is "pods" or "services" ? "v1" : "networking.istio.io/v1",
+                ["kind"] = "List",
+                ["metadata"] = new JsonObject { ["resourceVersion"] = _version.ToString(CultureInfo.InvariantCulture) },
+                ["items"] = new JsonArray([.. _objects.Where(o => o.Key.StartsWith(plural + " ", StringComparison.Ordinal) && (ns is null || o.Key.StartsWith($"{plural} {ns}/", StringComparison.Ordinal)))
+                    .Select(o => (JsonNode)WithoutKind((JsonObject)o.Value.DeepClone()))]),
+            };
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(list.ToJsonString());
+    }
+
+    private async Task WatchAsync(HttpContext context, string plural, string? ns, long from)
+    {
+        Interlocked.Increment(ref Watches);
+        context.Response.ContentType = "application/json";
+        CancellationToken cut;
+        lock (_lock)
+        {
+            cut = _cut.Token;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cut, context.RequestAborted);
+        try
+        {
+            long sent;
+            lock (_lock)
+            {
+                sent = from;
+                if (from != 0 && from < _compactedBefore - 1)
+                {
+                    sent = -1;
+                }
+            }
+
+            if (sent < 0)
+            {
+                // The history the client asks for is gone: one ERROR event with a 410 Status, then the stream ends.
+                await WriteEventAsync(context, "ERROR", Status(410, "Expired", $"too old resource version: {from}"), stop.Token);
+                return;
+            }
+
+            var lastBookmark = Environment.TickCount64;
+            while (!stop.IsCancellationRequested)
+            {
+                List<(long Version, string Type, JsonObject Object)> pending;
+                Task changed;
+                lock (_lock)
+                {
+                    pending = [.. _history.Where(h => h.Version > sent && h.Plural == plural && (ns is null || h.Object["metadata"]?["namespace"]?.GetValue<string>() == ns))
+                        .Select(h => (h.Version, h.Type, h.Object))];
+                    changed = _changed.Task;
+                    if (pending.Count == 0)
+                    {
+                        sent = Math.Max(sent, _version);
+                    }
+                }
+
+                foreach (var (version, type, obj) in pending)
+                {
+                    await WriteEventAsync(context, type, obj, stop.Token);
+                    sent = version;
+                }
+
+                if (Environment.TickCount64 - lastBookmark > 500)
+                {
+                    lastBookmark = Environment.TickCount64;
+                    var bookmark = new JsonObject
+                    {
+                        ["kind"] = plural is "pods" ? "Pod" : plural is "services" ? "Service" : "DestinationRule",
+                        ["apiVersion"] = plural is "pods" or "services" ? "v1" : "networking.istio.io/v1",
+                        ["metadata"] = new JsonObject { ["resourceVersion"] = sent.ToString(CultureInfo.InvariantCulture) },
+                    };
+                    await WriteEventAsync(context, "BOOKMARK", bookmark, stop.Token);
+                }
+
+                await Task.WhenAny(changed, Task.Delay(500, stop.Token)).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Cut, or the client left: the stream just ends.
+        }
+        catch (IOException)
+        {
+        }
+
+        context.Abort(); // an abrupt end, as a cut connection
+    }
+
+    private static async Task WriteEventAsync(HttpContext context, string type, JsonObject obj, CancellationToken cancellationToken)
+    {
+        var line = new JsonObject { ["type"] = type, ["object"] = obj.DeepClone() }.ToJsonString() + "\n";
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), cancellationToken);
+        await context.Response.Body.FlushAsync(cancellationToken);
+    }
+
+    private static JsonObject Status(int code, string reason, string message) => new()
+    {
+        ["kind"] = "Status",
+        ["apiVersion"] = "v1",
+        ["metadata"] = new JsonObject(),
+        ["status"] = "Failure",
+        ["message"] = message,
+        ["reason"] = reason,
+        ["code"] = code,
+    };
+
+    private static JsonObject WithoutKind(JsonObject item)
+    {
+        // List items carry neither kind nor apiVersion, as the real API server's lists of pods and services.
+        item.Remove("kind");
+        item.Remove("apiVersion");
+        return item;
+    }
+}
