@@ -142,6 +142,15 @@ internal sealed class FakeApiServer : IAsyncDisposable
         builder.WebHost.UseUrls($"http://{_ip}:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
+        // Discovery, which kubectl reads first: the core group and Istio's networking group, legacy (not aggregated) form.
+        app.MapGet("/api", () => Results.Json(new JsonObject { ["kind"] = "APIVersions", ["versions"] = new JsonArray("v1"), ["serverAddressByClientCIDRs"] = new JsonArray() }));
+        app.MapGet("/apis", () => Results.Json(JsonNode.Parse("""
+            {"kind": "APIGroupList", "apiVersion": "v1", "groups": [{"name": "networking.istio.io",
+              "versions": [{"groupVersion": "networking.istio.io/v1", "version": "v1"}], "preferredVersion": {"groupVersion": "networking.istio.io/v1", "version": "v1"}}]}
+            """)));
+        app.MapGet("/api/v1", () => Results.Json(Resources("v1", ("pods", "Pod", "po"), ("services", "Service", "svc"))));
+        app.MapGet("/apis/networking.istio.io/v1", () => Results.Json(Resources("networking.istio.io/v1",
+            ("destinationrules", "DestinationRule", "dr"), ("virtualservices", "VirtualService", "vs"), ("serviceentries", "ServiceEntry", "se"), ("workloadentries", "WorkloadEntry", "we"))));
         app.MapGet("/api/v1/{plural}", (HttpContext c, string plural) => ServeAsync(c, plural, null));
         app.MapGet("/api/v1/namespaces/{ns}/{plural}", (HttpContext c, string ns, string plural) => ServeAsync(c, plural, ns));
         app.MapGet("/apis/networking.istio.io/{version}/{plural}", (HttpContext c, string version, string plural) => ServeAsync(c, plural, null, version));
@@ -183,10 +192,10 @@ internal sealed class FakeApiServer : IAsyncDisposable
             list = new JsonObject
             {
                 ["apiVersion"] = plural is "pods" or "services" ? "v1" : "networking.istio.io/v1",
-                ["kind"] = "List",
+                ["kind"] = KindOf(plural) + "List",
                 ["metadata"] = new JsonObject { ["resourceVersion"] = _version.ToString(CultureInfo.InvariantCulture) },
                 ["items"] = new JsonArray([.. _objects.Where(o => o.Key.StartsWith(plural + " ", StringComparison.Ordinal) && (ns is null || o.Key.StartsWith($"{plural} {ns}/", StringComparison.Ordinal)))
-                    .Select(o => (JsonNode)WithoutKind((JsonObject)o.Value.DeepClone()))]),
+                    .Select(o => (JsonNode)(plural is "pods" or "services" ? WithoutKind((JsonObject)o.Value.DeepClone()) : (JsonObject)o.Value.DeepClone()))]),
             };
         }
 
@@ -251,7 +260,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
                     lastBookmark = Environment.TickCount64;
                     var bookmark = new JsonObject
                     {
-                        ["kind"] = plural is "pods" ? "Pod" : plural is "services" ? "Service" : "DestinationRule",
+                        ["kind"] = KindOf(plural),
                         ["apiVersion"] = plural is "pods" or "services" ? "v1" : "networking.istio.io/v1",
                         ["metadata"] = new JsonObject { ["resourceVersion"] = sent.ToString(CultureInfo.InvariantCulture) },
                     };
@@ -288,6 +297,32 @@ internal sealed class FakeApiServer : IAsyncDisposable
         ["message"] = message,
         ["reason"] = reason,
         ["code"] = code,
+    };
+
+    private static string KindOf(string plural) => plural switch
+    {
+        "pods" => "Pod",
+        "services" => "Service",
+        "destinationrules" => "DestinationRule",
+        "virtualservices" => "VirtualService",
+        "serviceentries" => "ServiceEntry",
+        _ => "WorkloadEntry",
+    };
+
+    private static JsonObject Resources(string groupVersion, params (string Plural, string Kind, string Short)[] resources) => new()
+    {
+        ["kind"] = "APIResourceList",
+        ["apiVersion"] = "v1",
+        ["groupVersion"] = groupVersion,
+        ["resources"] = new JsonArray([.. resources.Select(r => (JsonNode)new JsonObject
+        {
+            ["name"] = r.Plural,
+            ["singularName"] = r.Kind.ToLowerInvariant(),
+            ["namespaced"] = true,
+            ["kind"] = r.Kind,
+            ["verbs"] = new JsonArray("get", "list", "watch"),
+            ["shortNames"] = new JsonArray(r.Short),
+        })]),
     };
 
     private static JsonObject WithoutKind(JsonObject item)
