@@ -60,6 +60,13 @@ internal static class DebugView
         }
 
         w.WriteEndArray();
+        w.WriteStartObject("details");
+        foreach (var (key, value) in catalog.SourceDetails)
+        {
+            w.WriteString(key, value);
+        }
+
+        w.WriteEndObject();
         if (status.LastError is { } error)
         {
             w.WriteStartObject("lastError");

@@ -62,8 +62,53 @@ internal static class Cli
         format.AcceptOnlyFromAmong("text", "json");
         var host = new Option<string?>("--host") { Description = "The service, when the files hold several (short names work: helloworld, helloworld.default)." };
 
-        var subsets = new Command("subsets", "Print the subsets each DestinationRule forms from the endpoints, like the reference page's table.") { files, format, host };
-        subsets.SetAction(p => Commands.Subsets(output, p.GetRequiredValue(files), p.GetValue(host), p.GetRequiredValue(format) == "json"));
+        // The cluster instead of files, for subsets and serve.
+        var kubernetes = new Option<bool>("--kubernetes") { Description = "Read the cluster through its API server (kubeconfig or the pod's service account) instead of files." };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "With --kubernetes: the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)." };
+        var context = new Option<string?>("--context") { Description = "With --kubernetes: the kubeconfig context (default: its current one)." };
+        var namespaces = new Option<string[]>("--namespace") { Description = "With --kubernetes: a namespace to watch; repeat for several (default: all).", Arity = ArgumentArity.ZeroOrMore };
+        var optionalFiles = new Option<string[]>("--file", "-f")
+        {
+            Description = "A mesh YAML or JSON file (DestinationRule, VirtualService, Service, Pods, ServiceEntry...). Repeat for several. Or --kubernetes.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        ClusterSettings? Cluster(ParseResult p) => p.GetValue(kubernetes)
+            ? new ClusterSettings(p.GetValue(kubeconfig), p.GetValue(context), p.GetValue(namespaces) ?? [])
+            : null;
+        void RequireOneSource(Command command)
+        {
+            command.Validators.Add(r =>
+            {
+                var fromFiles = r.GetValue(optionalFiles) is { Length: > 0 };
+                var fromCluster = r.GetValue(kubernetes);
+                if (fromFiles == fromCluster)
+                {
+                    r.AddError(fromFiles ? "--file and --kubernetes cannot be used together" : "Option '--file' is required (or --kubernetes).");
+                }
+                else if (!fromCluster && (r.GetValue(kubeconfig) is not null || r.GetValue(context) is not null || r.GetValue(namespaces) is { Length: > 0 }))
+                {
+                    r.AddError("--kubeconfig, --context and --namespace go with --kubernetes");
+                }
+            });
+        }
+
+        var subsets = new Command("subsets", "Print the subsets each DestinationRule forms from the endpoints, like the reference page's table.")
+        {
+            optionalFiles, kubernetes, kubeconfig, context, namespaces, format, host,
+        };
+        RequireOneSource(subsets);
+        subsets.SetAction(async (p, ct) =>
+        {
+            var json = p.GetRequiredValue(format) == "json";
+            if (Cluster(p) is not { } cluster)
+            {
+                return Commands.Subsets(output, p.GetRequiredValue(optionalFiles), p.GetValue(host), json);
+            }
+
+            using var catalog = await cluster.ConnectAsync(output, ct);
+            var services = catalog.Current.Services.Where(s => p.GetValue(host) is not { } h || catalog.Current.TryFindByName(h, out var found) && found == s);
+            return Commands.Subsets(output, [.. services.Select(static s => (s.Name, s.Resolver.Current))], json);
+        });
 
         var headers = new Option<string[]>("--header", "-H") { Description = "A request header, as 'name: value'. Repeat for several.", Arity = ArgumentArity.ZeroOrMore };
         var count = new Option<int>("--count", "-n") { Description = "Resolve the request this many times, to show the load balancing.", DefaultValueFactory = _ => 1 };
@@ -122,13 +167,18 @@ internal static class Cli
             Arity = ArgumentArity.ZeroOrMore,
             CustomParser = ParseNetworks,
         };
-        var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Reloads the files live.")
+        var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Follows the files, or the cluster, live.")
         {
-            files, listen, admin, perTry, timeout, maxConnections, trusted,
+            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, admin, perTry, timeout, maxConnections, trusted,
         };
-        serve.SetAction((p, ct) => Serve.RunAsync(
-            output, p.GetRequiredValue(files), p.GetRequiredValue(listen), p.GetValue(admin),
-            new ServeSettings(p.GetValue(perTry), p.GetValue(timeout), p.GetValue(maxConnections), p.GetValue(trusted) ?? []), ct));
+        RequireOneSource(serve);
+        serve.SetAction((p, ct) =>
+        {
+            var settings = new ServeSettings(p.GetValue(perTry), p.GetValue(timeout), p.GetValue(maxConnections), p.GetValue(trusted) ?? []);
+            return Cluster(p) is { } cluster
+                ? Serve.RunAsync(output, token => cluster.ConnectAsync(output, token), p.GetRequiredValue(listen), p.GetValue(admin), settings, ct)
+                : Serve.RunAsync(output, p.GetRequiredValue(optionalFiles), p.GetRequiredValue(listen), p.GetValue(admin), settings, ct);
+        });
 
         var root = new RootCommand(
             "dynsubset: dynamic subset routing from your service mesh YAML.\n" +

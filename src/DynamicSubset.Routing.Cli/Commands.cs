@@ -44,6 +44,12 @@ internal static class Commands
     {
         var config = Load(files);
         var services = host is null ? config.Services.ToList() : [Service(config, host)];
+        return Subsets(output, [.. services.Select(static s => (s.Host, s.BuildIndex()))], json);
+    }
+
+    /// <summary>Prints services' subsets, whatever their source: files, or the cluster.</summary>
+    public static int Subsets(CliOutput output, IReadOnlyList<(string Name, SubsetIndex Index)> services, bool json)
+    {
         if (json)
         {
             WriteSubsetsJson(output.Out, services);
@@ -52,16 +58,15 @@ internal static class Commands
 
         if (services.Count == 0)
         {
-            output.Out.WriteLine("No DestinationRule with a dynamicSubset in the files.");
+            output.Out.WriteLine("No DestinationRule with a dynamicSubset.");
         }
 
-        foreach (var service in services)
+        foreach (var (name, index) in services)
         {
-            var index = service.BuildIndex();
-            var ds = service.Policy.DynamicSubset;
-            output.Out.WriteLine(output.Bold(service.Host));
+            var ds = index.Policy.DynamicSubset;
+            output.Out.WriteLine(output.Bold(name));
             output.Out.WriteLine($"  selectors: {string.Join("; ", ds.SubsetSelectors.Select(s => s.FallbackPolicy is { } p ? $"{s} ({p.ToMeshName()})" : s.ToString()))}" +
-                $"   fallback: {ds.FallbackPolicy.ToMeshName()}   load balancer: {service.Policy.LoadBalancing.ToMeshName()}");
+                $"   fallback: {ds.FallbackPolicy.ToMeshName()}   load balancer: {index.Policy.LoadBalancing.ToMeshName()}");
             output.Out.WriteLine();
             Table.Write(output.Out, ["SUBSET", "ENDPOINTS"], index.Subsets.Select(s => (IReadOnlyList<string>)[s.ToString(), Endpoints(s.Endpoints, output)]));
             output.Out.WriteLine();
@@ -280,16 +285,16 @@ internal static class Commands
         return result;
     }
 
-    private static void WriteSubsetsJson(TextWriter writer, List<MeshService> services)
+    private static void WriteSubsetsJson(TextWriter writer, IReadOnlyList<(string Name, SubsetIndex Index)> services)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
             w.WriteStartArray("services");
-            foreach (var service in services)
+            foreach (var (name, index) in services)
             {
-                SnapshotJson.WriteService(w, service.Host, service.BuildIndex());
+                SnapshotJson.WriteService(w, name, index);
             }
 
             w.WriteEndArray();

@@ -15,16 +15,23 @@ internal sealed record ServeSettings(TimeSpan PerTryTimeout, TimeSpan Timeout, i
 /// <summary><c>dynsubset serve</c>: a dynamic subset gateway over mesh YAML files, reloaded live.</summary>
 internal static class Serve
 {
+    public static Task<int> RunAsync(
+        CliOutput output, string[] files, Uri listen, Uri? admin, ServeSettings settings, CancellationToken cancellationToken, Action<Uri, Uri?>? started = null) =>
+        RunAsync(output, _ => Task.FromResult<RoutingCatalog>(new MeshConfigurationWatcher(files.Select(Path.GetFullPath), Logger<MeshConfigurationWatcher>(output))),
+            listen, admin, settings, cancellationToken, started);
+
+    /// <summary>Serves with a catalog from anywhere: files, or the cluster (<see cref="ClusterSettings"/>).</summary>
     public static async Task<int> RunAsync(
-        CliOutput output, string[] files, Uri listen, Uri? admin, ServeSettings settings, CancellationToken cancellationToken, Action<Uri, Uri?>? started = null)
+        CliOutput output, Func<CancellationToken, Task<RoutingCatalog>> source, Uri listen, Uri? admin, ServeSettings settings, CancellationToken cancellationToken, Action<Uri, Uri?>? started = null)
     {
         if (admin is not null && admin.Port == listen.Port && admin.Port != 0 && admin.Host == listen.Host)
         {
             throw new CliException("--admin must differ from --listen: the admin view never shares the traffic listener");
         }
 
-        // Loads now: invalid files are reported with file:line:column and exit 2, before anything listens.
-        using var catalog = new MeshConfigurationWatcher(files.Select(Path.GetFullPath), Logger<MeshConfigurationWatcher>(output));
+        // Loads now: invalid files are reported with file:line:column and exit 2, and a cluster that cannot be
+        // reached in one line and exit 2, before anything listens.
+        using var catalog = await source(cancellationToken);
         var maxConnections = settings.MaxConnections ?? DefaultMaxConnections();
 
         await using var gateway = Build(output, catalog, listen, maxConnections, settings);
@@ -39,7 +46,7 @@ internal static class Serve
         }
 
         var services = string.Join(", ", catalog.Current.Services.Select(static s => s.Name));
-        output.Out.WriteLine($"dynsubset gateway listening on {listening} for {services} (configuration version {catalog.Version}, at most {maxConnections} connections)" +
+        output.Out.WriteLine($"dynsubset gateway listening on {listening} for {services} (configuration version {catalog.Current.Version}, at most {maxConnections} connections)" +
             (adminListening is null ? "" : $"; admin page on {new Uri(adminListening, "/debug/dynamic-subsets/ui")}"));
         started?.Invoke(listening, adminListening);
 
@@ -127,7 +134,7 @@ internal static class Serve
         return builder.Build();
     }
 
-    private static WebApplication Build(CliOutput output, MeshConfigurationWatcher catalog, Uri url, int maxConnections, ServeSettings settings)
+    private static WebApplication Build(CliOutput output, RoutingCatalog catalog, Uri url, int maxConnections, ServeSettings settings)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
@@ -146,7 +153,7 @@ internal static class Serve
         return builder.Build();
     }
 
-    private static ILogger<T> Logger<T>(CliOutput output) =>
+    internal static ILogger<T> Logger<T>(CliOutput output) =>
         LoggerFactory.Create(b => ConfigureLogging(b, output)).CreateLogger<T>();
 
     private static void ConfigureLogging(ILoggingBuilder logging, CliOutput output)

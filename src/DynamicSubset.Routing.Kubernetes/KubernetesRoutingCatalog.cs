@@ -102,6 +102,10 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
     /// <summary>Gets the last resourceVersion seen per watched kind (and namespace), for operators.</summary>
     public IReadOnlyDictionary<string, string?> ResourceVersions => _informers.ToDictionary(static i => i.Name, static i => i.ResourceVersion);
 
+    /// <inheritdoc />
+    public override IReadOnlyDictionary<string, string> SourceDetails =>
+        _informers.ToDictionary(static i => $"resourceVersion of {i.Name}", static i => i.ResourceVersion ?? "(relisting)");
+
     /// <summary>Waits until every watched kind has finished its first list and the result is published.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>A task that completes on the first publish.</returns>

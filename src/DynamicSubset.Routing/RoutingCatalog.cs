@@ -52,6 +52,10 @@ public abstract class RoutingCatalog : IDisposable
     /// <summary>Gets whether the catalog has synced with its source, and the last update it rejected.</summary>
     public RoutingCatalogStatus Status => Volatile.Read(ref _status);
 
+    /// <summary>Gets facts about the source for operators, such as the last resourceVersion seen per watched kind.</summary>
+    /// <value>Empty unless the source has some to tell.</value>
+    public virtual IReadOnlyDictionary<string, string> SourceDetails => FrozenDictionary<string, string>.Empty;
+
     /// <inheritdoc />
     public void Dispose()
     {

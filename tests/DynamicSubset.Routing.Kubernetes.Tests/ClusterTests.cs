@@ -88,6 +88,9 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal((HttpStatusCode.ServiceUnavailable, "no healthy upstream"), await GetAsync("prod", "v1"));
         Assert.Equal(RoutingCatalogSyncState.Synced, _catalog.Status.SyncState);
         Assert.Equal("helloworld.default.svc.cluster.local", Assert.Single(_catalog.Current.Services).Name);
+        Assert.Equal("cluster default", _catalog.Description);
+        Assert.Matches("^[0-9]+$", _catalog.SourceDetails["resourceVersion of Pod in default"]);
+        Assert.Equal(6, _catalog.SourceDetails.Count); // one informer per kind
     }
 
     [Fact]
