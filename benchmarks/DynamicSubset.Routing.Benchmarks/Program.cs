@@ -1,4 +1,11 @@
 using BenchmarkDotNet.Running;
 using DynamicSubset.Routing.Benchmarks;
 
+if (args is ["kubernetes-scale", ..])
+{
+    // Not a BenchmarkDotNet class: a one-minute scenario against the stand-in API server (docs/performance.md).
+    return await KubernetesScale.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkConfig).Assembly).Run(args, new BenchmarkConfig());
+return 0;

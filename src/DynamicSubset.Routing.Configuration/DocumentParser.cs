@@ -509,7 +509,8 @@ internal sealed class DocumentParser(DocumentReader r)
             return null;
         }
 
-        return new PodDoc(info, labels, ips, ready, containerPorts, doc);
+        // Only the position is kept: a pod's whole tree would stay in memory as long as the pod (a cluster holds thousands).
+        return new PodDoc(info, labels, ips, ready, containerPorts, new ScalarNode(doc.Position, "", quoted: false));
     }
 
     private ServiceEntryDoc? ServiceEntry(MappingNode doc, MeshDocument info)

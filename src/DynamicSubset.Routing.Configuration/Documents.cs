@@ -57,29 +57,47 @@ internal sealed record ServiceEntryDoc(
 /// <summary>Everything read from the files: documents by kind.</summary>
 internal sealed class DocumentSet
 {
-    public List<MeshDocument> All { get; } = [];
+    // Made on first use: a cluster keeps one set per object, and most objects fill one list of the seven.
+    private List<MeshDocument>? _all;
+    private List<DestinationRuleDoc>? _destinationRules;
+    private List<VirtualServiceDoc>? _virtualServices;
+    private List<ServiceDoc>? _services;
+    private List<PodDoc>? _pods;
+    private List<ServiceEntryDoc>? _serviceEntries;
+    private List<WorkloadDoc>? _workloadEntries;
 
-    public List<DestinationRuleDoc> DestinationRules { get; } = [];
+    public List<MeshDocument> All => _all ??= [];
 
-    public List<VirtualServiceDoc> VirtualServices { get; } = [];
+    public List<DestinationRuleDoc> DestinationRules => _destinationRules ??= [];
 
-    public List<ServiceDoc> Services { get; } = [];
+    public List<VirtualServiceDoc> VirtualServices => _virtualServices ??= [];
 
-    public List<PodDoc> Pods { get; } = [];
+    public List<ServiceDoc> Services => _services ??= [];
 
-    public List<ServiceEntryDoc> ServiceEntries { get; } = [];
+    public List<PodDoc> Pods => _pods ??= [];
 
-    public List<WorkloadDoc> WorkloadEntries { get; } = [];
+    public List<ServiceEntryDoc> ServiceEntries => _serviceEntries ??= [];
+
+    public List<WorkloadDoc> WorkloadEntries => _workloadEntries ??= [];
 
     public void AddRange(DocumentSet other)
     {
-        All.AddRange(other.All);
-        DestinationRules.AddRange(other.DestinationRules);
-        VirtualServices.AddRange(other.VirtualServices);
-        Services.AddRange(other.Services);
-        Pods.AddRange(other.Pods);
-        ServiceEntries.AddRange(other.ServiceEntries);
-        WorkloadEntries.AddRange(other.WorkloadEntries);
+        // Reads the other set's fields, not its properties, so that merging never fills it with empty lists.
+        Add(ref _all, other._all);
+        Add(ref _destinationRules, other._destinationRules);
+        Add(ref _virtualServices, other._virtualServices);
+        Add(ref _services, other._services);
+        Add(ref _pods, other._pods);
+        Add(ref _serviceEntries, other._serviceEntries);
+        Add(ref _workloadEntries, other._workloadEntries);
+    }
+
+    private static void Add<T>(ref List<T>? into, List<T>? from)
+    {
+        if (from is { Count: > 0 })
+        {
+            (into ??= []).AddRange(from);
+        }
     }
 }
 

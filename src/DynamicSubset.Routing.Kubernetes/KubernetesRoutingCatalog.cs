@@ -191,6 +191,13 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
                     Log.PublishFailed(_logger, e.GetType().Name, e.Message);
                     ReportRejected($"a publish threw {e.GetType().Name}; version {Current.Version} is serving");
                 }
+                finally
+                {
+                    // The loop's locals live in its state machine while it waits: let go of the objects now, or the
+                    // first sync's ten thousand pod objects stay in memory until the next change.
+                    batch.Clear();
+                    batch.TrimExcess();
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

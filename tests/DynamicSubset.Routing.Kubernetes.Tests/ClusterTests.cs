@@ -160,6 +160,11 @@ public sealed class ClusterTests : IAsyncLifetime
     public async Task HistoryCompactedWhileDisconnected_RelistAppliesTheDifference_DeletionsIncluded()
     {
         await StartCatalogAsync();
+        var meters = _provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var relists = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meters, "DynamicSubset.Routing", "dynamic_subset.kubernetes.relists");
+        using var restarts = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meters, "DynamicSubset.Routing", "dynamic_subset.kubernetes.watch.restarts");
+        using var delays = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(meters, "DynamicSubset.Routing", "dynamic_subset.kubernetes.publish.delay");
+        var lists = _api.Lists;
         await _api.StopAsync();
 
         // While the catalog cannot reach the API: one pod deleted, another relabelled, and the history compacted.
@@ -171,6 +176,12 @@ public sealed class ClusterTests : IAsyncLifetime
 
         await EventuallyAsync(async () => (await GetAsync("dev", "v7")).Body == _pods["dev-v2"].Greeting, "the relabel made while disconnected shows");
         Assert.Equal((HttpStatusCode.ServiceUnavailable, "no healthy upstream"), await GetAsync("dev", "v1"));
+
+        // Every informer came back with an expired resourceVersion: each got a 410 and relisted, once.
+        Assert.Equal(6, relists.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Equal(6, _api.Lists - lists); // one relist per informer, no more
+        Assert.NotEmpty(restarts.GetMeasurementSnapshot());
+        Assert.Contains(delays.GetMeasurementSnapshot(), m => m.Value is >= 0 and < 10);
     }
 
     [Fact]
