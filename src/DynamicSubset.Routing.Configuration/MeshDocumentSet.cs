@@ -1,3 +1,5 @@
+using DynamicSubset.Routing.Configuration.Yaml;
+
 namespace DynamicSubset.Routing.Configuration;
 
 /// <summary>
@@ -35,7 +37,57 @@ public sealed class MeshDocumentSet
             return [.. diagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error)];
         }
 
-        _entries[name] = new Entry(set, diagnostics);
+        _entries[name] = new Entry(set, null, diagnostics.Count == 0 ? null : diagnostics);
+        return [];
+    }
+
+    /// <summary>
+    /// Sets a pod from facts a source has already read (a cluster's typed objects), without reading YAML: what a Pod
+    /// document gives the compiler, and nothing else. The same checks apply as to a Pod document.
+    /// </summary>
+    /// <param name="name">The object's name in diagnostics, for example <c>Pod default/helloworld-1</c>; also its key.</param>
+    /// <param name="pod">The pod.</param>
+    /// <returns>The pod's errors; when there are any, its last good version (if any) stays in the set.</returns>
+    public IReadOnlyList<ConfigurationDiagnostic> SetPod(string name, PodFacts pod)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(pod);
+        var errors = new List<ConfigurationDiagnostic>();
+        var max = _limits.MaxLabelLength;
+        foreach (var (key, value) in pod.Labels)
+        {
+            if (key.Length > max || value.Length > max)
+            {
+                errors.Add(new ConfigurationDiagnostic(DiagnosticSeverity.Error, DiagnosticCodes.Limit, name, 1, 1, $"metadata.labels['{DocumentReader.Shorten(key)}']",
+                    $"a label longer than {max} characters (MeshConfigurationLimits.MaxLabelLength)"));
+            }
+        }
+
+        foreach (var port in pod.ContainerPorts)
+        {
+            if (port.Number is < 1 or > 65535)
+            {
+                errors.Add(new ConfigurationDiagnostic(DiagnosticSeverity.Error, DiagnosticCodes.InvalidValue, name, 1, 1, "spec.containers[].ports[].containerPort",
+                    $"{port.Number} is out of range (expected 1 to 65535)"));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+
+        if (pod.Ips.Count == 0)
+        {
+            // As for a Pod document: a pod without an IP yet is no endpoint.
+            _entries.Remove(name);
+            return [];
+        }
+
+        var info = new MeshDocument("Pod", "v1", pod.Name, pod.Namespace, name, 1);
+        var doc = new PodDoc(info, pod.Labels as Dictionary<string, string> ?? new Dictionary<string, string>(pod.Labels, StringComparer.Ordinal),
+            [.. pod.Ips], pod.Ready, [.. pod.ContainerPorts.Select(static p => (p.Name, p.Number))], new Yaml.ScalarNode(new(1, 1), "", quoted: false));
+        _entries[name] = new Entry(null, doc, null);
         return [];
     }
 
@@ -56,12 +108,25 @@ public sealed class MeshDocumentSet
         var diagnostics = new List<ConfigurationDiagnostic>();
         foreach (var entry in _entries.Values)
         {
-            accepted.AddRange(entry.Documents);
-            diagnostics.AddRange(entry.Diagnostics);
+            if (entry.Documents is { } documents)
+            {
+                accepted.AddRange(documents);
+            }
+            else
+            {
+                accepted.All.Add(entry.Pod!.Info);
+                accepted.Pods.Add(entry.Pod);
+            }
+
+            if (entry.Diagnostics is { } kept)
+            {
+                diagnostics.AddRange(kept);
+            }
         }
 
         return MeshConfiguration.Compile(accepted, diagnostics, _limits);
     }
 
-    private sealed record Entry(DocumentSet Documents, List<ConfigurationDiagnostic> Diagnostics);
+    /// <summary>One object: its documents, or (the common case in a cluster) one pod kept compact.</summary>
+    private sealed record Entry(DocumentSet? Documents, PodDoc? Pod, List<ConfigurationDiagnostic>? Diagnostics);
 }

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace DynamicSubset.Routing.Kubernetes;
 
 /// <summary>A change of one watched object, or the end of a kind's first sync.</summary>
-internal readonly record struct ObjectChange(string Key, JsonObject? Object, bool Synced, long ArrivedAt);
+internal readonly record struct ObjectChange(string Key, object? Object, bool Synced, long ArrivedAt);
 
 /// <summary>
 /// What client-go's reflector does, for one kind in one namespace (or all): list, then watch from the list's
@@ -97,13 +97,11 @@ internal sealed partial class Informer(
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in items)
         {
-            var key = Key(item);
-            seen.Add(key);
-            var version = Version(item);
-            if (!_known.TryGetValue(key, out var known) || known != version)
+            seen.Add(item.Key);
+            if (!_known.TryGetValue(item.Key, out var known) || known != item.ResourceVersion)
             {
-                _known[key] = version;
-                await changes.WriteAsync(new ObjectChange(key, item, false, now), cancellationToken).ConfigureAwait(false);
+                _known[item.Key] = item.ResourceVersion;
+                await changes.WriteAsync(new ObjectChange(item.Key, item.Payload, false, now), cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -138,47 +136,40 @@ internal sealed partial class Informer(
 
         await foreach (var (type, item) in kind.WatchAsync(client, ns, _resourceVersion!, OnError, cancellationToken).ConfigureAwait(false))
         {
-            if (item is null)
+            if (item is not { } change)
             {
                 continue;
             }
 
-            var version = Version(item);
             if (type == WatchEventType.Bookmark)
             {
-                Volatile.Write(ref _resourceVersion, version);
+                Volatile.Write(ref _resourceVersion, change.ResourceVersion);
                 continue;
             }
 
             if (type == WatchEventType.Error)
             {
-                gone |= item["code"]?.GetValue<int>() == 410;
+                gone |= change.Payload is JsonObject status && status["code"]?.GetValue<int>() == 410;
                 break;
             }
 
-            var key = Key(item);
             var now = options.TimeProvider.GetTimestamp();
             if (type == WatchEventType.Deleted)
             {
-                _known.Remove(key);
-                await changes.WriteAsync(new ObjectChange(key, null, false, now), cancellationToken).ConfigureAwait(false);
+                _known.Remove(change.Key);
+                await changes.WriteAsync(new ObjectChange(change.Key, null, false, now), cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                _known[key] = version;
-                await changes.WriteAsync(new ObjectChange(key, item, false, now), cancellationToken).ConfigureAwait(false);
+                _known[change.Key] = change.ResourceVersion;
+                await changes.WriteAsync(new ObjectChange(change.Key, change.Payload, false, now), cancellationToken).ConfigureAwait(false);
             }
 
-            Volatile.Write(ref _resourceVersion, version);
+            Volatile.Write(ref _resourceVersion, change.ResourceVersion);
         }
 
         return gone;
     }
-
-    private string Key(JsonObject item) =>
-        $"{kind.Kind} {item["metadata"]?["namespace"]?.GetValue<string>() ?? "default"}/{item["metadata"]?["name"]?.GetValue<string>() ?? ""}";
-
-    private static string Version(JsonObject item) => item["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "";
 
     private static TimeSpan Jitter(TimeSpan backoff) => backoff * (0.8 + (Random.Shared.NextDouble() * 0.4));
 

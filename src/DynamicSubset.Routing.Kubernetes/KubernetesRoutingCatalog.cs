@@ -63,7 +63,8 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
                     : c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: selector, cancellationToken: ct),
                 static (c, ns, rv, selector, onError, ct) => ns is null
                     ? c.CoreV1.WatchListPodForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: selector, resourceVersion: rv, onError: onError, cancellationToken: ct)
-                    : c.CoreV1.WatchListNamespacedPodAsync(ns, allowWatchBookmarks: true, labelSelector: selector, resourceVersion: rv, onError: onError, cancellationToken: ct))
+                    : c.CoreV1.WatchListNamespacedPodAsync(ns, allowWatchBookmarks: true, labelSelector: selector, resourceVersion: rv, onError: onError, cancellationToken: ct),
+                Pods.Facts)
             {
                 LabelSelector = options.PodLabelSelector,
             },
@@ -225,7 +226,9 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
                 continue;
             }
 
-            var errors = _documents.Set(change.Key, change.Object.ToJsonString());
+            var errors = change.Object is PodFacts pod
+                ? _documents.SetPod(change.Key, pod)
+                : _documents.Set(change.Key, ((System.Text.Json.Nodes.JsonObject)change.Object).ToJsonString());
             if (errors.Count > 0)
             {
                 _telemetry.Rejected(change.Key[..change.Key.IndexOf(' ', StringComparison.Ordinal)]);

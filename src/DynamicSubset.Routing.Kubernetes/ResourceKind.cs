@@ -7,6 +7,12 @@ using k8s.Models;
 
 namespace DynamicSubset.Routing.Kubernetes;
 
+/// <summary>A watched object: its key (<c>Kind namespace/name</c>), its resourceVersion, and what the compiler reads of it.</summary>
+/// <param name="Key">The key; empty for a bookmark.</param>
+/// <param name="ResourceVersion">Its resourceVersion.</param>
+/// <param name="Payload">A <see cref="JsonObject"/>, or for pods a compact <see cref="DynamicSubset.Routing.Configuration.PodFacts"/>.</param>
+internal readonly record struct KubeObject(string Key, string ResourceVersion, object? Payload);
+
 /// <summary>One kind the catalog watches, and how to list and watch it with KubernetesClient.</summary>
 internal abstract class ResourceKind(string kind)
 {
@@ -15,11 +21,11 @@ internal abstract class ResourceKind(string kind)
     /// <summary>Gets the API version the objects are read as, once known.</summary>
     public abstract string ApiVersion { get; }
 
-    /// <summary>Lists the objects of a namespace (or all): the list's resourceVersion, and each object as JSON.</summary>
-    public abstract Task<(string ResourceVersion, List<JsonObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken);
+    /// <summary>Lists the objects of a namespace (or all): the list's resourceVersion, and each object.</summary>
+    public abstract Task<(string ResourceVersion, List<KubeObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken);
 
     /// <summary>Watches from a resourceVersion, with bookmarks. KubernetesClient hands an ERROR event to <paramref name="onError"/> and then ends the stream.</summary>
-    public abstract IAsyncEnumerable<(WatchEventType Type, JsonObject? Object)> WatchAsync(
+    public abstract IAsyncEnumerable<(WatchEventType Type, KubeObject? Object)> WatchAsync(
         IKubernetes client, string? ns, string resourceVersion, Action<Exception> onError, CancellationToken cancellationToken);
 
     /// <summary>Gives an object the apiVersion and kind that list items leave out.</summary>
@@ -32,13 +38,19 @@ internal abstract class ResourceKind(string kind)
 
     protected static JsonObject ToJson(object value) =>
         JsonNode.Parse(KubernetesJson.Serialize(value))!.AsObject();
+
+    protected KubeObject FromJson(JsonObject item) => new(
+        $"{Kind} {item["metadata"]?["namespace"]?.GetValue<string>() ?? "default"}/{item["metadata"]?["name"]?.GetValue<string>() ?? ""}",
+        item["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "",
+        Complete(item));
 }
 
 /// <summary>A core kind with KubernetesClient's typed API: pods and services.</summary>
 internal sealed class CoreKind<T, TList>(
     string kind,
     Func<IKubernetes, string?, string?, CancellationToken, Task<HttpOperationResponse<TList>>> list,
-    Func<IKubernetes, string?, string, string?, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch) : ResourceKind(kind)
+    Func<IKubernetes, string?, string, string?, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
+    Func<T, object>? compact = null) : ResourceKind(kind)
     where T : IKubernetesObject<V1ObjectMeta>
     where TList : IKubernetesObject<V1ListMeta>, IItems<T>
 {
@@ -47,21 +59,26 @@ internal sealed class CoreKind<T, TList>(
     /// <summary>Gets the label selector of the objects listed and watched (for pods), or <see langword="null"/>.</summary>
     public string? LabelSelector { get; init; }
 
-    public override async Task<(string ResourceVersion, List<JsonObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken)
+    public override async Task<(string ResourceVersion, List<KubeObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken)
     {
         using var response = await list(client, ns, LabelSelector, cancellationToken).ConfigureAwait(false);
         var body = response.Body;
-        return (body.Metadata.ResourceVersion, [.. body.Items.Select(i => Complete(ToJson(i)))]);
+        return (body.Metadata.ResourceVersion, [.. body.Items.Select(Convert)]);
     }
 
-    public override async IAsyncEnumerable<(WatchEventType Type, JsonObject? Object)> WatchAsync(
+    public override async IAsyncEnumerable<(WatchEventType Type, KubeObject? Object)> WatchAsync(
         IKubernetes client, string? ns, string resourceVersion, Action<Exception> onError, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var (type, item) in watch(client, ns, resourceVersion, LabelSelector, onError, cancellationToken).ConfigureAwait(false))
         {
-            yield return (type, item is null ? null : Complete(ToJson(item)));
+            yield return (type, item is null ? null : type == WatchEventType.Bookmark ? new KubeObject("", item.Metadata?.ResourceVersion ?? "", null) : Convert(item));
         }
     }
+
+    /// <summary>A typed object as the compiler reads it: compact facts where the kind has them (pods), else its JSON.</summary>
+    private KubeObject Convert(T item) => compact is null
+        ? FromJson(ToJson(item))
+        : new KubeObject($"{Kind} {item.Metadata.NamespaceProperty ?? "default"}/{item.Metadata.Name}", item.Metadata.ResourceVersion ?? "", compact(item));
 }
 
 /// <summary>An Istio kind, through the custom objects API: <c>networking.istio.io</c>, v1 or else v1beta1.</summary>
@@ -72,7 +89,7 @@ internal sealed class IstioKind(string kind, string plural) : ResourceKind(kind)
 
     public override string ApiVersion => $"{Group}/{_version}";
 
-    public override async Task<(string ResourceVersion, List<JsonObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken)
+    public override async Task<(string ResourceVersion, List<KubeObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken)
     {
         HttpOperationResponse<object> response;
         try
@@ -89,11 +106,11 @@ internal sealed class IstioKind(string kind, string plural) : ResourceKind(kind)
         {
             var list = JsonNode.Parse(JsonSerializer.Serialize(response.Body))!.AsObject();
             var resourceVersion = list["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "";
-            return (resourceVersion, [.. (list["items"]?.AsArray() ?? []).OfType<JsonObject>().Select(i => Complete(i.DeepClone().AsObject()))]);
+            return (resourceVersion, [.. (list["items"]?.AsArray() ?? []).OfType<JsonObject>().Select(i => FromJson(i.DeepClone().AsObject()))]);
         }
     }
 
-    public override async IAsyncEnumerable<(WatchEventType Type, JsonObject? Object)> WatchAsync(
+    public override async IAsyncEnumerable<(WatchEventType Type, KubeObject? Object)> WatchAsync(
         IKubernetes client, string? ns, string resourceVersion, Action<Exception> onError, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var events = ns is null
@@ -102,7 +119,7 @@ internal sealed class IstioKind(string kind, string plural) : ResourceKind(kind)
         await foreach (var (type, item) in events.ConfigureAwait(false))
         {
             // The client hands custom objects over as JSON elements.
-            yield return (type, item is JsonElement { ValueKind: JsonValueKind.Object } element ? Complete(JsonObject.Create(element)!.DeepClone().AsObject()) : null);
+            yield return (type, item is JsonElement { ValueKind: JsonValueKind.Object } element ? FromJson(JsonObject.Create(element)!.DeepClone().AsObject()) : null);
         }
     }
 
@@ -110,4 +127,30 @@ internal sealed class IstioKind(string kind, string plural) : ResourceKind(kind)
         ns is null
             ? client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync(Group, _version, plural, cancellationToken: cancellationToken)
             : client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync(Group, _version, ns, plural, cancellationToken: cancellationToken);
+}
+
+/// <summary>What routing needs of a typed pod, and nothing else: no JSON, no YAML, a few small objects per pod.</summary>
+internal static class Pods
+{
+    public static object Facts(V1Pod pod)
+    {
+        var ips = new List<string>(1);
+        if (pod.Status?.PodIP is { Length: > 0 } ip)
+        {
+            ips.Add(ip);
+        }
+
+        foreach (var extra in pod.Status?.PodIPs ?? [])
+        {
+            if (extra.Ip is { Length: > 0 } other && !ips.Contains(other))
+            {
+                ips.Add(other);
+            }
+        }
+
+        var ready = pod.Status?.Conditions?.Any(static c => c.Type == "Ready" && c.Status == "True") == true;
+        var ports = (pod.Spec?.Containers ?? []).SelectMany(static c => c.Ports ?? []).Select(static p => new DynamicSubset.Routing.Configuration.ContainerPort(p.Name, p.ContainerPort)).ToList();
+        var labels = pod.Metadata.Labels is Dictionary<string, string> own ? own : new Dictionary<string, string>(pod.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        return new DynamicSubset.Routing.Configuration.PodFacts(pod.Metadata.Name, pod.Metadata.NamespaceProperty ?? "default", labels, ips, ready, ports);
+    }
 }
