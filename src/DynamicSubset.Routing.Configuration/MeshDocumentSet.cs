@@ -15,6 +15,9 @@ public sealed class MeshDocumentSet
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly MeshConfigurationLimits _limits;
 
+    /// <summary>What a pod from facts has instead of its YAML tree: only the position is ever read, and it is 1:1.</summary>
+    private static readonly ScalarNode NoNode = new(new(1, 1), "", quoted: false);
+
     /// <summary>Initializes a new instance of the <see cref="MeshDocumentSet"/> class.</summary>
     /// <param name="limits">What the reader accepts; <see langword="null"/> for the defaults.</param>
     public MeshDocumentSet(MeshConfigurationLimits? limits = null) => _limits = limits ?? MeshConfigurationLimits.Default;
@@ -86,7 +89,7 @@ public sealed class MeshDocumentSet
 
         var info = new MeshDocument("Pod", "v1", pod.Name, pod.Namespace, name, 1);
         var doc = new PodDoc(info, pod.Labels as Dictionary<string, string> ?? new Dictionary<string, string>(pod.Labels, StringComparer.Ordinal),
-            [.. pod.Ips], pod.Ready, [.. pod.ContainerPorts.Select(static p => (p.Name, p.Number))], new Yaml.ScalarNode(new(1, 1), "", quoted: false));
+            [.. pod.Ips], pod.Ready, [.. pod.ContainerPorts.Select(static p => (p.Name, p.Number))], NoNode);
         _entries[name] = new Entry(null, doc, null);
         return [];
     }

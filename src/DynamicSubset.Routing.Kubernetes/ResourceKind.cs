@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -150,7 +151,47 @@ internal static class Pods
 
         var ready = pod.Status?.Conditions?.Any(static c => c.Type == "Ready" && c.Status == "True") == true;
         var ports = (pod.Spec?.Containers ?? []).SelectMany(static c => c.Ports ?? []).Select(static p => new DynamicSubset.Routing.Configuration.ContainerPort(p.Name, p.ContainerPort)).ToList();
-        var labels = pod.Metadata.Labels is Dictionary<string, string> own ? own : new Dictionary<string, string>(pod.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
-        return new DynamicSubset.Routing.Configuration.PodFacts(pod.Metadata.Name, pod.Metadata.NamespaceProperty ?? "default", labels, ips, ready, ports);
+        var source = pod.Metadata.Labels;
+        var labels = new Dictionary<string, string>(source?.Count ?? 0, StringComparer.Ordinal);
+        if (source is not null)
+        {
+            foreach (var (key, value) in source)
+            {
+                labels[Shared(key)] = Shared(value);
+            }
+        }
+
+        return new DynamicSubset.Routing.Configuration.PodFacts(pod.Metadata.Name, Shared(pod.Metadata.NamespaceProperty ?? "default"), labels, ips, ready, ports);
+    }
+
+    /// <summary>
+    /// One instance of each label key, label value and namespace that many pods repeat (<c>app</c>, <c>version</c>,
+    /// <c>v2</c>, <c>default</c>): kept pods then hold references, not copies. Bounded, so labels unique to each pod
+    /// (a hash, a pod name) stop being pooled once it is full instead of growing it forever; pooled strings are never
+    /// let go, which is what the bound is for.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, string> Pool = new(StringComparer.Ordinal);
+    private static int _pooled;
+    private const int MaxPooled = 4096;
+
+    private static string Shared(string value)
+    {
+        if (value.Length > 64)
+        {
+            return value;
+        }
+
+        if (Pool.TryGetValue(value, out var shared))
+        {
+            return shared;
+        }
+
+        if (Volatile.Read(ref _pooled) >= MaxPooled || !Pool.TryAdd(value, value))
+        {
+            return Pool.TryGetValue(value, out shared) ? shared : value;
+        }
+
+        Interlocked.Increment(ref _pooled);
+        return value;
     }
 }
