@@ -1,4 +1,5 @@
 using DynamicSubset.Routing.Configuration.Yaml;
+using DynamicSubset.Routing.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -77,7 +78,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     private readonly ITimer _timer;
     private readonly Lock _scheduleLock = new();
     private readonly Lock _reloadLock = new();
-    private readonly Dictionary<string, SubsetResolver> _resolvers = new(StringComparer.Ordinal);
+    private readonly ServiceResolvers _resolvers;
     private MeshConfiguration _configuration;
     private MeshConfigurationError? _lastError;
     private DateTimeOffset _burstStart;
@@ -100,6 +101,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     {
         _paths = paths;
         _options = options;
+        _resolvers = new ServiceResolvers(options.TimeProvider);
         _logger = logger ?? NullLogger.Instance;
         _timer = _options.TimeProvider.CreateTimer(static s => ((MeshConfigurationWatcher)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
@@ -291,47 +293,11 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     private (long Length, DateTime Written)[] Stamps() =>
         [.. _paths.Select(static p => new FileInfo(p) is { Exists: true } f ? (f.Length, f.LastWriteTimeUtc) : (-1L, DateTime.MinValue))];
 
-    /// <summary>Builds every service's next snapshot, to the side: throws before anything is published.</summary>
-    private List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)> Build(MeshConfiguration config)
-    {
-        var built = new List<(MeshService, SubsetResolver?, SubsetIndex)>(config.Services.Length);
-        foreach (var service in config.Services)
-        {
-            var resolver = _resolvers.GetValueOrDefault(service.Host);
-            built.Add((service, resolver, resolver is null ? service.BuildIndex() : resolver.Current.Rebuild(service.Endpoints, service.Policy)));
-        }
-
-        return built;
-    }
+    private List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)> Build(MeshConfiguration config) => _resolvers.Build(config);
 
     /// <summary>Publishes what <see cref="Build"/> made: each resolver's snapshot, then the catalog in one swap.</summary>
-    private void PublishAll(List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)> built)
-    {
-        var services = new List<RoutedService>(built.Count);
-        var kept = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (service, existing, index) in built)
-        {
-            var resolver = existing;
-            if (resolver is null)
-            {
-                _resolvers[service.Host] = resolver = new SubsetResolver(index, random: null, _options.TimeProvider);
-            }
-            else
-            {
-                resolver.Publish(index);
-            }
-
-            kept.Add(service.Host);
-            services.Add(new RoutedService(service.Host, resolver, service.Hosts, $"{service.Namespace}/{service.RuleName}"));
-        }
-
-        foreach (var gone in _resolvers.Keys.Where(k => !kept.Contains(k)).ToList())
-        {
-            _resolvers.Remove(gone);
-        }
-
-        Publish(services);
-    }
+    private void PublishAll(List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)> built) =>
+        Publish(_resolvers.Publish(built, static service => $"{service.Namespace}/{service.RuleName}"));
 
     private void OnFileEvent(object sender, FileSystemEventArgs e)
     {

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using DynamicSubset.Routing.Configuration;
+using DynamicSubset.Routing.Internal;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -33,7 +34,7 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
     private readonly List<Informer> _informers = [];
     private readonly Channel<ObjectChange> _changes = Channel.CreateUnbounded<ObjectChange>(new UnboundedChannelOptions { SingleReader = true });
     private readonly MeshDocumentSet _documents;
-    private readonly Dictionary<string, SubsetResolver> _resolvers = new(StringComparer.Ordinal);
+    private readonly ServiceResolvers _resolvers;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HashSet<string> _pendingKinds;
@@ -49,6 +50,7 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _resolvers = new ServiceResolvers(options.TimeProvider);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _telemetry = new KubernetesTelemetry(meterFactory);
         _documents = new MeshDocumentSet(options.Limits);
@@ -261,33 +263,11 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
 
         var first = !_synced.Task.IsCompleted;
         var servicesChanged = first || rulesChanged || config.Services.Length != Current.Services.Length ||
-            config.Services.Any(s => !_resolvers.ContainsKey(s.Host));
+            config.Services.Any(s => !_resolvers.Contains(s.Host));
         if (servicesChanged)
         {
             // Rules changed: build every service's next index first, then publish them all in one swap.
-            var built = config.Services.Select(s => (Service: s, Resolver: _resolvers.GetValueOrDefault(s.Host))).Select(x =>
-                (x.Service, x.Resolver, Index: x.Resolver is null ? x.Service.BuildIndex() : x.Resolver.Current.Rebuild(x.Service.Endpoints, x.Service.Policy))).ToList();
-            var services = new List<RoutedService>();
-            foreach (var (service, existing, index) in built)
-            {
-                var resolver = existing;
-                if (resolver is null)
-                {
-                    _resolvers[service.Host] = resolver = new SubsetResolver(index, random: null, _options.TimeProvider);
-                }
-                else
-                {
-                    resolver.Publish(index);
-                }
-
-                services.Add(new RoutedService(service.Host, resolver, service.Hosts, $"DestinationRule {service.Namespace}/{service.RuleName}"));
-            }
-
-            foreach (var gone in _resolvers.Keys.Except(config.Services.Select(static s => s.Host)).ToList())
-            {
-                _resolvers.Remove(gone);
-            }
-
+            var services = _resolvers.Publish(_resolvers.Build(config), static service => $"DestinationRule {service.Namespace}/{service.RuleName}");
             Publish(services);
         }
         else
