@@ -41,7 +41,7 @@ public sealed class ClusterTests : IAsyncLifetime
         await _pods.DisposeAsync();
     }
 
-    private async Task StartCatalogAsync()
+    private async Task StartCatalogAsync(Action<KubernetesRoutingOptions>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddDynamicSubsetCatalogFromKubernetes(o =>
@@ -50,6 +50,7 @@ public sealed class ClusterTests : IAsyncLifetime
             o.Namespaces.Add("default");
             o.MinBackoff = TimeSpan.FromMilliseconds(50);
             o.MaxBackoff = TimeSpan.FromMilliseconds(400);
+            configure?.Invoke(o);
         });
         services.AddHttpClient("helloworld", c => c.BaseAddress = new Uri("http://helloworld.default.svc.cluster.local:8000")).AddDynamicSubsetRouting();
         _provider = services.BuildServiceProvider();
@@ -91,6 +92,40 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal("cluster default", _catalog.Description);
         Assert.Matches("^[0-9]+$", _catalog.SourceDetails["resourceVersion of Pod in default"]);
         Assert.Equal(6, _catalog.SourceDetails.Count); // one informer per kind
+    }
+
+    [Fact]
+    public async Task IstioServingOnlyV1beta1_TheRulesAreReadFromIt()
+    {
+        // An Istio older than 1.22: networking.istio.io/v1 answers 404, v1beta1 serves the same objects.
+        _api.IstioVersion = "v1beta1";
+        await StartCatalogAsync();
+
+        Assert.Equal((HttpStatusCode.OK, _pods["dev-v1"].Greeting), await GetAsync("dev", "v1"));
+        Assert.Equal("helloworld.default.svc.cluster.local", Assert.Single(_catalog.Current.Services).Name);
+
+        _api.Put("destinationrules", DestinationRule("DEFAULT_SUBSET"));
+        await EventuallyAsync(async () => (await GetAsync("prod", "v1")).Status == HttpStatusCode.OK, "a DestinationRule edit through v1beta1 takes effect");
+    }
+
+    [Fact]
+    public async Task PodLabelSelector_NarrowsThePods_AndAPodRelabelledAcrossIt_LeavesAndComesBack()
+    {
+        await StartCatalogAsync(o => o.PodLabelSelector = "app=helloworld,stage!=prod");
+
+        Assert.Equal((HttpStatusCode.OK, _pods["dev-v2"].Greeting), await GetAsync("dev", "v2"));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "no healthy upstream"), await GetAsync("prod", "v2")); // not selected, so not known
+        Assert.Equal(3, _catalog.Current.Services[0].Resolver.Current.Endpoints.Length);
+
+        // Out of the selector: the API server's watch says DELETED, and the pod leaves routing.
+        _api.Put("pods", Pod("dev-v1", _pods["dev-v1"].Ip, "prod", "v1"));
+        await EventuallyAsync(() => Task.FromResult(_catalog.Current.Services[0].Resolver.Current.Endpoints.Length == 2), "the pod relabelled out of the selector is gone");
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "no healthy upstream"), await GetAsync("dev", "v1"));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "no healthy upstream"), await GetAsync("prod", "v1"));
+
+        // Back into it: ADDED, and it answers again.
+        _api.Put("pods", Pod("dev-v1", _pods["dev-v1"].Ip, "dev", "v1"));
+        await EventuallyAsync(async () => (await GetAsync("dev", "v1")).Body == _pods["dev-v1"].Greeting, "the pod relabelled back into the selector answers");
     }
 
     [Fact]

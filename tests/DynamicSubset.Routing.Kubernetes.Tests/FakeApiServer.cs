@@ -20,7 +20,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, JsonObject> _objects = new(StringComparer.Ordinal); // "plural ns/name"
-    private readonly List<(long Version, string Plural, string Type, JsonObject Object)> _history = [];
+    private readonly List<(long Version, string Plural, string Type, JsonObject Object, JsonObject? Previous)> _history = [];
     private readonly string _ip;
     private WebApplication? _app;
     private long _version = 100;
@@ -37,6 +37,9 @@ internal sealed class FakeApiServer : IAsyncDisposable
 
     /// <summary>Gets or sets a value indicating whether requests are answered 503 (an API server that is up but failing).</summary>
     public bool Unavailable { get; set; }
+
+    /// <summary>Gets or sets the one version of networking.istio.io served (v1 by default; v1beta1 as an Istio older than 1.22).</summary>
+    public string IstioVersion { get; set; } = "v1";
 
     /// <summary>Gets or sets how long the first list of each kind waits.</summary>
     public TimeSpan FirstListDelay { get; set; }
@@ -57,9 +60,10 @@ internal sealed class FakeApiServer : IAsyncDisposable
             var key = $"{plural} {metadata["namespace"]?.GetValue<string>() ?? "default"}/{metadata["name"]!.GetValue<string>()}";
             var version = ++_version;
             metadata["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
-            var type = _objects.ContainsKey(key) ? "MODIFIED" : "ADDED";
+            var previous = _objects.GetValueOrDefault(key);
+            var type = previous is null ? "ADDED" : "MODIFIED";
             _objects[key] = obj;
-            _history.Add((version, plural, type, (JsonObject)obj.DeepClone()));
+            _history.Add((version, plural, type, (JsonObject)obj.DeepClone(), (JsonObject?)previous?.DeepClone()));
             Signal();
             return version;
         }
@@ -75,7 +79,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
                 var version = ++_version;
                 var gone = (JsonObject)obj.DeepClone();
                 gone["metadata"]!["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
-                _history.Add((version, plural, "DELETED", gone));
+                _history.Add((version, plural, "DELETED", gone, gone));
                 Signal();
             }
         }
@@ -169,15 +173,16 @@ internal sealed class FakeApiServer : IAsyncDisposable
             return;
         }
 
-        if (version != "v1")
+        if (plural is not ("pods" or "services") && version != IstioVersion)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
 
+        var selector = LabelSelector.Parse(context.Request.Query["labelSelector"].ToString());
         if (context.Request.Query["watch"] is ["true" or "1"])
         {
-            await WatchAsync(context, plural, ns, long.Parse(context.Request.Query["resourceVersion"].ToString() is { Length: > 0 } rv ? rv : "0", CultureInfo.InvariantCulture));
+            await WatchAsync(context, plural, ns, selector, long.Parse(context.Request.Query["resourceVersion"].ToString() is { Length: > 0 } rv ? rv : "0", CultureInfo.InvariantCulture));
             return;
         }
 
@@ -191,10 +196,10 @@ internal sealed class FakeApiServer : IAsyncDisposable
         {
             list = new JsonObject
             {
-                ["apiVersion"] = plural is "pods" or "services" ? "v1" : "networking.istio.io/v1",
+                ["apiVersion"] = plural is "pods" or "services" ? "v1" : $"networking.istio.io/{IstioVersion}",
                 ["kind"] = KindOf(plural) + "List",
                 ["metadata"] = new JsonObject { ["resourceVersion"] = _version.ToString(CultureInfo.InvariantCulture) },
-                ["items"] = new JsonArray([.. _objects.Where(o => o.Key.StartsWith(plural + " ", StringComparison.Ordinal) && (ns is null || o.Key.StartsWith($"{plural} {ns}/", StringComparison.Ordinal)))
+                ["items"] = new JsonArray([.. _objects.Where(o => o.Key.StartsWith(plural + " ", StringComparison.Ordinal) && (ns is null || o.Key.StartsWith($"{plural} {ns}/", StringComparison.Ordinal)) && selector.Matches(o.Value))
                     .Select(o => (JsonNode)(plural is "pods" or "services" ? WithoutKind((JsonObject)o.Value.DeepClone()) : (JsonObject)o.Value.DeepClone()))]),
             };
         }
@@ -203,7 +208,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
         await context.Response.WriteAsync(list.ToJsonString());
     }
 
-    private async Task WatchAsync(HttpContext context, string plural, string? ns, long from)
+    private async Task WatchAsync(HttpContext context, string plural, string? ns, LabelSelector selector, long from)
     {
         Interlocked.Increment(ref Watches);
         context.Response.ContentType = "application/json";
@@ -236,12 +241,12 @@ internal sealed class FakeApiServer : IAsyncDisposable
             var lastBookmark = Environment.TickCount64;
             while (!stop.IsCancellationRequested)
             {
-                List<(long Version, string Type, JsonObject Object)> pending;
+                List<(long Version, string? Type, JsonObject Object)> pending;
                 Task changed;
                 lock (_lock)
                 {
                     pending = [.. _history.Where(h => h.Version > sent && h.Plural == plural && (ns is null || h.Object["metadata"]?["namespace"]?.GetValue<string>() == ns))
-                        .Select(h => (h.Version, h.Type, h.Object))];
+                        .Select(h => (h.Version, Type: selector.EventType(h.Type, h.Object, h.Previous), h.Object))];
                     changed = _changed.Task;
                     if (pending.Count == 0)
                     {
@@ -251,7 +256,11 @@ internal sealed class FakeApiServer : IAsyncDisposable
 
                 foreach (var (version, type, obj) in pending)
                 {
-                    await WriteEventAsync(context, type, obj, stop.Token);
+                    if (type is not null)
+                    {
+                        await WriteEventAsync(context, type, obj, stop.Token);
+                    }
+
                     sent = version;
                 }
 
@@ -261,7 +270,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
                     var bookmark = new JsonObject
                     {
                         ["kind"] = KindOf(plural),
-                        ["apiVersion"] = plural is "pods" or "services" ? "v1" : "networking.istio.io/v1",
+                        ["apiVersion"] = plural is "pods" or "services" ? "v1" : $"networking.istio.io/{IstioVersion}",
                         ["metadata"] = new JsonObject { ["resourceVersion"] = sent.ToString(CultureInfo.InvariantCulture) },
                     };
                     await WriteEventAsync(context, "BOOKMARK", bookmark, stop.Token);
@@ -331,5 +340,76 @@ internal sealed class FakeApiServer : IAsyncDisposable
         item.Remove("kind");
         item.Remove("apiVersion");
         return item;
+    }
+}
+
+/// <summary>
+/// Equality-based label selectors as the API server reads them (<c>a=b</c>, <c>a==b</c>, <c>a!=b</c>, <c>a</c>, <c>!a</c>,
+/// comma-separated, all must hold), and what a watch sends when an object moves across one: an object that starts to
+/// match arrives as ADDED, one that stops matching as DELETED.
+/// </summary>
+internal sealed class LabelSelector
+{
+    private readonly List<(string Key, string? Value, bool Equal)> _terms = [];
+
+    public static LabelSelector Parse(string text)
+    {
+        var selector = new LabelSelector();
+        foreach (var term in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (term.IndexOf("!=", StringComparison.Ordinal) is var notEqual and >= 0)
+            {
+                selector._terms.Add((term[..notEqual].Trim(), term[(notEqual + 2)..].Trim(), false));
+            }
+            else if (term.IndexOf('=', StringComparison.Ordinal) is var equal and >= 0)
+            {
+                selector._terms.Add((term[..equal].Trim(), term[(equal + 1)..].TrimStart('=').Trim(), true));
+            }
+            else if (term.StartsWith('!'))
+            {
+                selector._terms.Add((term[1..].Trim(), null, false));
+            }
+            else
+            {
+                selector._terms.Add((term, null, true));
+            }
+        }
+
+        return selector;
+    }
+
+    public bool Matches(JsonObject obj)
+    {
+        var labels = obj["metadata"]?["labels"] as JsonObject;
+        foreach (var (key, value, equal) in _terms)
+        {
+            var actual = labels?[key]?.GetValue<string>();
+            var holds = value is null ? actual is not null : actual == value;
+            if (holds != equal)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The event a watch with this selector sends for a change, or <see langword="null"/> for none.</summary>
+    public string? EventType(string type, JsonObject obj, JsonObject? previous)
+    {
+        if (_terms.Count == 0 || type == "DELETED")
+        {
+            return _terms.Count == 0 || Matches(obj) ? type : null;
+        }
+
+        var now = Matches(obj);
+        var before = previous is not null && Matches(previous);
+        return (now, before) switch
+        {
+            (true, true) => "MODIFIED",
+            (true, false) => "ADDED",
+            (false, true) => "DELETED",
+            _ => null,
+        };
     }
 }
