@@ -41,6 +41,12 @@ internal sealed class FakeApiServer : IAsyncDisposable
     /// <summary>Gets or sets the one version of networking.istio.io served (v1 by default; v1beta1 as an Istio older than 1.22).</summary>
     public string IstioVersion { get; set; } = "v1";
 
+    /// <summary>
+    /// Gets or sets a value indicating whether a watch from compacted history is refused with HTTP 410 and a Status body,
+    /// instead of a 200 stream with one ERROR event.
+    /// </summary>
+    public bool GoneAsStatusCode { get; set; }
+
     /// <summary>Gets or sets how long the first list of each kind waits.</summary>
     public TimeSpan FirstListDelay { get; set; }
 
@@ -229,6 +235,13 @@ internal sealed class FakeApiServer : IAsyncDisposable
                 {
                     sent = -1;
                 }
+            }
+
+            if (sent < 0 && GoneAsStatusCode)
+            {
+                context.Response.StatusCode = StatusCodes.Status410Gone;
+                await context.Response.WriteAsJsonAsync(Status(410, "Expired", $"too old resource version: {from}"), stop.Token);
+                return;
             }
 
             if (sent < 0)
