@@ -5,6 +5,12 @@ public class AllocationTests
 {
     private const int Iterations = 2000;
 
+    /// <summary>
+    /// The bytes that <paramref name="action"/> allocates over <see cref="Iterations"/> calls: the least of three
+    /// measurements. An allocation per call shows in every one of them (at least 24 B x 2,000); a one-off does not.
+    /// (One CI run on a fresh clone, all test assemblies in parallel, saw 7,632 B once in 2,000 calls, about 4 B a
+    /// call, and never again in 12 runs alone; its cause was not found.)
+    /// </summary>
     private static long Measure(Action action)
     {
         for (var i = 0; i < 200; i++)
@@ -12,13 +18,19 @@ public class AllocationTests
             action(); // warm up: JIT, tiering, the thread's join buffer, the array pool
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < Iterations; i++)
+        var least = long.MaxValue;
+        for (var attempt = 0; attempt < 3 && least > 0; attempt++)
         {
-            action();
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Iterations; i++)
+            {
+                action();
+            }
+
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        return least;
     }
 
     public static TheoryData<LoadBalancingPolicy, string, string> Paths()
