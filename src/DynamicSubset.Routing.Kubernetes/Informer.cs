@@ -72,9 +72,11 @@ internal sealed partial class Informer(
                 Volatile.Write(ref _resourceVersion, null);
                 telemetry.Relist(kind.Kind);
             }
-            catch (Exception e) when (e is HttpRequestException or HttpOperationException or IOException or KubernetesException or System.Text.Json.JsonException or TaskCanceledException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                // The API server is down or answering errors: keep what we have, and try again later.
+                // The API server is down, answering errors, or sent what cannot be read: keep what we have, and try
+                // again later (a relist if the stream broke). Any exception: an informer that died here would leave
+                // its kind stale forever without a word.
                 if (!failing)
                 {
                     failing = true;

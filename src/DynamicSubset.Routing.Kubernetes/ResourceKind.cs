@@ -157,11 +157,11 @@ internal static class Pods
         {
             foreach (var (key, value) in source)
             {
-                labels[Shared(key)] = Shared(value);
+                labels[Shared(key)] = Shared(value ?? ""); // JSON null: the API server never sends it, but do not fail on it
             }
         }
 
-        return new DynamicSubset.Routing.Configuration.PodFacts(pod.Metadata.Name, Shared(pod.Metadata.NamespaceProperty ?? "default"), labels, ips, ready, ports);
+        return new DynamicSubset.Routing.Configuration.PodFacts(pod.Metadata.Name ?? "", Shared(pod.Metadata.NamespaceProperty ?? "default"), labels, ips, ready, ports);
     }
 
     /// <summary>

@@ -237,6 +237,33 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UnreadablePod_FromTheApi_TheLastKnownStateKeepsServing_UntilItIsFixed()
+    {
+        await StartCatalogAsync();
+
+        // A label that is a number, not a string: KubernetesClient cannot read the watch event. It hands the error to
+        // the callback and goes on, so the pod's last readable version stays and other changes still arrive.
+        var broken = Pod("dev-v3", _pods["dev-v3"].Ip, "dev", "v3");
+        broken["metadata"]!["labels"]!["version"] = 3;
+        _api.Put("pods", broken);
+        _api.Put("pods", Pod("prod-v2", _pods["prod-v2"].Ip, "prod", "v6"));
+        await EventuallyAsync(async () => (await GetAsync("prod", "v6")).Body == _pods["prod-v2"].Greeting, "a later change to another pod arrives");
+        Assert.Equal((HttpStatusCode.OK, _pods["dev-v3"].Greeting), await GetAsync("dev", "v3"));
+
+        // A relist cannot read the list either: the catalog goes stale and keeps serving what it knew.
+        _api.Compact();
+        _api.CutWatches();
+        await EventuallyAsync(() => Task.FromResult(_catalog.Status.SyncState == RoutingCatalogSyncState.Stale), "the catalog says it is stale");
+        Assert.Equal((HttpStatusCode.OK, _pods["dev-v1"].Greeting), await GetAsync("dev", "v1"));
+        Assert.Equal((HttpStatusCode.OK, _pods["dev-v3"].Greeting), await GetAsync("dev", "v3"));
+
+        // Fixed: the next relist reads it.
+        _api.Put("pods", Pod("dev-v3", _pods["dev-v3"].Ip, "dev", "v8"));
+        await EventuallyAsync(async () => (await GetAsync("dev", "v8")).Body == _pods["dev-v3"].Greeting, "the fixed pod is read");
+        await EventuallyAsync(() => Task.FromResult(_catalog.Status.SyncState == RoutingCatalogSyncState.Synced), "synced again");
+    }
+
+    [Fact]
     public async Task ApiOutage_WithRequestsFlowing_NoneFail_AndChangesArriveAfterIt()
     {
         await StartCatalogAsync();
