@@ -175,6 +175,7 @@ public sealed class SubsetResolver
                 return previous;
             }
 
+            ForgetDeparted(configured);
             published = Effective(configured); // ejections carry over to the addresses that carry on
             Volatile.Write(ref _configured, configured);
 
@@ -194,14 +195,20 @@ public sealed class SubsetResolver
             return false;
         }
 
-        var outliers = Volatile.Read(ref _outliers) ?? EnsureOutliers();
-        var health = outliers.For(address);
         var gateway = statusCode is null or 502 or 503 or 504;
         if (!gateway && statusCode < 500)
         {
-            health.Succeeded();
+            // A success only ends a run: an address that never failed needs no state.
+            if (Volatile.Read(ref _outliers) is { } known && known.TryGet(address, out var healthy))
+            {
+                healthy.Succeeded();
+            }
+
             return false;
         }
+
+        var outliers = Volatile.Read(ref _outliers) ?? EnsureOutliers();
+        var health = outliers.For(address);
 
         var in5xxRun = Interlocked.Increment(ref health.Consecutive5xx);
         int inGatewayRun;
@@ -317,6 +324,30 @@ public sealed class SubsetResolver
             // Nothing may escape a timer callback; the snapshot serving now stays, and the next review tries again.
         }
     }
+
+    /// <summary>
+    /// Forgets the failure runs of addresses that left the service and have nothing else to remember (no ejection, no
+    /// raised multiplier: those the review forgets in time). Without this, pods that come and go with new IPs would
+    /// leave their state behind for as long as nothing is ejected. Under the writer lock.
+    /// </summary>
+    private void ForgetDeparted(SubsetIndex configured)
+    {
+        if (Volatile.Read(ref _outliers) is not { } outliers)
+        {
+            return;
+        }
+
+        foreach (var (address, health) in outliers.All)
+        {
+            if (health.Times == 0 && !outliers.Ejected.Contains(address) && configured.FindEndpoint(address) is null)
+            {
+                outliers.Forget(address);
+            }
+        }
+    }
+
+    /// <summary>Gets how many addresses have outlier state; for tests.</summary>
+    internal int TrackedAddresses => Volatile.Read(ref _outliers)?.All.Count ?? 0;
 
     /// <summary>
     /// The snapshot requests see: <paramref name="configured"/> with its ejected endpoints unroutable, unless that would

@@ -134,6 +134,28 @@ public class OutlierDetectionTests
     }
 
     [Fact]
+    public void StateIsKeptOnlyForFailures_AndForgottenWhenTheAddressLeaves()
+    {
+        var (resolver, _, a, b) = TwoPods(new OutlierDetectionPolicy(maxEjectionPercent: 50));
+
+        for (var i = 0; i < 100; i++)
+        {
+            resolver.ReportResponse(b, 200);
+        }
+
+        Assert.Equal(0, resolver.TrackedAddresses); // successes alone keep nothing
+        resolver.ReportResponse(a, 500);
+        Assert.Equal(1, resolver.TrackedAddresses);
+
+        resolver.ReplaceEndpoints([b, Topology.Pod("c", "10.0.0.3", "prod", "v3")]); // a leaves, with one failure in its run
+
+        Assert.Equal(0, resolver.TrackedAddresses);
+        resolver.ReplaceEndpoints([a, b]); // back, with a new run
+        Assert.Equal(0, Enumerable.Range(0, 4).Count(_ => resolver.ReportResponse(a, 500)));
+        Assert.True(resolver.ReportResponse(a, 500)); // five in a row from its return, not six
+    }
+
+    [Fact]
     public void AnEndpointUnhealthyInConfiguration_StaysUnhealthyWhenItsEjectionEnds()
     {
         var (resolver, time, a, b) = TwoPods(new OutlierDetectionPolicy(consecutive5xxErrors: 1, baseEjectionTime: TimeSpan.FromSeconds(30), maxEjectionPercent: 50));
