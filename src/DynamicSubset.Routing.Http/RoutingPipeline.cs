@@ -32,7 +32,11 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
     /// <summary>The body of a 504 when every try timed out, as the mesh proxy writes it.</summary>
     public const string UpstreamTimeoutBody = "upstream request timeout";
 
+    /// <summary>How many decisions that were not plain matches are kept per service per second; the counters count them all.</summary>
+    public const int DecisionsPerSecond = 100;
+
     private readonly LogRateLimiter _limiter = new(time, TimeSpan.FromSeconds(1));
+    private readonly LogRateLimiter _decisions = new(time, TimeSpan.FromSeconds(1), DecisionsPerSecond);
 
     public RoutingTelemetry Telemetry => telemetry;
 
@@ -48,8 +52,12 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
         }
 
         telemetry.RecordNoRoute();
-        Decisions.Add(new RecordedDecision(Decisions.NextSequence(), time.GetUtcNow(), null, Shorten(host), null));
-        if (logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("no-route", out var suppressed))
+        if (_decisions.ShouldLog("no-route", "", out _))
+        {
+            Decisions.Add(new RecordedDecision(Decisions.NextSequence(), time.GetUtcNow(), null, Shorten(host), null));
+        }
+
+        if (logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("no-route", "", out var suppressed))
         {
             // The host comes from the network: logged cut short, and never used as a metric tag.
             var shown = Shorten(host);
@@ -65,9 +73,11 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
     {
         var resolution = service.Resolver.Resolve(headers);
         telemetry.RecordResolution(service.Name, resolution);
-        if (resolution.Outcome != ResolutionOutcome.Matched)
+        if (resolution.Outcome != ResolutionOutcome.Matched && _decisions.ShouldLog("decision", service.Name, out _))
         {
-            // Only a request that did not match pays for this: its criteria are read again, to say why.
+            // Only a request that did not match pays for this, and at most DecisionsPerSecond of them per service (a
+            // service whose traffic all falls back would otherwise explain every request): its criteria are read
+            // again, to say why.
             var explanation = Explanation.Of(service.Name, service.Resolver.Current, headers, resolution);
             Decisions.Add(new RecordedDecision(Decisions.NextSequence(), time.GetUtcNow(), service.Name, null, explanation));
         }
@@ -77,7 +87,7 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
             RoutingActivityEnricher.Tag(activity, service.Name, resolution);
         }
 
-        if (!resolution.HasEndpoint && logger.IsEnabled(LogLevel.Warning) && _limiter.ShouldLog("nhu:" + service.Name, out var suppressed))
+        if (!resolution.HasEndpoint && logger.IsEnabled(LogLevel.Warning) && _limiter.ShouldLog("no-healthy-upstream", service.Name, out var suppressed))
         {
             Log.NoHealthyUpstream(logger, service.Name, resolution.ToString(), suppressed);
         }
@@ -89,7 +99,7 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
     public void Retrying(RoutedService service, Endpoint from, Endpoint to, RetryReason reason, string detail)
     {
         telemetry.RecordRetry(service.Name, reason);
-        if (logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("retry:" + service.Name, out var suppressed))
+        if (logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("retry", service.Name, out var suppressed))
         {
             var why = ReasonName(reason);
             Log.Retrying(logger, service.Name, from.Authority, to.Authority, why, detail, suppressed);
@@ -99,7 +109,7 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
     /// <summary>Records a request that failed after every try it was allowed.</summary>
     public void Failed(RoutedService service, Endpoint endpoint, string error)
     {
-        if (logger.IsEnabled(LogLevel.Warning) && _limiter.ShouldLog("failed:" + service.Name, out var suppressed))
+        if (logger.IsEnabled(LogLevel.Warning) && _limiter.ShouldLog("failed", service.Name, out var suppressed))
         {
             Log.Failed(logger, service.Name, endpoint.Authority, error, suppressed);
         }
