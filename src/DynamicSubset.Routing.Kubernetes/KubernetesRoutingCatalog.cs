@@ -276,7 +276,7 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
             foreach (var service in config.Services)
             {
                 var resolver = _resolvers[service.Host];
-                var changes = Difference(resolver.Current.Endpoints, service.Endpoints);
+                var changes = Difference(resolver.Configured.Endpoints, service.Endpoints); // not Current: an ejection is no change of ours
                 if (changes.Count > 0)
                 {
                     resolver.ApplyChanges(changes);

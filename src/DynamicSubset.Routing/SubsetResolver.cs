@@ -64,8 +64,11 @@ public sealed class SubsetResolver
         }
     }
 
-    /// <summary>Gets the snapshot as configured, before ejections.</summary>
-    internal SubsetIndex Configured => Volatile.Read(ref _configured);
+    /// <summary>
+    /// Gets the snapshot as configured, before outlier ejections: what a source that sends incremental changes should
+    /// compare its endpoints with (<see cref="Current"/> shows an ejected endpoint as unhealthy).
+    /// </summary>
+    public SubsetIndex Configured => Volatile.Read(ref _configured);
 
     /// <summary>Resolves a request's headers to one endpoint.</summary>
     /// <typeparam name="THeaders">The header source; a struct, so that nothing is boxed.</typeparam>

@@ -134,6 +134,17 @@ public class OutlierDetectionTests
     }
 
     [Fact]
+    public void AnEjectedEndpoint_IsUnhealthyInCurrent_AndAsConfiguredInConfigured()
+    {
+        var (resolver, _, a, _) = TwoPods(new OutlierDetectionPolicy(consecutive5xxErrors: 1, maxEjectionPercent: 50));
+
+        Assert.True(resolver.ReportResponse(a, 500));
+
+        Assert.False(resolver.Current.Endpoints.Single(e => e.AddressKey == a.AddressKey).IsHealthy);
+        Assert.True(resolver.Configured.Endpoints.Single(e => e.AddressKey == a.AddressKey).IsHealthy);
+    }
+
+    [Fact]
     public void StateIsKeptOnlyForFailures_AndForgottenWhenTheAddressLeaves()
     {
         var (resolver, _, a, b) = TwoPods(new OutlierDetectionPolicy(maxEjectionPercent: 50));
