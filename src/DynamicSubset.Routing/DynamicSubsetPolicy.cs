@@ -57,7 +57,20 @@ public sealed class DynamicSubsetPolicy
         DefaultSubsetLabels = defaults;
     }
 
-    /// <summary>Gets the selectors, in declaration order.</summary>
+    private DynamicSubsetPolicy()
+    {
+        SubsetSelectors = [];
+        FallbackPolicy = FallbackPolicy.AnyEndpoint;
+        DefaultSubsetLabels = LabelSet.Create(null, "defaultSubset");
+    }
+
+    /// <summary>
+    /// Gets the policy of a service without <c>dynamicSubset</c>, as plain Istio routes it: every request may go to any
+    /// routable endpoint, and a resolution that finds one is <see cref="ResolutionOutcome.Matched"/> with no subset.
+    /// </summary>
+    public static DynamicSubsetPolicy None { get; } = new();
+
+    /// <summary>Gets the selectors, in declaration order; empty only for <see cref="None"/>.</summary>
     public ImmutableArray<SubsetSelector> SubsetSelectors { get; }
 
     /// <summary>Gets the global fallback policy.</summary>

@@ -29,6 +29,7 @@ public sealed class Explanation
     /// <summary>Gets the decision in one sentence, for example <c>matched subset stage=dev, version=v1</c>.</summary>
     public string Decision => Resolution.Outcome switch
     {
+        ResolutionOutcome.Matched when Resolution.Subset is null => "no dynamicSubset: any routable endpoint",
         ResolutionOutcome.Matched => $"matched subset {Resolution.Subset}",
         ResolutionOutcome.Fallback =>
             $"no subset matched; {Resolution.FallbackScope!.Value.ToMeshName()} fallback {Resolution.FallbackPolicy!.Value.ToMeshName()}" +

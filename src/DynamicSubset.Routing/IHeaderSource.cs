@@ -112,6 +112,9 @@ public ref struct HeaderValues
     internal readonly Internal.CriterionValue ToCriterion() =>
         _single is not null ? new(_single) : new(_buffer ?? [], _start, _length);
 
+    /// <summary>The values joined with commas, valid until this thread's next resolution.</summary>
+    internal readonly ReadOnlySpan<char> AsSpan() => _single is not null ? _single.AsSpan() : _buffer.AsSpan(_start, _length);
+
     internal readonly string ToText() => _single ?? new string(_buffer.AsSpan(_start, _length));
 
     private static char[] Reserve(int length, out int start)

@@ -102,6 +102,7 @@ public readonly struct Resolution
     /// <returns>The text.</returns>
     public override string ToString() => Outcome switch
     {
+        ResolutionOutcome.Matched when Subset is null => $"{Endpoint} (all endpoints: no dynamic subsets)",
         ResolutionOutcome.Matched => $"{Endpoint} (subset {Subset})",
         ResolutionOutcome.Fallback when Subset is not null => $"{Endpoint} ({FallbackText()}, subset {Subset})",
         ResolutionOutcome.Fallback => $"{Endpoint} ({FallbackText()})",

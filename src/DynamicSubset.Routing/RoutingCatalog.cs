@@ -312,6 +312,50 @@ public sealed class RoutedService
     /// <summary>Gets where the service was defined, for operators, or <see langword="null"/>.</summary>
     public string? Origin { get; }
 
+    /// <summary>
+    /// Gets or initializes the VirtualService routes of requests that name this service (<c>http[]</c>, in order). The
+    /// first route that matches picks a destination; a request that matches none gets <c>no route</c>.
+    /// </summary>
+    /// <value>Defaults to empty: every request is resolved by <see cref="Resolver"/>.</value>
+    public ImmutableArray<HttpRouteRule> Routes
+    {
+        get => field.IsDefault ? [] : field;
+        init
+        {
+            for (var i = 0; i < value.Length; i++)
+            {
+                if (value[i] is null)
+                {
+                    throw new RoutingValidationException($"http[{i}]", "route must not be null", nameof(Routes));
+                }
+            }
+
+            field = value;
+        }
+    }
+
+    /// <summary>
+    /// Routes a request: the first matching route picks a destination by weight, then the destination's pool resolves
+    /// it (dynamic subsets, consistent hashing). Without <see cref="Routes"/>, this service's own resolver does. Lock-free;
+    /// allocates nothing unless a regex needs it or an affinity cookie is generated.
+    /// </summary>
+    /// <typeparam name="THeaders">The header source.</typeparam>
+    /// <param name="request">The request's method, path, authority, scheme, port and source.</param>
+    /// <param name="headers">The request's headers.</param>
+    /// <returns>The decision.</returns>
+    public RouteDecision Route<THeaders>(in RouteRequest request, THeaders headers)
+        where THeaders : IHeaderSource, allows ref struct =>
+        HttpRouting.Route(this, request, headers, random: null);
+
+    /// <summary>Explains which route a request matches and why each earlier one did not (the first failing condition).</summary>
+    /// <typeparam name="THeaders">The header source.</typeparam>
+    /// <param name="request">The request.</param>
+    /// <param name="headers">The request's headers.</param>
+    /// <returns>One check per route tried, in order, up to the one that matched.</returns>
+    public ImmutableArray<RouteCheck> ExplainRoutes<THeaders>(in RouteRequest request, THeaders headers)
+        where THeaders : IHeaderSource, allows ref struct =>
+        HttpRouting.Explain(this, request, headers);
+
     /// <inheritdoc />
     public override string ToString() => Name;
 }

@@ -72,4 +72,11 @@ public sealed class RoutingPolicy
     /// <summary>Gets or initializes the outlier detection: which failing endpoints leave the pick sets, and for how long.</summary>
     /// <value>Defaults to <see langword="null"/>: no endpoint is ejected, as in Istio without <c>outlierDetection</c>.</value>
     public OutlierDetectionPolicy? OutlierDetection { get; init; }
+
+    /// <summary>
+    /// Gets or initializes session affinity: a request that carries the policy's key goes to the endpoint of the chosen
+    /// set that the key hashes to; a request without it is balanced by <see cref="LoadBalancing"/>.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no affinity.</value>
+    public ConsistentHashPolicy? ConsistentHash { get; init; }
 }

@@ -24,6 +24,7 @@ public sealed class Subset
     private readonly ArraySegment<EndpointSlot> _routable;
     private readonly WeightTable? _weights; // null when every routable endpoint has the same weight
     private Views? _views;
+    private HashedTable? _hashTable; // made on the first hashed pick: most subsets never see one
 
     /// <param name="keys">The selector's keys, sorted.</param>
     /// <param name="values">The values, in key order.</param>
@@ -186,6 +187,26 @@ public sealed class Subset
         }
     }
 
+    /// <summary>Picks the routable endpoint a consistent hash maps to: its index in <see cref="Routable"/>, or -1 when there is none.</summary>
+    internal int PickByHash(ulong hash, ConsistentHashPolicy policy)
+    {
+        var routable = Routable;
+        if (routable.Length <= 1)
+        {
+            return routable.Length - 1;
+        }
+
+        // A benign race: two threads may both build the table; either copy is equal, and one is kept.
+        var cached = Volatile.Read(ref _hashTable);
+        if (cached is null || !ReferenceEquals(cached.Policy, policy))
+        {
+            cached = new HashedTable(policy, ConsistentHashTable.Build(routable, policy));
+            Volatile.Write(ref _hashTable, cached);
+        }
+
+        return cached.Table.Lookup(hash);
+    }
+
     private int RandomIndex(Random? random) =>
         _weights is null ? NextInt(random, _routable.Count) : _weights.IndexOf(NextLong(random, _weights.Total));
 
@@ -308,6 +329,8 @@ public sealed class Subset
             return a;
         }
     }
+
+    private sealed record HashedTable(ConsistentHashPolicy Policy, ConsistentHashTable Table);
 
     /// <summary>The public views of a subset, made on first use: most subsets are never inspected.</summary>
     private sealed class Views

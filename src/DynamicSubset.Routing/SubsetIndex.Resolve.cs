@@ -40,22 +40,28 @@ public sealed partial class SubsetIndex
     }
 
     /// <summary>Resolves one request against this snapshot. The hot path: no allocation, no lock.</summary>
-    internal Resolution Resolve<THeaders>(THeaders headers, Random? random)
+    internal Resolution Resolve<THeaders>(THeaders headers, Random? random, ulong? hashKey = null)
         where THeaders : IHeaderSource, allows ref struct
     {
+        if (_allEndpoints)
+        {
+            // No dynamicSubset: plain Istio routing over every routable endpoint.
+            return Pick(_any, random, hashKey) is var any and >= 0 ? Resolution.Matched(_any, any) : Resolution.NoHealthyUpstream(FallbackPolicy.AnyEndpoint, FallbackScope.Global);
+        }
+
         if (_mappings.Length <= CriteriaBuffer.Capacity)
         {
             var buffer = default(CriteriaBuffer);
             Span<CriterionValue> criteria = buffer;
             var mask = ReadCriteria(headers, criteria);
-            return Match(mask, criteria, random);
+            return Match(mask, criteria, random, hashKey);
         }
 
         var rented = ArrayPool<CriterionValue>.Shared.Rent(_mappings.Length);
         try
         {
             var mask = ReadCriteria(headers, rented);
-            return Match(mask, rented, random);
+            return Match(mask, rented, random, hashKey);
         }
         finally
         {
@@ -112,7 +118,7 @@ public sealed partial class SubsetIndex
     }
 
     /// <summary>SPEC rules 7 to 15: match, then fall back.</summary>
-    private Resolution Match(ulong mask, ReadOnlySpan<CriterionValue> criteria, Random? random)
+    private Resolution Match(ulong mask, ReadOnlySpan<CriterionValue> criteria, Random? random, ulong? hashKey)
     {
         var viaKeysSubset = false;
         while (mask != 0)
@@ -124,7 +130,7 @@ public sealed partial class SubsetIndex
             }
 
             var subset = table.Find(criteria);
-            if (subset is not null && subset.Pick(_loadBalancing, random) is var index and >= 0)
+            if (subset is not null && Pick(subset, random, hashKey) is var index and >= 0)
             {
                 return viaKeysSubset
                     ? Resolution.Fallback(subset, index, FallbackPolicy.KeysSubset, FallbackScope.Selector)
@@ -134,19 +140,23 @@ public sealed partial class SubsetIndex
             switch (table.Selector.FallbackPolicy)
             {
                 case null:
-                    return ApplyFallback(_globalFallback, FallbackScope.Global, random);
+                    return ApplyFallback(_globalFallback, FallbackScope.Global, random, hashKey);
                 case FallbackPolicy.KeysSubset:
                     // Retry with the criteria cut down; the mask shrinks every time, so this ends.
                     mask &= table.KeysSubsetMask;
                     viaKeysSubset = true;
                     continue;
                 case { } policy:
-                    return ApplyFallback(policy, FallbackScope.Selector, random);
+                    return ApplyFallback(policy, FallbackScope.Selector, random, hashKey);
             }
         }
 
-        return ApplyFallback(_globalFallback, FallbackScope.Global, random);
+        return ApplyFallback(_globalFallback, FallbackScope.Global, random, hashKey);
     }
+
+    /// <summary>One endpoint of a set: by the request's hash key under consistent hashing, else by the load balancer.</summary>
+    private int Pick(Subset set, Random? random, ulong? hashKey) =>
+        hashKey is { } hash && _consistentHash is { } policy ? set.PickByHash(hash, policy) : set.Pick(_loadBalancing, random);
 
     private SelectorTable? FindReachableTable(ulong mask)
     {
@@ -163,7 +173,7 @@ public sealed partial class SubsetIndex
     }
 
     /// <summary>SPEC rules 12 to 15: a fallback's answer is final.</summary>
-    private Resolution ApplyFallback(FallbackPolicy policy, FallbackScope scope, Random? random)
+    private Resolution ApplyFallback(FallbackPolicy policy, FallbackScope scope, Random? random, ulong? hashKey)
     {
         var set = policy switch
         {
@@ -172,7 +182,7 @@ public sealed partial class SubsetIndex
             _ => null,
         };
 
-        return set is not null && set.Pick(_loadBalancing, random) is var index and >= 0
+        return set is not null && Pick(set, random, hashKey) is var index and >= 0
             ? Resolution.Fallback(set, index, policy, scope)
             : Resolution.NoHealthyUpstream(policy, scope);
     }

@@ -33,6 +33,8 @@ public sealed partial class SubsetIndex
     private readonly Subset? _default;
     private readonly LoadBalancingPolicy _loadBalancing;
     private readonly FallbackPolicy _globalFallback;
+    private readonly ConsistentHashPolicy? _consistentHash;
+    private readonly bool _allEndpoints;
 
     private ImmutableArray<Endpoint> _endpoints;
     private ImmutableArray<Subset> _subsets;
@@ -51,6 +53,8 @@ public sealed partial class SubsetIndex
         _default = @default;
         _loadBalancing = policy.LoadBalancing;
         _globalFallback = policy.DynamicSubset.FallbackPolicy;
+        _consistentHash = policy.ConsistentHash;
+        _allEndpoints = policy.DynamicSubset.SubsetSelectors.IsEmpty;
     }
 
     /// <summary>Gets the policy this snapshot was built with.</summary>

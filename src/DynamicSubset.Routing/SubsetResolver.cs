@@ -81,6 +81,11 @@ public sealed class SubsetResolver
         return Volatile.Read(ref _current).Resolve(headers, _random);
     }
 
+    /// <summary>Resolves a request with a consistent-hash key, used when the policy has <see cref="RoutingPolicy.ConsistentHash"/>.</summary>
+    internal Resolution Resolve<THeaders>(THeaders headers, ulong? hashKey)
+        where THeaders : IHeaderSource, allows ref struct =>
+        Volatile.Read(ref _current).Resolve(headers, _random, hashKey);
+
     /// <summary>Resolves a request whose headers are in a dictionary.</summary>
     /// <param name="headers">The request's headers; names match case-insensitively.</param>
     /// <returns>What was decided.</returns>

@@ -1,0 +1,117 @@
+using System.Text.RegularExpressions;
+
+namespace DynamicSubset.Routing;
+
+/// <summary>How a <see cref="StringMatch"/> compares.</summary>
+public enum StringMatchKind
+{
+    /// <summary>The whole value equals the text (<c>exact</c>).</summary>
+    Exact = 0,
+
+    /// <summary>The value starts with the text (<c>prefix</c>).</summary>
+    Prefix = 1,
+
+    /// <summary>The whole value matches the RE2-style pattern (<c>regex</c>); it is anchored at both ends.</summary>
+    Regex = 2,
+
+    /// <summary>The value is present, whatever it is (an empty match, <c>{}</c>).</summary>
+    Present = 3,
+}
+
+/// <summary>
+/// One Istio <c>StringMatch</c>: exact, prefix or regex (full match), case-sensitive unless asked otherwise. Regexes are
+/// compiled once, with <see cref="RegexOptions.NonBacktracking"/> (linear in the input), and never see more than
+/// <see cref="MaxInputLength"/> characters: a longer value does not match.
+/// </summary>
+public sealed class StringMatch
+{
+    /// <summary>The longest value a match reads; a longer one never matches.</summary>
+    public const int MaxInputLength = 8192;
+
+    /// <summary>The longest pattern or text.</summary>
+    public const int MaxPatternLength = 1024;
+
+    private readonly Regex? _regex;
+
+    private StringMatch(StringMatchKind kind, string value, Regex? regex)
+    {
+        Kind = kind;
+        Value = value;
+        _regex = regex;
+    }
+
+    /// <summary>Gets a match for any present value.</summary>
+    public static StringMatch Present { get; } = new(StringMatchKind.Present, "", null);
+
+    /// <summary>Gets how the match compares.</summary>
+    public StringMatchKind Kind { get; }
+
+    /// <summary>Gets the text or pattern; empty for <see cref="StringMatchKind.Present"/>.</summary>
+    public string Value { get; }
+
+    /// <summary>Creates an exact match.</summary>
+    /// <param name="value">The text.</param>
+    /// <returns>The match.</returns>
+    public static StringMatch Exact(string value) => new(StringMatchKind.Exact, Checked(value, "exact", nameof(value)), null);
+
+    /// <summary>Creates a prefix match.</summary>
+    /// <param name="value">The prefix.</param>
+    /// <returns>The match.</returns>
+    public static StringMatch Prefix(string value) => new(StringMatchKind.Prefix, Checked(value, "prefix", nameof(value)), null);
+
+    /// <summary>Creates a regex match: the whole value must match <paramref name="pattern"/>.</summary>
+    /// <param name="pattern">The pattern, in the RE2 syntax that .NET shares (no backreferences, no lookaround).</param>
+    /// <returns>The match.</returns>
+    /// <exception cref="RoutingValidationException">The pattern is not a valid regular expression.</exception>
+    public static StringMatch Regex(string pattern)
+    {
+        Checked(pattern, "regex", nameof(pattern));
+        try
+        {
+            var regex = new Regex($"^(?:{pattern})$", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+            return new(StringMatchKind.Regex, pattern, regex);
+        }
+        catch (ArgumentException e)
+        {
+            // NotSupportedException is an ArgumentException here too: lookarounds and backreferences are not RE2 either.
+            throw new RoutingValidationException("regex", $"'{Shorten(pattern)}' is not a valid regular expression: {e.Message}", nameof(pattern));
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Kind switch
+    {
+        StringMatchKind.Exact => $"exact '{Value}'",
+        StringMatchKind.Prefix => $"prefix '{Value}'",
+        StringMatchKind.Regex => $"regex '{Value}'",
+        _ => "present",
+    };
+
+    /// <summary>Whether <paramref name="input"/> matches. <paramref name="ignoreCase"/> applies to exact and prefix only, as in Istio.</summary>
+    internal bool IsMatch(ReadOnlySpan<char> input, bool ignoreCase = false)
+    {
+        if (input.Length > MaxInputLength)
+        {
+            return false;
+        }
+
+        var comparison = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        return Kind switch
+        {
+            StringMatchKind.Exact => input.Equals(Value, comparison),
+            StringMatchKind.Prefix => input.StartsWith(Value, comparison),
+            StringMatchKind.Regex => _regex!.IsMatch(input),
+            _ => true,
+        };
+    }
+
+    private static string Checked(string value, string field, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(value, paramName);
+        return value.Length > MaxPatternLength
+            ? throw new RoutingValidationException(field, $"is {value.Length} characters long; at most {MaxPatternLength} are allowed", paramName)
+            : value;
+    }
+
+    private static string Shorten(string value) => value.Length <= 64 ? value : value[..64] + "...";
+}
