@@ -122,38 +122,154 @@ internal sealed class DocumentParser(DocumentReader r)
             return null;
         }
 
-        r.CheckFields(spec, "spec", ["host", "trafficPolicy"], ["subsets", "exportTo", "workloadSelector"]);
+        r.CheckFields(spec, "spec", ["host", "trafficPolicy", "subsets"], ["exportTo", "workloadSelector"]);
         var host = r.String(spec, "host", "spec", required: true);
-        var trafficPolicy = r.Map(spec, "trafficPolicy", "spec");
-        const string tp = "spec.trafficPolicy";
-        MappingNode? loadBalancer = null;
-        OutlierDetectionPolicy? outlierDetection = null;
-        if (trafficPolicy is not null)
+        var policy = r.Map(spec, "trafficPolicy", "spec") is { } tp ? TrafficPolicy(tp, "spec.trafficPolicy") : TrafficPolicyDoc.Empty;
+
+        var subsets = new List<SubsetDoc>();
+        var list = r.List(spec, "subsets", "spec");
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < (list?.Items.Count ?? 0); i++)
         {
-            r.CheckFields(trafficPolicy, tp, ["loadBalancer", "outlierDetection"], ["connectionPool", "tls", "portLevelSettings", "tunnel", "proxyProtocol"]);
-            loadBalancer = r.Map(trafficPolicy, "loadBalancer", tp);
-            if (r.Map(trafficPolicy, "outlierDetection", tp) is { } outliers)
+            var path = DocumentReader.Item("spec.subsets", i);
+            if (r.AsMap(list!.Items[i], path) is not { } item)
             {
-                outlierDetection = OutlierDetection(outliers, tp + ".outlierDetection");
+                continue;
             }
+
+            r.CheckFields(item, path, ["name", "labels", "trafficPolicy"], strict: true);
+            var name = r.String(item, "name", path, required: true);
+            var labels = r.StringMap(item, "labels", path) ?? [];
+            var subsetPolicy = r.Map(item, "trafficPolicy", path) is { } stp ? TrafficPolicy(stp, path + ".trafficPolicy") : null;
+            if (name is null)
+            {
+                continue;
+            }
+
+            if (names.TryGetValue(name, out var first))
+            {
+                r.Error(DiagnosticCodes.Duplicate, item["name"]!, path + ".name", $"subset '{name}' is already defined by {DocumentReader.Item("spec.subsets", first)}");
+                continue;
+            }
+
+            names[name] = i;
+            subsets.Add(new SubsetDoc(name, labels, subsetPolicy, item, path));
         }
 
-        const string lb = tp + ".loadBalancer";
+        return host is null ? null : new DestinationRuleDoc(info, host, spec["host"]!, policy, subsets);
+    }
+
+    /// <summary>A trafficPolicy: loadBalancer (simple, consistentHash, dynamicSubset) and outlierDetection.</summary>
+    private TrafficPolicyDoc TrafficPolicy(MappingNode node, string tp)
+    {
+        r.CheckFields(node, tp, ["loadBalancer", "outlierDetection"], ["connectionPool", "tls", "portLevelSettings", "tunnel", "proxyProtocol"]);
+        var loadBalancer = r.Map(node, "loadBalancer", tp);
+        var outliers = r.Map(node, "outlierDetection", tp);
+        var outlierDetection = outliers is null ? null : OutlierDetection(outliers, tp + ".outlierDetection");
+
+        var lb = tp + ".loadBalancer";
         LoadBalancingPolicy? simple = null;
         DynamicSubsetPolicy? policy = null;
         MappingNode? dynamicSubset = null;
+        ConsistentHashPolicy? consistentHash = null;
         if (loadBalancer is not null)
         {
-            r.CheckFields(loadBalancer, lb, ["simple", "dynamicSubset"], ["consistentHash", "localityLbSetting", "warmupDurationSecs", "warmup"]);
+            r.CheckFields(loadBalancer, lb, ["simple", "dynamicSubset", "consistentHash"], ["localityLbSetting", "warmupDurationSecs", "warmup"]);
             simple = Simple(loadBalancer, lb);
             dynamicSubset = r.Map(loadBalancer, "dynamicSubset", lb);
             if (dynamicSubset is not null)
             {
                 policy = DynamicSubset(dynamicSubset, lb + ".dynamicSubset");
             }
+
+            if (r.Map(loadBalancer, "consistentHash", lb) is { } hash)
+            {
+                if (loadBalancer["simple"] is { } both)
+                {
+                    r.Error(DiagnosticCodes.InvalidValue, both, lb + ".simple", "loadBalancer takes simple or consistentHash, not both");
+                }
+
+                consistentHash = ConsistentHash(hash, lb + ".consistentHash");
+            }
         }
 
-        return host is null ? null : new DestinationRuleDoc(info, host, spec["host"]!, policy, simple, dynamicSubset) { OutlierDetection = outlierDetection };
+        return new TrafficPolicyDoc(loadBalancer is not null, simple, policy, dynamicSubset, consistentHash, outliers is not null, outlierDetection);
+    }
+
+    /// <summary>Istio's <c>consistentHash</c>: exactly one key source, on ringHash or maglev.</summary>
+    private ConsistentHashPolicy? ConsistentHash(MappingNode node, string path)
+    {
+        r.CheckFields(node, path, ["httpHeaderName", "httpCookie", "httpQueryParameterName", "useSourceIp", "ringHash", "maglev", "minimumRingSize"], strict: true);
+        string[] sources = ["httpHeaderName", "httpCookie", "httpQueryParameterName", "useSourceIp"];
+        var given = sources.Where(k => node[k] is not null).ToList();
+        if (given.Count != 1)
+        {
+            r.Error(given.Count == 0 ? DiagnosticCodes.MissingField : DiagnosticCodes.InvalidValue, node, path,
+                given.Count == 0 ? $"one of {string.Join(", ", sources)} is needed" : $"only one of {string.Join(", ", given)} may be set");
+            return null;
+        }
+
+        var errors = r.ErrorCount;
+        ConsistentHashPolicy? policy = null;
+        switch (given[0])
+        {
+            case "httpHeaderName":
+                policy = r.String(node, "httpHeaderName", path) is { } header ? Core(node, path, () => ConsistentHashPolicy.ForHeader(header)) : null;
+                break;
+            case "httpQueryParameterName":
+                policy = r.String(node, "httpQueryParameterName", path) is { } query ? Core(node, path, () => ConsistentHashPolicy.ForQueryParameter(query)) : null;
+                break;
+            case "useSourceIp":
+                if (r.Bool(node, "useSourceIp", path) is not true)
+                {
+                    r.Error(DiagnosticCodes.InvalidValue, node["useSourceIp"]!, path + ".useSourceIp", "must be true when it is the key source");
+                    return null;
+                }
+
+                policy = ConsistentHashPolicy.ForSourceIp();
+                break;
+            default:
+                if (r.Map(node, "httpCookie", path) is { } cookie)
+                {
+                    var cookiePath = path + ".httpCookie";
+                    r.CheckFields(cookie, cookiePath, ["name", "path", "ttl"], ["attributes"], strict: true);
+                    var name = r.String(cookie, "name", cookiePath, required: true);
+                    var at = r.String(cookie, "path", cookiePath);
+                    var ttl = Duration(cookie, "ttl", cookiePath, allowZero: true);
+                    policy = name is null ? null : Core(cookie, cookiePath, () => ConsistentHashPolicy.ForCookie(name, at, ttl));
+                }
+
+                break;
+        }
+
+        if (policy is null || r.ErrorCount > errors)
+        {
+            return null;
+        }
+
+        if (node["ringHash"] is not null && node["maglev"] is not null)
+        {
+            r.Error(DiagnosticCodes.InvalidValue, node["maglev"]!, path + ".maglev", "ringHash and maglev cannot both be set");
+            return null;
+        }
+
+        if (r.Map(node, "maglev", path) is { } maglev)
+        {
+            r.CheckFields(maglev, path + ".maglev", ["tableSize"], strict: true);
+            var size = r.Long(maglev, "tableSize", path + ".maglev", min: 2, max: ConsistentHashPolicy.MaximumTableSize) ?? ConsistentHashPolicy.DefaultTableSize;
+            return Core(node, path, () => policy with { Algorithm = ConsistentHashAlgorithm.Maglev, TableSize = (int)size });
+        }
+
+        var ringSize = r.Map(node, "ringHash", path) is { } ring
+            ? CheckedRing(ring, path + ".ringHash")
+            : r.Long(node, "minimumRingSize", path, min: 1, max: ConsistentHashPolicy.MaximumRingSize);
+        return ringSize is { } minimum ? Core(node, path, () => policy with { MinimumRingSize = (int)minimum }) : policy;
+    }
+
+    private long? CheckedRing(MappingNode ring, string path)
+    {
+        r.CheckFields(ring, path, ["minimumRingSize"], strict: true);
+        return r.Long(ring, "minimumRingSize", path, min: 1, max: ConsistentHashPolicy.MaximumRingSize);
     }
 
     /// <summary>Istio's <c>outlierDetection</c>; the defaults are Istio's.</summary>
@@ -174,20 +290,21 @@ internal sealed class DocumentParser(DocumentReader r)
             : Core(node, path, () => new OutlierDetectionPolicy(consecutive5xx, consecutiveGateway, interval, baseEjection, maxEjection, minHealth));
     }
 
-    /// <summary>An Istio duration such as <c>10s</c> or <c>250ms</c>; at least 1 ms.</summary>
-    private TimeSpan? Duration(MappingNode parent, string key, string path)
+    /// <summary>An Istio duration such as <c>10s</c> or <c>250ms</c>; at least 1 ms, or 0 where <paramref name="allowZero"/>.</summary>
+    private TimeSpan? Duration(MappingNode parent, string key, string path, bool allowZero = false)
     {
         if (r.Field(parent, key, path, required: false) is not { } node || r.AsString(node, DocumentReader.Child(path, key)) is not { } text)
         {
             return null;
         }
 
-        if (MeshDurations.TryParse(text, out var duration) && duration >= TimeSpan.FromMilliseconds(1))
+        if (MeshDurations.TryParse(text, out var duration) && (duration >= TimeSpan.FromMilliseconds(1) || (allowZero && duration == TimeSpan.Zero)))
         {
             return duration;
         }
 
-        r.Error(DiagnosticCodes.InvalidValue, node, DocumentReader.Child(path, key), $"'{DocumentReader.Shorten(text)}' is not a duration of at least 1ms (for example 10s, 250ms, 1m)");
+        r.Error(DiagnosticCodes.InvalidValue, node, DocumentReader.Child(path, key),
+            $"'{DocumentReader.Shorten(text)}' is not a duration of {(allowZero ? "0 or " : "")}at least 1ms (for example 10s, 250ms, 1m)");
         return null;
     }
 
@@ -289,11 +406,11 @@ internal sealed class DocumentParser(DocumentReader r)
     private VirtualServiceDoc VirtualService(MappingNode doc, MeshDocument info)
     {
         var hosts = new List<string>();
-        var routes = new List<HttpRoute>();
+        var routes = new List<HttpRouteDoc>();
         var spec = r.Map(doc, "spec", "", required: true);
         if (spec is null)
         {
-            return new(info, hosts, routes);
+            return new(info, hosts, routes, null);
         }
 
         r.CheckFields(spec, "spec", ["hosts", "http"], ["gateways", "tcp", "tls", "exportTo"]);
@@ -310,12 +427,178 @@ internal sealed class DocumentParser(DocumentReader r)
             r.CheckFields(
                 route,
                 routePath,
-                ["name", "headerToDynamicSubsetKey", "route"],
-                ["match", "retries", "timeout", "fault", "mirror", "mirrorPercentage", "mirrorPercent", "mirrors", "rewrite", "redirect", "corsPolicy", "headers", "delegate", "directResponse"]);
-            routes.Add(new HttpRoute(i, Mappings(route, routePath), route["headerToDynamicSubsetKey"], Destinations(route, routePath, info)));
+                ["name", "headerToDynamicSubsetKey", "route", "match", "retries", "timeout"],
+                ["fault", "mirror", "mirrorPercentage", "mirrorPercent", "mirrors", "rewrite", "redirect", "corsPolicy", "headers", "delegate", "directResponse"]);
+            var name = r.String(route, "name", routePath);
+            var matches = Matches(route, routePath);
+            var destinations = Destinations(route, routePath, info);
+            var retries = r.Map(route, "retries", routePath) is { } retryNode ? Retries(retryNode, routePath + ".retries") : null;
+            var timeout = Duration(route, "timeout", routePath, allowZero: true) is { } t ? (t == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : t) : (TimeSpan?)null;
+            if (destinations.Count == 0 && route["route"] is null && route["redirect"] is null && route["directResponse"] is null && route["delegate"] is null)
+            {
+                r.Error(DiagnosticCodes.MissingField, route, routePath + ".route", "required field is missing: a route needs at least one destination");
+            }
+
+            routes.Add(new HttpRouteDoc(i, name, Mappings(route, routePath), route["headerToDynamicSubsetKey"], matches, destinations, retries, timeout, route, routePath));
         }
 
-        return new(info, hosts, routes);
+        return new(info, hosts, routes, spec["hosts"]);
+    }
+
+    /// <summary>Istio's <c>HTTPMatchRequest</c> list.</summary>
+    private List<HttpRouteMatch> Matches(MappingNode route, string routePath)
+    {
+        var result = new List<HttpRouteMatch>();
+        var list = r.List(route, "match", routePath);
+        for (var m = 0; m < (list?.Items.Count ?? 0); m++)
+        {
+            var path = DocumentReader.Item(routePath + ".match", m);
+            if (r.AsMap(list!.Items[m], path) is not { } item)
+            {
+                continue;
+            }
+
+            r.CheckFields(
+                item,
+                path,
+                ["name", "uri", "scheme", "method", "authority", "headers", "queryParams", "withoutHeaders", "ignoreUriCase", "port"],
+                ["sourceLabels", "gateways", "sourceNamespace", "statPrefix"],
+                strict: true);
+            var errors = r.ErrorCount;
+            var match = new HttpRouteMatch
+            {
+                Name = r.String(item, "name", path),
+                Uri = Match(item, "uri", path),
+                Scheme = Match(item, "scheme", path),
+                Method = Match(item, "method", path),
+                Authority = Match(item, "authority", path),
+                IgnoreUriCase = r.Bool(item, "ignoreUriCase", path) ?? false,
+                Port = r.Int(item, "port", path, min: 1, max: 65535),
+                Headers = MatchMap(item, "headers", path, allowPrefix: true),
+                QueryParams = MatchMap(item, "queryParams", path, allowPrefix: false),
+                WithoutHeaders = MatchMap(item, "withoutHeaders", path, allowPrefix: true),
+            };
+            if (r.ErrorCount == errors)
+            {
+                result.Add(match);
+            }
+        }
+
+        return result;
+    }
+
+    private System.Collections.Immutable.ImmutableArray<KeyValuePair<string, StringMatch>> MatchMap(MappingNode parent, string key, string path, bool allowPrefix)
+    {
+        if (r.Map(parent, key, path) is not { } map)
+        {
+            return [];
+        }
+
+        var result = new List<KeyValuePair<string, StringMatch>>();
+        foreach (var (name, _) in map.Entries)
+        {
+            if (Match(map, name.Value, DocumentReader.Child(path, key), allowPrefix) is { } match)
+            {
+                result.Add(new(name.Value, match));
+            }
+        }
+
+        return [.. result];
+    }
+
+    /// <summary>An Istio <c>StringMatch</c>: one of exact, prefix or regex; <c>{}</c> matches any present value.</summary>
+    private StringMatch? Match(MappingNode parent, string key, string path, bool allowPrefix = true)
+    {
+        var fieldPath = key.Contains('.', StringComparison.Ordinal) || key.Contains('-', StringComparison.Ordinal) ? $"{path}['{key}']" : DocumentReader.Child(path, key);
+        if (r.Field(parent, key, path, required: false) is not { } node)
+        {
+            return null;
+        }
+
+        if (node is ScalarNode { IsNull: true })
+        {
+            return StringMatch.Present;
+        }
+
+        if (r.AsMap(node, fieldPath) is not { } map)
+        {
+            return null;
+        }
+
+        string[] kinds = allowPrefix ? ["exact", "prefix", "regex"] : ["exact", "regex"];
+        r.CheckFields(map, fieldPath, kinds, allowPrefix ? null : ["prefix"], strict: true);
+        var given = kinds.Where(k => map[k] is not null).ToList();
+        if (given.Count == 0)
+        {
+            return map.Entries.Count == 0 ? StringMatch.Present : null;
+        }
+
+        if (given.Count > 1)
+        {
+            r.Error(DiagnosticCodes.InvalidValue, map, fieldPath, $"only one of {string.Join(", ", given)} may be set");
+            return null;
+        }
+
+        var kind = given[0];
+        if (r.String(map, kind, fieldPath) is not { } value)
+        {
+            return null;
+        }
+
+        return Core(map, fieldPath, () => kind switch
+        {
+            "exact" => StringMatch.Exact(value),
+            "prefix" => StringMatch.Prefix(value),
+            _ => StringMatch.Regex(value),
+        });
+    }
+
+    /// <summary>Istio's <c>HTTPRetry</c>. Without retryOn, Istio's default applies: connect failures (and the gRPC conditions, which HTTP/1 never sees).</summary>
+    private RouteRetryPolicy? Retries(MappingNode node, string path)
+    {
+        r.CheckFields(node, path, ["attempts", "perTryTimeout", "retryOn"], ["retryRemoteLocalities", "backoff"], strict: true);
+        var errors = r.ErrorCount;
+        var attempts = r.Int(node, "attempts", path, required: true, min: 0, max: RouteRetryPolicy.MaxAttempts);
+        var perTry = Duration(node, "perTryTimeout", path);
+        var on = RetryOn.None;
+        var codes = new List<int>();
+        if (r.Field(node, "retryOn", path, required: false) is { } onNode && r.AsString(onNode, path + ".retryOn") is { } text)
+        {
+            foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                switch (raw)
+                {
+                    case "5xx": on |= RetryOn.ServerError; break;
+                    case "gateway-error": on |= RetryOn.GatewayError; break;
+                    case "connect-failure": on |= RetryOn.ConnectFailure; break;
+                    case "reset": on |= RetryOn.Reset; break;
+                    case "retriable-4xx": on |= RetryOn.Retriable4xx; break;
+                    case "retriable-status-codes": on |= RetryOn.RetriableStatusCodes; break;
+                    case "refused-stream" or "cancelled" or "deadline-exceeded" or "internal" or "resource-exhausted" or "unavailable" or "envoy-ratelimited" or "retriable-headers" or "reset-before-request" or "http3-post-connect-failure":
+                        r.Warning(DiagnosticCodes.UnsupportedField, onNode, path + ".retryOn", $"'{raw}' is not supported by DynamicSubset.Routing; ignored");
+                        break;
+                    default:
+                        if (int.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code) && code is >= 100 and <= 599)
+                        {
+                            codes.Add(code);
+                            on |= RetryOn.RetriableStatusCodes; // Istio: a status code in retryOn means retriable-status-codes
+                        }
+                        else
+                        {
+                            r.Error(DiagnosticCodes.UnknownEnum, onNode, path + ".retryOn",
+                                $"'{DocumentReader.Shorten(raw)}' is not a retry condition (expected 5xx, gateway-error, connect-failure, reset, retriable-4xx, retriable-status-codes or a status code)");
+                        }
+
+                        break;
+                }
+            }
+        }
+        else
+        {
+            on = RetryOn.ConnectFailure;
+        }
+
+        return attempts is null || r.ErrorCount > errors ? null : Core(node, path, () => new RouteRetryPolicy(attempts.Value, on, perTry, codes));
     }
 
     private List<HeaderMapping> Mappings(MappingNode route, string routePath)
@@ -375,14 +658,16 @@ internal sealed class DocumentParser(DocumentReader r)
             }
 
             r.CheckFields(item, itemPath, ["destination", "weight"], ["headers"]);
+            var weight = r.Long(item, "weight", itemPath, min: 0, max: uint.MaxValue);
             if (r.Map(item, "destination", itemPath, required: true) is not { } destination)
             {
                 continue;
             }
 
             var destinationPath = itemPath + ".destination";
-            r.CheckFields(destination, destinationPath, ["host", "port"], ["subset"]);
+            r.CheckFields(destination, destinationPath, ["host", "port", "subset"], strict: true);
             var host = r.String(destination, "host", destinationPath, required: true);
+            var subset = r.String(destination, "subset", destinationPath);
             int? port = null;
             if (r.Map(destination, "port", destinationPath) is { } portNode)
             {
@@ -392,8 +677,13 @@ internal sealed class DocumentParser(DocumentReader r)
 
             if (host is not null)
             {
-                result.Add(new Destination(HostNames.ToFqdn(host, info.Namespace), port, destination["host"]!, destinationPath + ".host"));
+                result.Add(new Destination(HostNames.ToFqdn(host, info.Namespace), subset, port, weight ?? 0, destination["host"]!, destinationPath + ".host"));
             }
+        }
+
+        if (result.Count > 1 && result.Sum(static d => d.Weight) == 0 && list is not null)
+        {
+            r.Error(DiagnosticCodes.InvalidValue, list, routePath + ".route", $"{result.Count} destinations and no weight: give each destination a weight (Istio: they are relative)");
         }
 
         return result;

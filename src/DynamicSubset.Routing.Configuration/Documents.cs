@@ -11,7 +11,27 @@ namespace DynamicSubset.Routing.Configuration;
 /// <param name="Line">The 1-based line where it starts.</param>
 public sealed record MeshDocument(string Kind, string ApiVersion, string Name, string Namespace, string File, int Line);
 
-internal sealed class DestinationRuleDoc(MeshDocument info, string host, YamlNode hostNode, DynamicSubsetPolicy? policy, LoadBalancingPolicy? simple, MappingNode? dynamicSubsetNode)
+/// <summary>A trafficPolicy as written: which top-level fields it sets, for Istio's subset merge (a subset's field replaces the rule's).</summary>
+internal sealed record TrafficPolicyDoc(
+    bool HasLoadBalancer, LoadBalancingPolicy? Simple, DynamicSubsetPolicy? DynamicSubset, MappingNode? DynamicSubsetNode, ConsistentHashPolicy? ConsistentHash,
+    bool HasOutlierDetection, OutlierDetectionPolicy? OutlierDetection)
+{
+    public static TrafficPolicyDoc Empty { get; } = new(false, null, null, null, null, false, null);
+
+    /// <summary>Istio's merge: each top-level field the subset sets replaces the rule's.</summary>
+    public TrafficPolicyDoc MergedWith(TrafficPolicyDoc? subset) => subset is null ? this : new(
+        HasLoadBalancer || subset.HasLoadBalancer,
+        subset.HasLoadBalancer ? subset.Simple : Simple,
+        subset.HasLoadBalancer ? subset.DynamicSubset : DynamicSubset,
+        subset.HasLoadBalancer ? subset.DynamicSubsetNode : DynamicSubsetNode,
+        subset.HasLoadBalancer ? subset.ConsistentHash : ConsistentHash,
+        HasOutlierDetection || subset.HasOutlierDetection,
+        subset.HasOutlierDetection ? subset.OutlierDetection : OutlierDetection);
+}
+
+internal sealed record SubsetDoc(string Name, Dictionary<string, string> Labels, TrafficPolicyDoc? Policy, YamlNode Node, string Path);
+
+internal sealed class DestinationRuleDoc(MeshDocument info, string host, YamlNode hostNode, TrafficPolicyDoc policy, List<SubsetDoc> subsets)
 {
     public MeshDocument Info { get; } = info;
 
@@ -19,23 +39,30 @@ internal sealed class DestinationRuleDoc(MeshDocument info, string host, YamlNod
 
     public YamlNode HostNode { get; } = hostNode;
 
-    /// <summary>Gets the policy, or null when the rule has no dynamicSubset (it is then not routed here).</summary>
-    public DynamicSubsetPolicy? Policy { get; } = policy;
+    public TrafficPolicyDoc TrafficPolicy { get; } = policy;
 
-    public LoadBalancingPolicy? Simple { get; } = simple;
+    /// <summary>Gets the dynamic subset policy, or null when the rule has none (its host is then routed as plain Istio does).</summary>
+    public DynamicSubsetPolicy? Policy => TrafficPolicy.DynamicSubset;
 
-    public MappingNode? DynamicSubsetNode { get; } = dynamicSubsetNode;
+    public MappingNode? DynamicSubsetNode => TrafficPolicy.DynamicSubsetNode;
 
-    public OutlierDetectionPolicy? OutlierDetection { get; init; }
+    public List<SubsetDoc> Subsets { get; } = subsets;
 
     public string Fqdn => HostNames.ToFqdn(Host, Info.Namespace);
 }
 
-internal sealed record Destination(string Host, int? Port, YamlNode Node, string Path);
+internal sealed record Destination(string Host, string? Subset, int? Port, long Weight, YamlNode Node, string Path);
 
-internal sealed record HttpRoute(int Index, List<HeaderMapping> Mappings, YamlNode? MappingsNode, List<Destination> Destinations);
+internal sealed record HttpRouteDoc(
+    int Index, string? Name, List<HeaderMapping> Mappings, YamlNode? MappingsNode, List<HttpRouteMatch> Matches, List<Destination> Destinations,
+    RouteRetryPolicy? Retries, TimeSpan? Timeout, YamlNode Node, string Path)
+{
+    public string Label => Name ?? Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
 
-internal sealed record VirtualServiceDoc(MeshDocument Info, List<string> Hosts, List<HttpRoute> Http);
+internal sealed record MeshRoute(HttpRouteDoc Doc, List<(string Pool, Destination Destination)> Destinations);
+
+internal sealed record VirtualServiceDoc(MeshDocument Info, List<string> Hosts, List<HttpRouteDoc> Http, YamlNode? HostsNode);
 
 internal sealed record ServicePort(int Port, string? Name, int? TargetPort, string? TargetPortName, YamlNode Node);
 

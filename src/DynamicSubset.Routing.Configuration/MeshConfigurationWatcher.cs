@@ -364,9 +364,10 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
         }
         catch (Exception e)
         {
-            // Nothing may escape a timer callback: that would end the process. The last good state keeps serving.
-            Log.ReloadFailed(_logger, e.GetType().Name, e.Message, Current.Version);
+            // Nothing may escape a timer callback: that would end the process. The last good state keeps serving. The
+            // status first, then the log: whoever reads the log line finds the status already saying so.
             ReportRejected($"a reload threw {e.GetType().Name}; version {Current.Version} is serving");
+            Log.ReloadFailed(_logger, e.GetType().Name, e.Message, Current.Version);
         }
     }
 

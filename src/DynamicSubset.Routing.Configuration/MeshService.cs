@@ -40,6 +40,36 @@ public sealed class MeshService
     /// <summary>Gets the endpoints, from Pods selected by the Service, ServiceEntry endpoints, and WorkloadEntries.</summary>
     public ImmutableArray<Endpoint> Endpoints { get; }
 
+    /// <summary>Gets the destination host this pool belongs to: <see cref="Host"/> without a subset's suffix.</summary>
+    public string DestinationHost { get => field ?? Host; internal init; }
+
+    /// <summary>Gets the DestinationRule subset this pool holds (the endpoints whose labels contain the subset's), or <see langword="null"/> for the whole host.</summary>
+    public string? Subset { get; internal init; }
+
+    /// <summary>Gets a value indicating whether requests that name this service go through VirtualService routes.</summary>
+    public bool HasRoutes => !RouteSpecs.IsEmpty;
+
+    internal ImmutableArray<MeshRoute> RouteSpecs { get; init; } = [];
+
+    /// <summary>
+    /// Makes this service's VirtualService routes, with each destination bound to its pool (another service of the same
+    /// configuration, found by <see cref="Host"/>).
+    /// </summary>
+    /// <param name="pools">Finds a pool by its <see cref="Host"/>.</param>
+    /// <returns>The routes, in <c>http[]</c> order; empty when <see cref="HasRoutes"/> is <see langword="false"/>.</returns>
+    public ImmutableArray<HttpRouteRule> CreateRoutes(Func<string, RoutedService> pools)
+    {
+        ArgumentNullException.ThrowIfNull(pools);
+        return [.. RouteSpecs.Select(spec => new HttpRouteRule(
+            spec.Destinations.Select(d => new RouteDestination(d.Destination.Host, d.Destination.Subset, pools(d.Pool), d.Destination.Weight)),
+            spec.Doc.Matches)
+        {
+            Name = spec.Doc.Name ?? spec.Doc.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Retries = spec.Doc.Retries,
+            Timeout = spec.Doc.Timeout,
+        })];
+    }
+
     /// <summary>Builds a snapshot of this service.</summary>
     /// <returns>The snapshot.</returns>
     public SubsetIndex BuildIndex() => SubsetIndex.Build(Endpoints, Policy);

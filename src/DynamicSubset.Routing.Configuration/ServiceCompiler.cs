@@ -5,29 +5,17 @@ namespace DynamicSubset.Routing.Configuration;
 /// <summary>Turns accepted documents into services: policy, header mappings, endpoints; and the lint warnings.</summary>
 internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
 {
+    // Endpoints per (host, port), computed once: every pool of a host filters the same list.
+    private readonly Dictionary<(string Host, int? Port), List<Endpoint>> _endpoints = [];
+
     public List<MeshService> Compile()
     {
-        var services = new List<MeshService>();
-        var ruleHosts = new HashSet<string>(StringComparer.Ordinal);
+        var rules = new Dictionary<string, DestinationRuleDoc>(StringComparer.Ordinal);
         foreach (var rule in docs.DestinationRules)
         {
-            var r = Reader(rule.Info);
-            if (!ruleHosts.Add(rule.Fqdn))
+            if (!rules.TryAdd(rule.Fqdn, rule))
             {
-                r.Error(DiagnosticCodes.Duplicate, rule.HostNode, "spec.host", $"another DestinationRule already has host {rule.Fqdn}; only the first is used");
-                continue;
-            }
-
-            if (rule.Policy is null)
-            {
-                r.Report(DiagnosticSeverity.Info, DiagnosticCodes.SkippedKind, new(rule.Info.Line, 1), "",
-                    $"DestinationRule '{rule.Info.Name}' has no trafficPolicy.loadBalancer.dynamicSubset; not routed by DynamicSubset.Routing");
-                continue;
-            }
-
-            if (Compile(rule, r) is { } service)
-            {
-                services.Add(service);
+                Reader(rule.Info).Error(DiagnosticCodes.Duplicate, rule.HostNode, "spec.host", $"another DestinationRule already has host {rule.Fqdn}; only the first is used");
             }
         }
 
@@ -39,64 +27,196 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
                 pods ? $"Service '{service.Info.Name}' selects no pod" : $"Service '{service.Info.Name}' selects no pod: no Pod documents were given");
         }
 
-        foreach (var vs in docs.VirtualServices)
+        var routes = docs.VirtualServices.SelectMany(vs => vs.Http.Select(route => (vs, route))).ToList();
+        var pools = new List<Pool>();
+        var byKey = new Dictionary<string, Pool>(StringComparer.Ordinal);
+
+        // Every DestinationRule host is a pool, routed by its rule whether or not it has dynamicSubset. Its header
+        // mappings are those of the first route to it that has some, as they were before routes were compiled.
+        foreach (var rule in rules.Values)
         {
-            foreach (var route in vs.Http)
+            var first = routes.FirstOrDefault(x => x.route.Destinations.Exists(d => d.Host == rule.Fqdn && d.Subset is null) && x.route.Mappings.Count > 0);
+            first = first.route is null ? routes.FirstOrDefault(x => x.route.Destinations.Exists(d => d.Host == rule.Fqdn) && x.route.Mappings.Count > 0) : first;
+            if (rule.Policy is not null && first.route is null)
             {
-                foreach (var destination in route.Destinations.Where(d => !ruleHosts.Contains(d.Host)))
+                Reader(rule.Info).Warning(DiagnosticCodes.NoVirtualService, rule.HostNode, "spec.host",
+                    $"no VirtualService route to {rule.Fqdn} has headerToDynamicSubsetKey; every request gets the global fallback policy");
+            }
+
+            if (FindOrAddPool(rule.Fqdn, null, first.route?.Mappings ?? [], first.vs, first.route, pools, byKey, rules) is { } pool && rule.Policy is not null)
+            {
+                Lint(rule, Reader(rule.Info), "spec.trafficPolicy.loadBalancer.dynamicSubset", first.vs, first.route, pool.Endpoints);
+            }
+        }
+
+        // Each route's destinations: a pool per (host, subset, header mappings), made on first use.
+        var bound = new Dictionary<HttpRouteDoc, List<(string Pool, Destination Destination)>>();
+        foreach (var (vs, route) in routes)
+        {
+            var list = new List<(string, Destination)>();
+            foreach (var destination in route.Destinations)
+            {
+                if (!rules.ContainsKey(destination.Host) && !byKey.ContainsKey(destination.Host))
                 {
-                    Reader(vs.Info).Warning(DiagnosticCodes.DestinationWithoutRule, destination.Node, destination.Path,
-                        $"no DestinationRule has host {destination.Host}; requests to it are not routed by dynamic subsets");
+                    Reader(vs.Info).Info(DiagnosticCodes.DestinationWithoutRule, destination.Node, destination.Path,
+                        $"no DestinationRule has host {destination.Host}; routed to every endpoint of it, as plain Istio does");
+                }
+
+                if (FindOrAddPool(destination.Host, destination.Subset, route.Mappings, vs, route, pools, byKey, rules, destination) is { } pool)
+                {
+                    list.Add((pool.Name, destination));
                 }
             }
+
+            bound[route] = list;
+        }
+
+        // Each VirtualService's routes go on the entry its first unclaimed host names: that host's own pool if it has
+        // one, else a pool of its own with no endpoints (a gateway host). Its other hosts name the same entry.
+        var claimed = new Dictionary<string, VirtualServiceDoc>(StringComparer.Ordinal);
+        foreach (var vs in docs.VirtualServices)
+        {
+            var r = Reader(vs.Info);
+            var hosts = new List<string>();
+            foreach (var host in vs.Hosts)
+            {
+                if (claimed.TryGetValue(host, out var other))
+                {
+                    r.Warning(DiagnosticCodes.HostClaimed, vs.HostsNode ?? new ScalarNode(new(vs.Info.Line, 1), "", quoted: false), "spec.hosts",
+                        $"host {host} is already routed by VirtualService {other.Info.Namespace}/{other.Info.Name}; this one is not used for it");
+                    continue;
+                }
+
+                claimed[host] = vs;
+                hosts.Add(host);
+            }
+
+            var http = vs.Http.Where(route => bound.TryGetValue(route, out var d) && d.Count > 0).ToList();
+            if (hosts.Count == 0 || http.Count == 0)
+            {
+                continue;
+            }
+
+            LintRoutes(vs, http);
+            var entryName = hosts.FirstOrDefault(h => byKey.ContainsKey(h)) ?? hosts[0];
+            if (!byKey.TryGetValue(entryName, out var entry))
+            {
+                entry = new Pool(entryName, entryName, null, null, new RoutingPolicy(DynamicSubsetPolicy.None, []), [], [], null, vs.Info);
+                pools.Add(entry);
+                byKey[entryName] = entry;
+            }
+
+            if (entry.Routes is not null)
+            {
+                continue; // another VirtualService's host already made this pool its entry
+            }
+
+            entry.Aliases.AddRange(hosts.Where(h => h != entryName));
+            entry.Routes = [.. http.Select(route => new MeshRoute(route, bound[route]))];
+        }
+
+        var services = new List<MeshService>(pools.Count);
+        foreach (var pool in pools)
+        {
+            if (pool.Endpoints.Count > limits.MaxEndpointsPerService)
+            {
+                var at = pool.Rule;
+                Reader(at?.Info ?? pool.Origin).Error(DiagnosticCodes.Limit, (YamlNode?)at?.HostNode ?? new ScalarNode(new(pool.Origin.Line, 1), "", quoted: false), "spec.host",
+                    $"{pool.Name} has {pool.Endpoints.Count} endpoints, more than {limits.MaxEndpointsPerService} (MeshConfigurationLimits.MaxEndpointsPerService)");
+                continue;
+            }
+
+            services.Add(pool.ToService());
         }
 
         return services;
     }
 
-    private MeshService? Compile(DestinationRuleDoc rule, DocumentReader r)
+    /// <summary>The pool of (host, subset, mappings): found, or made with the rule's policy merged with the subset's.</summary>
+    private Pool? FindOrAddPool(
+        string host, string? subset, List<HeaderMapping> mappings, VirtualServiceDoc? vs, HttpRouteDoc? route, List<Pool> pools, Dictionary<string, Pool> byKey,
+        Dictionary<string, DestinationRuleDoc> rules, Destination? destination = null)
     {
-        var policy = rule.Policy!;
-        var dsPath = "spec.trafficPolicy.loadBalancer.dynamicSubset";
+        var baseName = subset is null ? host : $"{host}/{subset}";
+        var rule = rules.GetValueOrDefault(host);
+        var subsetDoc = subset is null ? null : rule?.Subsets.Find(s => s.Name == subset);
+        var policy = (rule?.TrafficPolicy ?? TrafficPolicyDoc.Empty).MergedWith(subsetDoc?.Policy);
 
-        // The VirtualService route that sends traffic to this host gives the header mappings and the port.
-        var routes = docs.VirtualServices
-            .SelectMany(vs => vs.Http.Select(route => (vs, route)))
-            .Where(x => x.route.Destinations.Exists(d => d.Host == rule.Fqdn))
-            .ToList();
-        var (routeVs, route) = routes.FirstOrDefault(x => x.route.Mappings.Count > 0);
-        if (route is null)
+        // Header mappings only matter under dynamicSubset: without it, every route to the pool shares it.
+        mappings = policy.DynamicSubset is null ? [] : mappings;
+        var key = $"{baseName}\n{string.Join("\n", mappings.Select(static m => $"{m.Header}\t{m.Key}\t{m.DefaultValue}"))}";
+        if (byKey.TryGetValue(key, out var found))
         {
-            (routeVs, route) = routes.FirstOrDefault();
+            return found;
         }
 
-        if (route is null || route.Mappings.Count == 0)
+        if (subset is not null)
         {
-            r.Warning(DiagnosticCodes.NoVirtualService, rule.HostNode, "spec.host",
-                $"no VirtualService route to {rule.Fqdn} has headerToDynamicSubsetKey; every request gets the global fallback policy");
+            if (subsetDoc is null && vs is not null && destination is not null)
+            {
+                Reader(vs.Info).Warning(DiagnosticCodes.UnknownSubset, destination.Node, destination.Path.Replace(".host", ".subset", StringComparison.Ordinal),
+                    rule is null
+                        ? $"subset '{subset}' is not defined: no DestinationRule has host {host}; requests routed here get no healthy upstream"
+                        : $"DestinationRule {rule.Info.Namespace}/{rule.Info.Name} has no subset '{subset}'; requests routed here get no healthy upstream");
+            }
         }
 
-        var mappings = route?.Mappings ?? [];
-        var port = routes.SelectMany(x => x.route.Destinations).FirstOrDefault(d => d.Host == rule.Fqdn && d.Port is not null)?.Port;
-        var loadBalancing = rule.Simple ?? LoadBalancingPolicy.LeastRequest;
-        var routingPolicy = new RoutingPolicy(policy, mappings, loadBalancing) { OutlierDetection = rule.OutlierDetection };
+        var port = destination?.Port ?? docs.VirtualServices.SelectMany(v => v.Http).SelectMany(h => h.Destinations).FirstOrDefault(d => d.Host == host && d.Port is not null)?.Port;
+        var all = EndpointsOf(host, port);
+        var endpoints = subset is null ? all
+            : subsetDoc is null ? []
+            : all.Where(e => subsetDoc.Labels.All(l => e.TryGetValue(l.Key, out var v) && v == l.Value)).ToList();
 
-        var endpoints = Endpoints(rule.Fqdn, port);
-        if (endpoints.Count > limits.MaxEndpointsPerService)
+        // The plain name goes to the first pool of a (host, subset); a route whose header mappings differ gets its own.
+        var name = byKey.ContainsKey(baseName) ? $"{baseName} via {vs?.Info.Name}.http[{route?.Label}]" : baseName;
+        RoutingPolicy routingPolicy;
+        try
         {
-            r.Error(DiagnosticCodes.Limit, rule.HostNode, "spec.host",
-                $"{rule.Fqdn} has {endpoints.Count} endpoints, more than {limits.MaxEndpointsPerService} (MeshConfigurationLimits.MaxEndpointsPerService)");
+            routingPolicy = new RoutingPolicy(policy.DynamicSubset ?? DynamicSubsetPolicy.None, mappings, policy.Simple ?? LoadBalancingPolicy.LeastRequest)
+            {
+                OutlierDetection = policy.OutlierDetection,
+                ConsistentHash = policy.ConsistentHash,
+            };
+        }
+        catch (RoutingValidationException e)
+        {
+            if (vs is not null && route is not null)
+            {
+                Reader(vs.Info).Error(DiagnosticCodes.InvalidValue, route.Node, route.Path, e.Message);
+            }
+
             return null;
         }
 
-        Lint(rule, r, dsPath, routeVs, route, endpoints);
-
-        var hosts = new List<string> { rule.Fqdn };
-        hosts.AddRange(routes.SelectMany(x => x.vs.Hosts).Where(h => !hosts.Contains(h)).Distinct());
-        return new MeshService(rule.Fqdn, rule.Info.Namespace, rule.Info.Name, [.. hosts], port, routingPolicy, [.. endpoints]);
+        var pool = new Pool(name, host, subset, rule, routingPolicy, endpoints, [], port, rule?.Info ?? vs!.Info);
+        pools.Add(pool);
+        byKey[key] = pool;
+        byKey.TryAdd(baseName, pool);
+        return pool;
     }
 
-    private void Lint(DestinationRuleDoc rule, DocumentReader r, string dsPath, VirtualServiceDoc? vs, HttpRoute? route, List<Endpoint> endpoints)
+    /// <summary>A route after one with no match conditions is never reached.</summary>
+    private void LintRoutes(VirtualServiceDoc vs, List<HttpRouteDoc> http)
+    {
+        var catchAll = http.FindIndex(static route => route.Matches.Count == 0);
+        for (var i = catchAll + 1; catchAll >= 0 && i < http.Count; i++)
+        {
+            Reader(vs.Info).Warning(DiagnosticCodes.UnreachableRoute, http[i].Node, http[i].Path,
+                $"never reached: http[{http[catchAll].Index}] before it has no match conditions and takes every request");
+        }
+    }
+
+    private List<Endpoint> EndpointsOf(string host, int? port)
+    {
+        if (!_endpoints.TryGetValue((host, port), out var endpoints))
+        {
+            _endpoints[(host, port)] = endpoints = Endpoints(host, port);
+        }
+
+        return endpoints;
+    }
+
+    private void Lint(DestinationRuleDoc rule, DocumentReader r, string dsPath, VirtualServiceDoc? vs, HttpRouteDoc? route, List<Endpoint> endpoints)
     {
         var policy = rule.Policy!;
         var node = rule.DynamicSubsetNode!;
@@ -273,4 +393,27 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
     }
 
     private DocumentReader Reader(MeshDocument info) => new(info.File, diagnostics, limits);
+
+    private sealed class Pool(string name, string host, string? subset, DestinationRuleDoc? rule, RoutingPolicy policy, List<Endpoint> endpoints, List<string> aliases, int? port, MeshDocument origin)
+    {
+        public string Name { get; } = name;
+
+        public DestinationRuleDoc? Rule { get; } = rule;
+
+        public List<Endpoint> Endpoints { get; } = endpoints;
+
+        public List<string> Aliases { get; } = aliases;
+
+        public MeshDocument Origin { get; } = origin;
+
+        public List<MeshRoute>? Routes { get; set; }
+
+        public MeshService ToService() => new(
+            Name, Rule?.Info.Namespace ?? Origin.Namespace, Rule?.Info.Name ?? Origin.Name, [Name, .. Aliases], port, policy, [.. Endpoints])
+        {
+            DestinationHost = host,
+            Subset = subset,
+            RouteSpecs = Routes is null ? [] : [.. Routes],
+        };
+    }
 }

@@ -6,8 +6,9 @@ using System.Text;
 namespace DynamicSubset.Routing.Http;
 
 /// <summary>
-/// Sends each request straight to the endpoint its headers resolve to, with connect-failure and per-try-timeout
-/// retries inside the resolved set. Holds no per-request state: it reads the catalog's current snapshot per request,
+/// Sends each request straight to the endpoint it routes to (the service's VirtualService routes, then dynamic subsets in
+/// the picked pool), with the route's retries and timeouts, or by default connect-failure and per-try-timeout retries
+/// inside the resolved set. Holds no per-request state: it reads the catalog's current snapshot per request,
 /// so IHttpClientFactory may recycle it freely.
 /// </summary>
 internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubsetHttpOptions options, RoutingPipeline pipeline) : DelegatingHandler
@@ -22,11 +23,21 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
 
         // Headers carried from the inbound request count for routing too, whatever the handler order.
         RoutingHeaderContext.Current?.ApplyTo(request.Headers);
-        var resolution = pipeline.Decide(service, new HttpRequestHeadersSource(request.Headers), activity: null);
+        var facts = new RouteRequest(request.Method.Method, original.PathAndQuery, original.Authority, original.Scheme, original.Port);
+        var decision = pipeline.Decide(service, facts, new HttpRequestHeadersSource(request.Headers), activity: null);
+        if (decision.IsNoRoute)
+        {
+            return options.FailureBehavior == RoutingFailureBehavior.Throw
+                ? throw new NoRouteException(service.Name, facts.Method, facts.Path)
+                : Respond(request, HttpStatusCode.NotFound, RoutingPipeline.NoRouteBody);
+        }
+
+        var pool = decision.Service;
+        var resolution = decision.Resolution;
         if (!resolution.HasEndpoint)
         {
             return options.FailureBehavior == RoutingFailureBehavior.Throw
-                ? throw new NoHealthyUpstreamException(service.Name, resolution)
+                ? throw new NoHealthyUpstreamException(pool.Name, resolution)
                 : Respond(request, HttpStatusCode.ServiceUnavailable, RoutingPipeline.NoHealthyUpstreamBody);
         }
 
@@ -38,10 +49,11 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
 
         // The overall deadline is a timestamp, not a second cancellation source: each try gets one source, whose
         // timer is the shorter of the per-try timeout and what is left.
+        var rules = RetryRules.For(decision.Route, options.ConnectRetries, options.PerTryTimeout, options.Timeout);
         var started = Stopwatch.GetTimestamp();
         List<EndpointAddress>? tried = null;
         var retries = 0;
-        var previousDecision = RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(service.Name, resolution));
+        var previousDecision = RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(pool.Name, resolution));
         try
         {
             while (true)
@@ -49,11 +61,12 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                 var endpoint = resolution.Endpoint!;
                 request.RequestUri = Rewrite(original, endpoint);
                 RetryReason reason;
-                Exception failure;
+                Exception? failure = null;
+                HttpResponseMessage? retried = null;
                 using (var inFlight = resolution.TrackRequest())
                 using (var perTry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
-                    if (RoutingPipeline.Shorter(options.PerTryTimeout, Remaining(started)) is var budget && budget != Timeout.InfiniteTimeSpan)
+                    if (RoutingPipeline.Shorter(rules.PerTryTimeout, Remaining(started, rules)) is var budget && budget != Timeout.InfiniteTimeSpan)
                     {
                         perTry.CancelAfter(budget);
                     }
@@ -61,8 +74,18 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                     try
                     {
                         var response = await base.SendAsync(request, perTry.Token).ConfigureAwait(false);
-                        pipeline.ReportResponse(service, endpoint, (int)response.StatusCode);
-                        return response;
+                        pipeline.ReportResponse(pool, endpoint, (int)response.StatusCode);
+                        if (!rules.RetriesStatus((int)response.StatusCode) || retries >= rules.Attempts || !CanResend(request))
+                        {
+                            if (decision.SetCookie is { } cookie)
+                            {
+                                response.Headers.TryAddWithoutValidation("Set-Cookie", cookie);
+                            }
+
+                            return response;
+                        }
+
+                        (reason, retried) = (RetryReason.Status, response);
                     }
                     catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
                     {
@@ -70,38 +93,47 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                     }
                     catch (OperationCanceledException e) when (perTry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                     {
-                        if (Remaining(started) == TimeSpan.Zero)
+                        if (Remaining(started, rules) == TimeSpan.Zero)
                         {
                             // The overall timeout: no time is left for another try.
-                            pipeline.ReportFailure(service, endpoint, RetryReason.PerTryTimeout);
-                            pipeline.Failed(service, endpoint, $"timed out after {options.Timeout.TotalSeconds:0.###} s in all");
-                            return TimedOut(request, service, e);
+                            pipeline.ReportFailure(pool, endpoint, RetryReason.PerTryTimeout);
+                            pipeline.Failed(pool, endpoint, $"timed out after {rules.Timeout.TotalSeconds:0.###} s in all");
+                            return TimedOut(request, pool, e);
                         }
 
                         (reason, failure) = (RetryReason.PerTryTimeout, e);
                     }
                 }
 
-                pipeline.ReportFailure(service, endpoint, reason);
-
-                // Never the same endpoint twice; only a body that can be sent again; after a timeout, only a request
-                // that may be repeated, since the endpoint may have acted on it.
-                (tried ??= []).Add(endpoint.AddressKey);
-                if (retries < options.ConnectRetries && CanResend(request) &&
-                    RoutingPipeline.MayRetry(reason, request.Method.Method) &&
-                    resolution.TryPickAnother(tried, out var next))
+                if (failure is not null)
                 {
-                    pipeline.Retrying(service, endpoint, next.Endpoint!, reason, failure.Message);
+                    pipeline.ReportFailure(pool, endpoint, reason);
+                }
+
+                // Never the same endpoint twice while others are left; only a body that can be sent again; after a
+                // timeout, by default only a request that may be repeated, since the endpoint may have acted on it.
+                (tried ??= []).Add(endpoint.AddressKey);
+                if ((retried is not null || (retries < rules.Attempts && CanResend(request) && rules.RetriesFailure(reason, request.Method.Method))) &&
+                    Remaining(started, rules) != TimeSpan.Zero &&
+                    rules.TryNext(resolution, tried, out var next))
+                {
+                    pipeline.Retrying(pool, endpoint, next.Endpoint!, reason, retried is not null ? $"HTTP {(int)retried.StatusCode}" : failure!.Message);
+                    retried?.Dispose();
                     resolution = next;
                     retries++;
-                    RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(service.Name, resolution));
+                    RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(pool.Name, resolution));
                     continue;
                 }
 
-                pipeline.Failed(service, endpoint, failure.Message);
+                if (retried is not null)
+                {
+                    return retried; // no time or endpoint left: the last answer stands
+                }
+
+                pipeline.Failed(pool, endpoint, failure!.Message);
                 if (reason == RetryReason.PerTryTimeout)
                 {
-                    return TimedOut(request, service, failure);
+                    return TimedOut(request, pool, failure);
                 }
 
                 ExceptionDispatchInfo.Throw(failure);
@@ -120,7 +152,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         }
     }
 
-    private TimeSpan Remaining(long started) => RoutingPipeline.Remaining(options.Timeout, Stopwatch.GetElapsedTime(started));
+    private static TimeSpan Remaining(long started, RetryRules rules) => RoutingPipeline.Remaining(rules.Timeout, Stopwatch.GetElapsedTime(started));
 
     private HttpResponseMessage TimedOut(HttpRequestMessage request, RoutedService service, Exception cause) =>
         options.FailureBehavior == RoutingFailureBehavior.Throw

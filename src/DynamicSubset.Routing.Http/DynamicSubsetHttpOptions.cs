@@ -3,16 +3,22 @@ using Microsoft.Extensions.Options;
 
 namespace DynamicSubset.Routing.Http;
 
-/// <summary>What the handler does when routing itself cannot deliver a request: no endpoint can take it, or every try timed out.</summary>
+/// <summary>
+/// What the handler does when routing itself cannot deliver a request: no VirtualService route matches it, no endpoint
+/// can take it, or every try timed out.
+/// </summary>
 public enum RoutingFailureBehavior
 {
     /// <summary>
-    /// Answer as the mesh proxy does: HTTP 503 <c>no healthy upstream</c>, or 504 <c>upstream request timeout</c>.
+    /// Answer as the mesh proxy does: HTTP 404 <c>no route</c>, 503 <c>no healthy upstream</c>, or 504 <c>upstream request timeout</c>.
     /// The default.
     /// </summary>
     Respond = 0,
 
-    /// <summary>Throw: <see cref="NoHealthyUpstreamException"/>, or a <see cref="TaskCanceledException"/> whose inner exception is a <see cref="TimeoutException"/>.</summary>
+    /// <summary>
+    /// Throw: <see cref="NoHealthyUpstreamException"/>, <see cref="NoRouteException"/>, or a <see cref="TaskCanceledException"/>
+    /// whose inner exception is a <see cref="TimeoutException"/>.
+    /// </summary>
     Throw = 1,
 }
 
@@ -37,17 +43,24 @@ public sealed class DynamicSubsetHttpOptions
     /// <summary>
     /// Gets or sets how many times a request is sent again to another endpoint of the same resolved set: after it
     /// could not connect, or, for an idempotent method, after a try timed out. Only a body that can be read again is
-    /// sent again, and never to an endpoint already tried.
+    /// sent again, and never to an endpoint already tried. A VirtualService route's <c>retries</c> replace this for the
+    /// requests it routes.
     /// </summary>
     /// <value>Defaults to 2, as Istio's retry attempts.</value>
     [Range(0, 16)]
     public int ConnectRetries { get; set; } = 2;
 
-    /// <summary>Gets or sets how long one try may wait for the response headers; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</summary>
+    /// <summary>
+    /// Gets or sets how long one try may wait for the response headers; <see cref="Timeout.InfiniteTimeSpan"/> for no
+    /// limit. A route's <c>retries.perTryTimeout</c> replaces it.
+    /// </summary>
     /// <value>Defaults to 15 seconds, Envoy's route timeout.</value>
     public TimeSpan PerTryTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Gets or sets how long a request may take in all, retries included; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</summary>
+    /// <summary>
+    /// Gets or sets how long a request may take in all, retries included; <see cref="Timeout.InfiniteTimeSpan"/> for no
+    /// limit. A route's <c>timeout</c> replaces it.
+    /// </summary>
     /// <value>Defaults to 45 seconds: three tries.</value>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(45);
 }
@@ -74,4 +87,21 @@ public sealed class NoHealthyUpstreamException : HttpRequestException
 
     /// <summary>Gets the resolution.</summary>
     public Resolution Resolution { get; }
+}
+
+/// <summary>Thrown under <see cref="RoutingFailureBehavior.Throw"/> when the service has VirtualService routes and none matches the request.</summary>
+public sealed class NoRouteException : HttpRequestException
+{
+    /// <summary>Initializes a new instance of the <see cref="NoRouteException"/> class.</summary>
+    /// <param name="service">The service whose routes were tried.</param>
+    /// <param name="method">The request's method.</param>
+    /// <param name="path">The request's path.</param>
+    public NoRouteException(string service, string method, string path)
+        : base($"no route of {service} matches {method} {path}", null, System.Net.HttpStatusCode.NotFound)
+    {
+        Service = service;
+    }
+
+    /// <summary>Gets the service whose routes were tried.</summary>
+    public string Service { get; }
 }

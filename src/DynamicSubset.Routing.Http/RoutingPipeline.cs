@@ -14,6 +14,9 @@ internal enum RetryReason
 
     /// <summary>The request was sent, and the connection failed before the response headers came.</summary>
     Reset,
+
+    /// <summary>The endpoint answered with a status the route's <c>retryOn</c> retries (a 503 under <c>5xx</c>).</summary>
+    Status,
 }
 
 /// <summary>
@@ -67,32 +70,65 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
         return false;
     }
 
-    /// <summary>Resolves a request, records the decision as a metric and on <paramref name="activity"/>, and logs a request no endpoint can take.</summary>
+    /// <summary>Routes a request with no VirtualService facts (a GET of <c>/</c>); for callers that have headers only.</summary>
     public Resolution Decide<THeaders>(RoutedService service, THeaders headers, Activity? activity)
+        where THeaders : IHeaderSource =>
+        Decide(service, new RouteRequest("GET", "/"), headers, activity).Resolution;
+
+    /// <summary>
+    /// Routes a request (the service's VirtualService routes, then the picked pool's resolution), records the decision as
+    /// a metric and on <paramref name="activity"/>, and logs a request that no route or no endpoint can take.
+    /// </summary>
+    public RouteDecision Decide<THeaders>(RoutedService service, in RouteRequest request, THeaders headers, Activity? activity)
+        where THeaders : IHeaderSource =>
+        Decide(service, request, headers, headers, activity);
+
+    /// <summary>Routes a request whose dynamic subset keys are read from other headers than its matches (a gateway's trusted view).</summary>
+    public RouteDecision Decide<THeaders, TCriteria>(RoutedService service, in RouteRequest request, THeaders headers, TCriteria criteriaHeaders, Activity? activity)
         where THeaders : IHeaderSource
+        where TCriteria : IHeaderSource
     {
-        var resolution = service.Resolver.Resolve(headers);
-        telemetry.RecordResolution(service.Name, resolution);
-        if (resolution.Outcome != ResolutionOutcome.Matched && _decisions.ShouldLog("decision", service.Name, out _))
+        var decision = service.Route(request, headers, criteriaHeaders);
+        if (decision.IsNoRoute)
+        {
+            telemetry.RecordNoRoute();
+            if (_decisions.ShouldLog("no-route", service.Name, out _))
+            {
+                Decisions.Add(new RecordedDecision(Decisions.NextSequence(), time.GetUtcNow(), service.Name, $"no route matches {Shorten(request.Method)} {Shorten(request.Path)}", null));
+            }
+
+            if (logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("no-route", service.Name, out var missed))
+            {
+                var (method, path) = (Shorten(request.Method), Shorten(request.Path)); // from the network: cut short
+                Log.NoMatchingRoute(logger, service.Name, method, path, missed);
+            }
+
+            return decision;
+        }
+
+        var pool = decision.Service;
+        var resolution = decision.Resolution;
+        telemetry.RecordResolution(pool.Name, resolution);
+        if (resolution.Outcome != ResolutionOutcome.Matched && _decisions.ShouldLog("decision", pool.Name, out _))
         {
             // Only a request that did not match pays for this, and at most DecisionsPerSecond of them per service (a
             // service whose traffic all falls back would otherwise explain every request): its criteria are read
             // again, to say why.
-            var explanation = Explanation.Of(service.Name, service.Resolver.Current, headers, resolution);
-            Decisions.Add(new RecordedDecision(Decisions.NextSequence(), time.GetUtcNow(), service.Name, null, explanation));
+            var explanation = Explanation.Of(pool.Name, pool.Resolver.Current, criteriaHeaders, resolution);
+            Decisions.Add(new RecordedDecision(Decisions.NextSequence(), time.GetUtcNow(), pool.Name, null, explanation));
         }
 
         if (activity is { IsAllDataRequested: true })
         {
-            RoutingActivityEnricher.Tag(activity, service.Name, resolution);
+            RoutingActivityEnricher.Tag(activity, pool.Name, resolution);
         }
 
-        if (!resolution.HasEndpoint && logger.IsEnabled(LogLevel.Warning) && _limiter.ShouldLog("no-healthy-upstream", service.Name, out var suppressed))
+        if (!resolution.HasEndpoint && logger.IsEnabled(LogLevel.Warning) && _limiter.ShouldLog("no-healthy-upstream", pool.Name, out var suppressed))
         {
-            Log.NoHealthyUpstream(logger, service.Name, resolution.ToString(), suppressed);
+            Log.NoHealthyUpstream(logger, pool.Name, resolution.ToString(), suppressed);
         }
 
-        return resolution;
+        return decision;
     }
 
     /// <summary>Records a retry on another endpoint of the same resolved set.</summary>
@@ -167,6 +203,7 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
     {
         RetryReason.ConnectFailure => "connect-failure",
         RetryReason.Reset => "reset",
+        RetryReason.Status => "retriable-status",
         _ => "per-try-timeout",
     };
 
@@ -189,6 +226,10 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
         [LoggerMessage(EventId = 25, EventName = "EndpointEjected", Level = LogLevel.Warning,
             Message = "Ejected {Endpoint} of {Service} after consecutive failures (the last: {Last}); it returns at {Until:o}.")]
         public static partial void Ejected(ILogger logger, string service, string endpoint, string last, DateTimeOffset until);
+
+        [LoggerMessage(EventId = 26, EventName = "NoMatchingRoute", Level = LogLevel.Information,
+            Message = "No VirtualService route of {Service} matches {Method} {Path}. ({Suppressed} more like it in the last second)")]
+        public static partial void NoMatchingRoute(ILogger logger, string service, string method, string path, long suppressed);
 
         [LoggerMessage(EventId = 24, EventName = "NoRoute", Level = LogLevel.Information,
             Message = "No routed service for host '{Host}'. ({Suppressed} more like it in the last second)")]

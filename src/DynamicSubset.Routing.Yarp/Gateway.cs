@@ -70,7 +70,25 @@ internal sealed class DynamicSubsetGateway : IDisposable
         }
 
         var trusted = IsTrusted(context);
-        var resolution = _pipeline.Decide(service, new GatewayHeaderSource(request.Headers, trusted, _options.TrustedValues), Activity.Current);
+        var facts = new RouteRequest(
+            request.Method,
+            context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.Path.Value ?? "/",
+            request.Host.Value,
+            request.Scheme,
+            context.Connection.LocalPort,
+            context.Connection.RemoteIpAddress);
+
+        // Route matches and hash keys read the headers as sent, as the mesh's gateway does; dynamic subset keys only
+        // from a trusted caller, and only allowed values.
+        var decision = _pipeline.Decide(service, facts, new HeaderDictionarySource(request.Headers), new GatewayHeaderSource(request.Headers, trusted, _options.TrustedValues), Activity.Current);
+        if (decision.IsNoRoute)
+        {
+            await WriteAsync(context, StatusCodes.Status404NotFound, RoutingPipeline.NoRouteBody).ConfigureAwait(false);
+            return;
+        }
+
+        var pool = decision.Service;
+        var resolution = decision.Resolution;
         if (!resolution.HasEndpoint)
         {
             await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, RoutingPipeline.NoHealthyUpstreamBody).ConfigureAwait(false);
@@ -79,15 +97,29 @@ internal sealed class DynamicSubsetGateway : IDisposable
 
         if (!trusted)
         {
-            context.Items[GatewayTransformer.StripKey] = service.Resolver.Current.Policy.HeaderMappings;
+            context.Items[GatewayTransformer.StripKey] = pool.Resolver.Current.Policy.HeaderMappings;
         }
 
+        if (decision.SetCookie is { } cookie)
+        {
+            context.Items[GatewayTransformer.CookieKey] = cookie;
+        }
+
+        var rules = RetryRules.For(decision.Route, _options.ConnectRetries, _options.PerTryTimeout, _options.Timeout);
         var started = _time.GetTimestamp();
         List<EndpointAddress>? tried = null;
         for (var retries = 0; ; retries++)
         {
             var endpoint = resolution.Endpoint!;
-            var perTry = RoutingPipeline.Shorter(_options.PerTryTimeout, Remaining(started)); // the last try gets what is left
+            var perTry = RoutingPipeline.Shorter(rules.PerTryTimeout, Remaining(started, rules)); // the last try gets what is left
+
+            // A status the route retries is held back (not copied to the client) while another try is allowed.
+            var mayRetryStatus = rules.RetriesAnyStatus && retries < rules.Attempts && CanResend(context);
+            if (mayRetryStatus)
+            {
+                context.Items[GatewayTransformer.RetryStatusKey] = rules;
+            }
+
             ForwarderError error;
             using (resolution.TrackRequest())
             {
@@ -95,9 +127,31 @@ internal sealed class DynamicSubsetGateway : IDisposable
                 error = await _forwarder.SendAsync(context, $"http://{endpoint.Authority}", _invoker, config, _transformer).ConfigureAwait(false);
             }
 
+            if (mayRetryStatus)
+            {
+                context.Items.Remove(GatewayTransformer.RetryStatusKey);
+            }
+
             if (error == ForwarderError.None)
             {
-                _pipeline.ReportResponse(service, endpoint, context.Response.StatusCode);
+                var status = context.Response.StatusCode;
+                _pipeline.ReportResponse(pool, endpoint, status);
+                if (!context.Items.Remove(GatewayTransformer.HeldBackKey))
+                {
+                    return;
+                }
+
+                // The transformer held this answer back for a retry.
+                (tried ??= []).Add(endpoint.AddressKey);
+                if (Remaining(started, rules) != TimeSpan.Zero && rules.TryNext(resolution, tried, out var again))
+                {
+                    _pipeline.Retrying(pool, endpoint, again.Endpoint!, RetryReason.Status, $"HTTP {status}");
+                    context.Response.Clear();
+                    resolution = again;
+                    continue;
+                }
+
+                // No time or endpoint left for it: the status stands, with an empty body (the endpoint's was dropped).
                 return;
             }
 
@@ -107,28 +161,28 @@ internal sealed class DynamicSubsetGateway : IDisposable
                 // The client went away, or the failure came after the response started: nothing to retry or rewrite.
                 if (error is not (ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyClient))
                 {
-                    _pipeline.ReportFailure(service, endpoint, RetryReason.Reset);
-                    _pipeline.Failed(service, endpoint, Describe(context, error));
+                    _pipeline.ReportFailure(pool, endpoint, RetryReason.Reset);
+                    _pipeline.Failed(pool, endpoint, Describe(context, error));
                 }
 
                 return;
             }
 
-            _pipeline.ReportFailure(service, endpoint, reason.Value);
+            _pipeline.ReportFailure(pool, endpoint, reason.Value);
             (tried ??= []).Add(endpoint.AddressKey);
-            if (retries < _options.ConnectRetries && !context.Response.HasStarted && CanResend(context) &&
-                RoutingPipeline.MayRetry(reason.Value, request.Method) &&
-                Remaining(started) != TimeSpan.Zero &&
-                resolution.TryPickAnother(tried, out var next))
+            if (retries < rules.Attempts && !context.Response.HasStarted && CanResend(context) &&
+                rules.RetriesFailure(reason.Value, request.Method) &&
+                Remaining(started, rules) != TimeSpan.Zero &&
+                rules.TryNext(resolution, tried, out var next))
             {
-                _pipeline.Retrying(service, endpoint, next.Endpoint!, reason.Value, Describe(context, error));
+                _pipeline.Retrying(pool, endpoint, next.Endpoint!, reason.Value, Describe(context, error));
                 context.Response.Clear(); // the forwarder set a 502 or 504; nothing was sent yet
                 context.Features.Set<IForwarderErrorFeature>(null);
                 resolution = next;
                 continue;
             }
 
-            _pipeline.Failed(service, endpoint, Describe(context, error));
+            _pipeline.Failed(pool, endpoint, Describe(context, error));
             if (!context.Response.HasStarted)
             {
                 context.Response.Clear();
@@ -205,12 +259,16 @@ internal sealed class DynamicSubsetGateway : IDisposable
         return false;
     }
 
-    private TimeSpan Remaining(long started) => RoutingPipeline.Remaining(_options.Timeout, _time.GetElapsedTime(started));
+    private TimeSpan Remaining(long started, RetryRules rules) => RoutingPipeline.Remaining(rules.Timeout, _time.GetElapsedTime(started));
 
     /// <summary>Sends the request on as received: its raw target (no re-encoding), its Host, and trusted routing headers only.</summary>
     private sealed class GatewayTransformer : HttpTransformer
     {
         public const string StripKey = "DynamicSubset.Routing.StripHeaders";
+        public const string CookieKey = "DynamicSubset.Routing.SetCookie";
+        public const string RetryStatusKey = "DynamicSubset.Routing.RetryStatus";
+        public const string HeldBackKey = "DynamicSubset.Routing.HeldBack";
+        private static readonly object HeldBack = new();
         private static readonly UriCreationOptions Verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
         public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -232,6 +290,25 @@ internal sealed class DynamicSubsetGateway : IDisposable
                     proxyRequest.Headers.Remove(mapping.Header);
                 }
             }
+        }
+
+        public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+        {
+            if (proxyResponse is not null && httpContext.Items.Count > 0 &&
+                httpContext.Items.TryGetValue(RetryStatusKey, out var rules) && rules is RetryRules retry && retry.RetriesStatus((int)proxyResponse.StatusCode))
+            {
+                // Neither headers nor body reach the client: the gateway tries another endpoint.
+                httpContext.Items[HeldBackKey] = HeldBack;
+                return false;
+            }
+
+            var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+            if (proxyResponse is not null && httpContext.Items.Count > 0 && httpContext.Items.TryGetValue(CookieKey, out var cookie) && cookie is string setCookie)
+            {
+                httpContext.Response.Headers.Append("Set-Cookie", setCookie);
+            }
+
+            return copy;
         }
     }
 }

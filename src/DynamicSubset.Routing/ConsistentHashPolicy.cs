@@ -30,7 +30,7 @@ public enum ConsistentHashAlgorithm
 /// Session affinity: the same key goes to the same endpoint of the chosen set while that endpoint stays routable, and
 /// removing an endpoint moves only (about) its own share of the keys. A request without a key is balanced as usual.
 /// </summary>
-public sealed class ConsistentHashPolicy
+public sealed record ConsistentHashPolicy
 {
     /// <summary>The default ring size, as in Envoy.</summary>
     public const int DefaultMinimumRingSize = 1024;

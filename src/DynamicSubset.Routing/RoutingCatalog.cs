@@ -345,7 +345,22 @@ public sealed class RoutedService
     /// <returns>The decision.</returns>
     public RouteDecision Route<THeaders>(in RouteRequest request, THeaders headers)
         where THeaders : IHeaderSource, allows ref struct =>
-        HttpRouting.Route(this, request, headers, random: null);
+        HttpRouting.Route(this, request, headers, headers, random: null);
+
+    /// <summary>
+    /// Routes a request whose dynamic subset keys come from other headers than its route matches and hash keys: a
+    /// gateway matches routes on what the caller sent, but reads subset keys only from a trusted caller.
+    /// </summary>
+    /// <typeparam name="THeaders">The header source for matches and hash keys.</typeparam>
+    /// <typeparam name="TCriteria">The header source for dynamic subset keys.</typeparam>
+    /// <param name="request">The request's method, path, authority, scheme, port and source.</param>
+    /// <param name="headers">The request's headers, for route matches and hash keys.</param>
+    /// <param name="criteriaHeaders">The headers dynamic subset keys are read from.</param>
+    /// <returns>The decision.</returns>
+    public RouteDecision Route<THeaders, TCriteria>(in RouteRequest request, THeaders headers, TCriteria criteriaHeaders)
+        where THeaders : IHeaderSource, allows ref struct
+        where TCriteria : IHeaderSource, allows ref struct =>
+        HttpRouting.Route(this, request, headers, criteriaHeaders, random: null);
 
     /// <summary>Explains which route a request matches and why each earlier one did not (the first failing condition).</summary>
     /// <typeparam name="THeaders">The header source.</typeparam>

@@ -37,6 +37,7 @@ internal sealed class ServiceResolvers(TimeProvider timeProvider)
     public List<RoutedService> Publish(List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)> built, Func<MeshService, string> source)
     {
         var services = new List<RoutedService>(built.Count);
+        var pools = new Dictionary<string, RoutedService>(StringComparer.Ordinal);
         var kept = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (service, existing, index) in built)
         {
@@ -51,7 +52,21 @@ internal sealed class ServiceResolvers(TimeProvider timeProvider)
             }
 
             kept.Add(service.Host);
-            services.Add(new RoutedService(service.Host, resolver, service.Hosts, source(service)));
+            var pool = new RoutedService(service.Host, resolver, service.Hosts, source(service));
+            pools[service.Host] = pool;
+            services.Add(pool);
+        }
+
+        // Then the entries: a service with VirtualService routes is published with them, bound to the pools above (a
+        // destination holds the pool without routes, so routing never recurses).
+        for (var i = 0; i < services.Count; i++)
+        {
+            var (service, _, _) = built[i];
+            if (service.HasRoutes)
+            {
+                var pool = services[i];
+                services[i] = new RoutedService(pool.Name, pool.Resolver, service.Hosts, pool.Origin) { Routes = service.CreateRoutes(name => pools[name]) };
+            }
         }
 
         foreach (var gone in _resolvers.Keys.Where(k => !kept.Contains(k)).ToList())

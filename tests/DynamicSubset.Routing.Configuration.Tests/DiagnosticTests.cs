@@ -107,6 +107,8 @@ public class DiagnosticTests
               http:
                 - headerToDynamicSubsetKey:
                     - key: stage
+                  route:
+                    - destination: { host: helloworld }
             """);
 
         Assert.Equal(
@@ -225,6 +227,8 @@ public class DiagnosticTests
                       key: stage
                     - header: x-env
                       key: stage
+                  route:
+                    - destination: { host: helloworld }
             """, "vs.yaml");
 
         Assert.Equal("vs.yaml:12:16: spec.http[0].headerToDynamicSubsetKey[1].key: key 'stage' is already mapped by spec.http[0].headerToDynamicSubsetKey[0]", error.ToString());
@@ -244,6 +248,8 @@ public class DiagnosticTests
                 - headerToDynamicSubsetKey:
                     - header: x-node
                       key: '%node%'
+                  route:
+                    - destination: { host: helloworld }
             """, "vs.yaml");
 
         Assert.Equal("vs.yaml:10:16: spec.http[0].headerToDynamicSubsetKey[0].key: unknown built-in attribute '%node%' (the built-ins are: %ip%)", error.ToString());

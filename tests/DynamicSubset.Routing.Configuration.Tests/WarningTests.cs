@@ -33,10 +33,10 @@ public class WarningTests
             spec:
               hosts: [helloworld]
               http:
-                - match:
-                    - uri: {prefix: /api}
-                  retries:
-                    attempts: 3
+                - fault:
+                    delay: {fixedDelay: 5s}
+                  corsPolicy:
+                    allowMethods: [GET]
                   headerToDynamicSubsetKey:
                     - header: x-stage
                       key: stage
@@ -48,8 +48,8 @@ public class WarningTests
         Assert.Equal(
             [
                 "test.yaml:8:5: spec.trafficPolicy.connectionPool: supported by Istio but not by DynamicSubset.Routing; ignored",
-                "test.yaml:24:7: spec.http[0].match: supported by Istio but not by DynamicSubset.Routing; ignored",
-                "test.yaml:26:7: spec.http[0].retries: supported by Istio but not by DynamicSubset.Routing; ignored",
+                "test.yaml:24:7: spec.http[0].fault: supported by Istio but not by DynamicSubset.Routing; ignored",
+                "test.yaml:26:7: spec.http[0].corsPolicy: supported by Istio but not by DynamicSubset.Routing; ignored",
             ],
             Warnings(config, "DSR2001"));
         Assert.Single(config.Services);
@@ -109,13 +109,16 @@ public class WarningTests
     }
 
     [Fact]
-    public void DestinationHostWithoutDestinationRule_IsWarned()
+    public void DestinationHostWithoutDestinationRule_IsNoted_AndRoutedAsPlainIstio()
     {
         var config = Fixtures.Parse(Fixtures.Vs);
 
-        Assert.Equal(
-            ["test.yaml:15:19: spec.http[0].route[0].destination.host: no DestinationRule has host helloworld.default.svc.cluster.local; requests to it are not routed by dynamic subsets"],
-            Warnings(config, "DSR2008"));
+        var note = Assert.Single(config.Diagnostics, d => d.Code == "DSR2008");
+        Assert.Equal(DiagnosticSeverity.Info, note.Severity);
+        Assert.Equal("test.yaml:15:19: spec.http[0].route[0].destination.host: no DestinationRule has host helloworld.default.svc.cluster.local; routed to every endpoint of it, as plain Istio does", note.ToString());
+        var service = Assert.Single(config.Services);
+        Assert.Same(DynamicSubsetPolicy.None, service.Policy.DynamicSubset);
+        Assert.True(service.HasRoutes);
     }
 
     [Fact]

@@ -274,6 +274,9 @@ internal static class DiagnosticCodes
     public const string PortNotFound = "DSR2010";
     public const string NoVirtualService = "DSR2011";
     public const string UnmappedSelectorKey = "DSR2012";
+    public const string UnknownSubset = "DSR2013";
+    public const string UnreachableRoute = "DSR2014";
+    public const string HostClaimed = "DSR2015";
     public const string SkippedKind = "DSR3001";
     public const string PodWithoutIp = "DSR3002";
 }

@@ -56,7 +56,7 @@ public sealed class HttpRouteRule
     /// <param name="destinations">The destinations. With more than one, weights pick among them (relative; at least one above 0).</param>
     /// <param name="matches">The match blocks, any of which selects the route; empty matches every request.</param>
     /// <exception cref="RoutingValidationException">No destination, or the weights are invalid.</exception>
-    public HttpRouteRule(IEnumerable<RouteDestination> destinations, IEnumerable<RouteMatch>? matches = null)
+    public HttpRouteRule(IEnumerable<RouteDestination> destinations, IEnumerable<HttpRouteMatch>? matches = null)
     {
         ArgumentNullException.ThrowIfNull(destinations);
         Destinations = [.. destinations];
@@ -100,7 +100,7 @@ public sealed class HttpRouteRule
     public string? Name { get; init; }
 
     /// <summary>Gets the match blocks; empty matches every request.</summary>
-    public ImmutableArray<RouteMatch> Matches { get; }
+    public ImmutableArray<HttpRouteMatch> Matches { get; }
 
     /// <summary>Gets the destinations.</summary>
     public ImmutableArray<RouteDestination> Destinations { get; }

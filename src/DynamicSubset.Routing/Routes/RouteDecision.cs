@@ -55,13 +55,14 @@ public readonly record struct RouteCheck(string Label, bool Matched, string Reas
 /// <summary>The routing steps before and after the pool's resolution, shared by every entry point.</summary>
 internal static class HttpRouting
 {
-    public static RouteDecision Route<THeaders>(RoutedService service, in RouteRequest request, THeaders headers, Random? random)
+    public static RouteDecision Route<THeaders, TCriteria>(RoutedService service, in RouteRequest request, THeaders headers, TCriteria criteria, Random? random)
         where THeaders : IHeaderSource, allows ref struct
+        where TCriteria : IHeaderSource, allows ref struct
     {
         var routes = service.Routes;
         if (routes.IsEmpty)
         {
-            var own = ResolveIn(service, request, headers, out var cookie);
+            var own = ResolveIn(service, request, headers, criteria, out var cookie);
             return new RouteDecision(service, null, -1, null, own, cookie);
         }
 
@@ -74,7 +75,7 @@ internal static class HttpRouting
             }
 
             var destination = route.PickDestination(random);
-            var resolution = ResolveIn(destination.Service, request, headers, out var setCookie);
+            var resolution = ResolveIn(destination.Service, request, headers, criteria, out var setCookie);
             return new RouteDecision(destination.Service, route, i, destination, resolution, setCookie);
         }
 
@@ -124,14 +125,15 @@ internal static class HttpRouting
     }
 
     /// <summary>Resolves in one pool, with the consistent-hash key its policy asks for.</summary>
-    private static Resolution ResolveIn<THeaders>(RoutedService pool, in RouteRequest request, THeaders headers, out string? setCookie)
+    private static Resolution ResolveIn<THeaders, TCriteria>(RoutedService pool, in RouteRequest request, THeaders headers, TCriteria criteria, out string? setCookie)
         where THeaders : IHeaderSource, allows ref struct
+        where TCriteria : IHeaderSource, allows ref struct
     {
         setCookie = null;
         var resolver = pool.Resolver;
         if (resolver.Current.Policy.ConsistentHash is not { } policy)
         {
-            return resolver.Resolve(headers);
+            return resolver.Resolve(criteria);
         }
 
         ulong? key = policy.Source switch
@@ -139,7 +141,7 @@ internal static class HttpRouting
             ConsistentHashSource.Header => HeaderKey(headers, policy.Name!),
             ConsistentHashSource.Cookie => CookieKey(headers, policy.Name!),
             ConsistentHashSource.QueryParameter => request.TryGetQueryParameter(policy.Name!, out var value) ? StableHash.Of(value) : null,
-            _ => request.SourceIp is { } ip ? StableHash.Of(ip) : null,
+            _ => request.SourceIp is { } ip ? AddressKey(ip) : null,
         };
 
         if (key is null && policy is { Source: ConsistentHashSource.Cookie, CookieTtl: { } ttl })
@@ -153,7 +155,16 @@ internal static class HttpRouting
                 (ttl > TimeSpan.Zero ? $"; Max-Age={(long)ttl.TotalSeconds}" : "") + "; HttpOnly";
         }
 
-        return resolver.Resolve(headers, key);
+        return resolver.Resolve(criteria, key);
+    }
+
+    private static ulong AddressKey(System.Net.IPAddress ip)
+    {
+        // The address's bytes (an IPv4 address mapped to IPv6 counts as the IPv4 one), hashed without a string.
+        ip = ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip;
+        Span<byte> bytes = stackalloc byte[16];
+        ip.TryWriteBytes(bytes, out var written);
+        return StableHash.Of(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, char>(bytes[..(written & ~1)]));
     }
 
     private static ulong? HeaderKey<THeaders>(THeaders headers, string name)

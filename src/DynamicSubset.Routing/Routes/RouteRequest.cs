@@ -13,7 +13,7 @@ public readonly struct RouteRequest
     /// <param name="scheme">The scheme, <c>http</c> or <c>https</c>.</param>
     /// <param name="port">The port the request was addressed to; 0 when unknown.</param>
     /// <param name="sourceIp">The caller's IP address, for <c>useSourceIp</c>; <see langword="null"/> when unknown.</param>
-    public RouteRequest(string method, string path, string? authority = null, string scheme = "http", int port = 0, string? sourceIp = null)
+    public RouteRequest(string method, string path, string? authority = null, string scheme = "http", int port = 0, System.Net.IPAddress? sourceIp = null)
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(path);
@@ -44,7 +44,7 @@ public readonly struct RouteRequest
     public int Port { get; }
 
     /// <summary>Gets the caller's IP address, or <see langword="null"/>.</summary>
-    public string? SourceIp { get; }
+    public System.Net.IPAddress? SourceIp { get; }
 
     /// <summary>Gets the path without its query (and fragment): what <c>uri</c> matches, as in Envoy.</summary>
     internal ReadOnlySpan<char> PathOnly

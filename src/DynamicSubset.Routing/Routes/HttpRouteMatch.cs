@@ -6,7 +6,7 @@ namespace DynamicSubset.Routing;
 /// One block of a VirtualService route's <c>match</c> list (Istio's <c>HTTPMatchRequest</c>): every condition set here
 /// must hold. Header names compare case-insensitively; values, methods, schemes and authorities case-sensitively.
 /// </summary>
-public sealed class RouteMatch
+public sealed class HttpRouteMatch
 {
     /// <summary>Gets or initializes the block's name, for explanations.</summary>
     public string? Name { get; init; }

@@ -1,0 +1,67 @@
+namespace DynamicSubset.Routing.Http;
+
+/// <summary>
+/// The retries and timeouts one request gets: its route's <c>retries</c> and <c>timeout</c> where it has them, else the
+/// entry point's defaults (connect failures, and timed-out or reset tries of idempotent requests, retried on another
+/// endpoint of the resolved set). Shared by the handler and the gateway, so both retry alike.
+/// </summary>
+internal readonly struct RetryRules
+{
+    private readonly RouteRetryPolicy? _policy;
+
+    private RetryRules(RouteRetryPolicy? policy, int attempts, TimeSpan perTryTimeout, TimeSpan timeout)
+    {
+        _policy = policy;
+        Attempts = attempts;
+        PerTryTimeout = perTryTimeout;
+        Timeout = timeout;
+    }
+
+    /// <summary>Gets how many retries the request may have after its first try.</summary>
+    public int Attempts { get; }
+
+    /// <summary>Gets the time each try may take.</summary>
+    public TimeSpan PerTryTimeout { get; }
+
+    /// <summary>Gets the time all tries together may take.</summary>
+    public TimeSpan Timeout { get; }
+
+    /// <summary>Gets a value indicating whether some response statuses are retried (only a route's policy does that).</summary>
+    public bool RetriesAnyStatus => _policy is { } p && (p.RetryOn & (RetryOn.ServerError | RetryOn.GatewayError | RetryOn.Retriable4xx | RetryOn.RetriableStatusCodes)) != 0;
+
+    public static RetryRules For(HttpRouteRule? route, int defaultRetries, TimeSpan defaultPerTryTimeout, TimeSpan defaultTimeout)
+    {
+        var timeout = route?.Timeout ?? defaultTimeout;
+        return route?.Retries is { } policy
+            ? new RetryRules(policy, policy.Attempts, policy.PerTryTimeout ?? defaultPerTryTimeout, timeout)
+            : new RetryRules(null, defaultRetries, defaultPerTryTimeout, timeout);
+    }
+
+    /// <summary>Whether a try that got no response may be retried.</summary>
+    public bool RetriesFailure(RetryReason reason, string method) => _policy is { } policy
+        ? policy.RetriesFailure(reason switch
+        {
+            RetryReason.ConnectFailure => TryFailure.ConnectFailure,
+            RetryReason.Reset => TryFailure.Reset,
+            _ => TryFailure.PerTryTimeout,
+        })
+        : RoutingPipeline.MayRetry(reason, method);
+
+    /// <summary>Whether a try that got a response with <paramref name="statusCode"/> may be retried.</summary>
+    public bool RetriesStatus(int statusCode) => _policy?.RetriesStatus(statusCode) ?? false;
+
+    /// <summary>
+    /// The endpoint of the next try: another of the resolved set not yet tried; under a route's policy, when every one
+    /// has been tried, the same one again (Envoy retries within the pool, preferring other hosts).
+    /// </summary>
+    public bool TryNext(Resolution current, List<EndpointAddress> tried, out Resolution next)
+    {
+        if (current.TryPickAnother(tried, out next))
+        {
+            return true;
+        }
+
+        next = current;
+        return _policy is not null && current.HasEndpoint;
+    }
+}
