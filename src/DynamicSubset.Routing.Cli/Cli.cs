@@ -112,10 +112,19 @@ internal static class Cli
 
         var headers = new Option<string[]>("--header", "-H") { Description = "A request header, as 'name: value'. Repeat for several.", Arity = ArgumentArity.ZeroOrMore };
         var count = new Option<int>("--count", "-n") { Description = "Resolve the request this many times, to show the load balancing.", DefaultValueFactory = _ => 1 };
-        var requests = new Option<string?>("--requests") { Description = "A JSON-lines file, one {\"headers\": {...}} per line, resolved in order (the batch contract)." };
-        var resolve = new Command("resolve", "Resolve a request's headers to an endpoint, and explain the decision.") { files, headers, count, requests, host, format };
+        var requests = new Option<string?>("--requests")
+        {
+            Description = "A JSON-lines file, one {\"headers\": {...}} per line (optionally with method, path, authority, scheme, port, sourceIp), resolved in order (the batch contract).",
+        };
+        var method = new Option<string>("--method", "-X") { Description = "The request's method, for VirtualService matches.", DefaultValueFactory = _ => "GET" };
+        var path = new Option<string>("--path") { Description = "The request's path with its query, for VirtualService matches: /api/items?id=3.", DefaultValueFactory = _ => "/" };
+        var resolve = new Command("resolve", "Route a request (VirtualService matches, weights, subsets, hashing) to an endpoint, and explain the decision.")
+        {
+            files, headers, method, path, count, requests, host, format,
+        };
         resolve.SetAction(p => Commands.Resolve(
-            output, p.GetRequiredValue(files), p.GetValue(headers) ?? [], p.GetValue(count), p.GetValue(requests), p.GetValue(host), p.GetRequiredValue(format) == "json"));
+            output, p.GetRequiredValue(files), p.GetValue(headers) ?? [], p.GetValue(count), p.GetValue(requests), p.GetValue(host), p.GetRequiredValue(format) == "json",
+            p.GetRequiredValue(method), p.GetRequiredValue(path)));
 
         var validate = new Command("validate", "Check files; print every error and warning with file:line:column. Exit 0 if valid (warnings allowed), 2 on errors.") { files };
         validate.SetAction(p => Commands.Validate(output, p.GetRequiredValue(files)));

@@ -80,7 +80,7 @@ internal static class Commands
         return ExitCodes.Ok;
     }
 
-    public static int Resolve(CliOutput output, string[] files, string[] headerArgs, int count, string? requestsFile, string? host, bool json)
+    public static int Resolve(CliOutput output, string[] files, string[] headerArgs, int count, string? requestsFile, string? host, bool json, string method = "GET", string path = "/")
     {
         if (count < 1)
         {
@@ -88,31 +88,31 @@ internal static class Commands
         }
 
         var config = Load(files);
-        var service = host is not null ? Service(config, host) : config.Services.Length switch
+        using var catalog = config.CreateCatalog();
+        var service = host is not null ? RoutedByName(catalog, config, host) : Entries(config) switch
         {
-            1 => config.Services[0],
-            0 => throw new CliException("no DestinationRule with a dynamicSubset in the files"),
-            _ => throw new CliException($"the files hold several services ({string.Join(", ", config.Services.Select(static s => s.Host))}); pick one with --host"),
+            [var only] => catalog.Current.Services.First(s => s.Name == only.Host),
+            [] => throw new CliException("no routed service in the files: a DestinationRule, or a VirtualService with a route, is needed"),
+            var several => throw new CliException($"the files hold several services ({string.Join(", ", several.Select(static s => s.Host))}); pick one with --host"),
         };
 
-        List<IHeaderDictionary> requests = requestsFile is null ? [ParseHeaders(headerArgs)] : ReadRequests(requestsFile);
-        var resolver = new SubsetResolver(service.BuildIndex());
-        foreach (var headers in requests)
+        List<CliRequest> requests = requestsFile is null ? [new(ParseHeaders(headerArgs), Facts(method, path, null, "http", 0, null, "--path"))] : ReadRequests(requestsFile);
+        foreach (var request in requests)
         {
             for (var i = 0; i < count; i++)
             {
-                var resolution = resolver.Resolve(new HeaderDictionarySource(headers));
+                var decision = service.Route(request.Facts, new HeaderDictionarySource(request.Headers));
                 if (json)
                 {
-                    output.Out.WriteLine(ResolutionJson(resolution));
+                    output.Out.WriteLine(DecisionJson(decision));
                 }
                 else if (i == 0)
                 {
-                    Explain(output, service, resolver.Current, headers, resolution, count);
+                    Explain(output, service, request, decision, count);
                 }
                 else
                 {
-                    output.Out.WriteLine($"  #{i + 1,-3} {Pick(resolution)}");
+                    output.Out.WriteLine($"  #{i + 1,-3} {(decision.IsNoRoute ? "no route" : Pick(decision.Resolution))}");
                 }
             }
 
@@ -125,12 +125,22 @@ internal static class Commands
         return ExitCodes.Ok;
     }
 
-    internal static string ResolutionJson(Resolution resolution)
+    /// <summary>One line of the batch contract's output.</summary>
+    internal static string DecisionJson(RouteDecision decision)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
+            var resolution = decision.Resolution;
+            if (decision.IsNoRoute)
+            {
+                w.WriteString("error", "no route");
+                w.WriteEndObject();
+                w.Flush();
+                return Encoding.UTF8.GetString(buffer.ToArray());
+            }
+
             if (resolution.Endpoint is not { } endpoint)
             {
                 w.WriteString("error", "no healthy upstream");
@@ -166,20 +176,55 @@ internal static class Commands
                 }
             }
 
+            w.WriteString("route", decision.RouteLabel);
+            w.WriteStartObject("destination");
+            w.WriteString("host", decision.Destination?.Host ?? decision.Service.Name);
+            w.WriteString("subset", decision.Destination?.Subset);
+            w.WriteEndObject();
             w.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static void Explain(CliOutput output, MeshService service, SubsetIndex index, IHeaderDictionary headers, Resolution resolution, int count)
+    private static void Explain(CliOutput output, RoutedService service, CliRequest request, RouteDecision decision, int count)
     {
+        if (!service.Routes.IsEmpty)
+        {
+            output.Out.WriteLine($"request   {request.Facts.Method} {request.Facts.Path}");
+            output.Out.WriteLine($"routes    of {service.Name}");
+            var checks = service.ExplainRoutes(request.Facts, new HeaderDictionarySource(request.Headers));
+            Table.Write(output.Out, ["ROUTE", "MATCHED", "WHY"], checks.Select(c => (IReadOnlyList<string>)[
+                c.Label, c.Matched ? output.Green("yes") : output.Dim("no"), c.Reason,
+            ]));
+            if (decision.IsNoRoute)
+            {
+                output.Out.WriteLine($"decision  {output.Red("no route: 404")}");
+                return;
+            }
+
+            var destination = decision.Destination!;
+            var weights = decision.Route!.Destinations.Length > 1
+                ? $" (weight {destination.Weight} of {decision.Route.Destinations.Sum(static d => d.Weight)})"
+                : "";
+            output.Out.WriteLine($"route     {decision.RouteLabel} -> {destination}{weights}");
+        }
+
         // The same explanation the admin page shows; only the colours are the terminal's.
-        var explanation = Explanation.Of(service.Host, index, new HeaderDictionarySource(headers), resolution);
+        var pool = decision.Service;
+        var resolution = decision.Resolution;
+        var explanation = Explanation.Of(pool.Name, pool.Resolver.Current, new HeaderDictionarySource(request.Headers), resolution);
         output.Out.WriteLine($"service   {explanation.Service}");
+        if (pool.Resolver.Current.Policy.ConsistentHash is { } hash)
+        {
+            output.Out.WriteLine($"hashing   {hash}");
+        }
+
         if (explanation.Criteria.IsEmpty)
         {
-            output.Out.WriteLine("criteria  none: the VirtualService maps no header");
+            output.Out.WriteLine(pool.Resolver.Current.Policy.DynamicSubset.SubsetSelectors.IsEmpty
+                ? "criteria  none: no dynamicSubset"
+                : "criteria  none: the VirtualService maps no header");
         }
         else
         {
@@ -200,7 +245,21 @@ internal static class Commands
         {
             output.Out.WriteLine(count > 1 ? $"  #1   {Pick(resolution)}" : $"endpoint  {Pick(resolution)}");
         }
+
+        if (decision.SetCookie is { } cookie)
+        {
+            output.Out.WriteLine($"cookie    Set-Cookie: {cookie}");
+        }
     }
+
+    /// <summary>The services a request can name: those with routes, and each host's own pool (not a subset's).</summary>
+    private static List<MeshService> Entries(MeshConfiguration config) =>
+        [.. config.Services.Where(static s => s.HasRoutes || (s.Subset is null && s.Host == s.DestinationHost && !s.Host.Contains(' ', StringComparison.Ordinal)))
+            .Where(s => !config.Services.Any(e => e.HasRoutes && e.Hosts.Contains(s.Host) && e != s))];
+
+    private static RoutedService RoutedByName(InMemoryRoutingCatalog catalog, MeshConfiguration config, string host) =>
+        catalog.Current.TryFindByName(host, out var service) ? service : throw new CliException(
+            $"no service '{host}' in the files (services: {(config.Services.IsEmpty ? "none" : string.Join(", ", Entries(config).Select(static s => s.Host)))})");
 
     private static string Pick(Resolution r) => r.Endpoint is { } e ? (e.Name is null ? e.Authority : $"{e.Authority}  {e.Name}") : "no healthy upstream";
 
@@ -240,7 +299,7 @@ internal static class Commands
         return result;
     }
 
-    private static List<IHeaderDictionary> ReadRequests(string file)
+    private static List<CliRequest> ReadRequests(string file)
     {
         string[] lines;
         try
@@ -252,7 +311,7 @@ internal static class Commands
             throw new CliException($"{file}: cannot read the file: {e.Message}");
         }
 
-        var result = new List<IHeaderDictionary>();
+        var result = new List<CliRequest>();
         for (var i = 0; i < lines.Length; i++)
         {
             if (string.IsNullOrWhiteSpace(lines[i]))
@@ -264,7 +323,8 @@ internal static class Commands
             try
             {
                 using var doc = JsonDocument.Parse(lines[i]);
-                if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("headers", out var headers) || headers.ValueKind != JsonValueKind.Object)
+                var root = doc.RootElement;
+                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("headers", out var headers) || headers.ValueKind != JsonValueKind.Object)
                 {
                     throw new CliException($"{where}: expected {{\"headers\": {{\"name\": \"value\", ...}}}}");
                 }
@@ -274,7 +334,21 @@ internal static class Commands
                     throw new CliException($"{where}: {error}");
                 }
 
-                result.Add(request);
+                var port = 0;
+                if (root.TryGetProperty("port", out var portValue) && (portValue.ValueKind != JsonValueKind.Number || !portValue.TryGetInt32(out port) || port is < 1 or > 65535))
+                {
+                    throw new CliException($"{where}: port: expected a number from 1 to 65535");
+                }
+
+                var sourceIp = Text(root, "sourceIp", where);
+                System.Net.IPAddress? address = null;
+                if (sourceIp is not null && !System.Net.IPAddress.TryParse(sourceIp, out address))
+                {
+                    throw new CliException($"{where}: sourceIp: '{sourceIp}' is not an IP address");
+                }
+
+                var facts = Facts(Text(root, "method", where) ?? "GET", Text(root, "path", where) ?? "/", Text(root, "authority", where), Text(root, "scheme", where) ?? "http", port, address, $"{where}: path");
+                result.Add(new CliRequest(request, facts));
             }
             catch (JsonException e)
             {
@@ -284,6 +358,23 @@ internal static class Commands
 
         return result;
     }
+
+    private static string? Text(JsonElement root, string name, string where) =>
+        !root.TryGetProperty(name, out var value) ? null
+        : value.ValueKind == JsonValueKind.String ? value.GetString()
+        : throw new CliException($"{where}: {name}: expected a string");
+
+    private static RouteRequest Facts(string method, string path, string? authority, string scheme, int port, System.Net.IPAddress? sourceIp, string where)
+    {
+        if (path.Length == 0 || path[0] != '/')
+        {
+            throw new CliException($"{where}: '{path}' is not a path: it must start with '/' (the query may follow, as /items?id=3)");
+        }
+
+        return new RouteRequest(method, path, authority, scheme, port, sourceIp);
+    }
+
+    private sealed record CliRequest(IHeaderDictionary Headers, RouteRequest Facts);
 
     private static void WriteSubsetsJson(TextWriter writer, IReadOnlyList<(string Name, SubsetIndex Index)> services)
     {

@@ -106,6 +106,20 @@ public sealed class MeshConfiguration
         return Services.FirstOrDefault(s => s.Matches(host));
     }
 
+    /// <summary>
+    /// Builds every service of this configuration, VirtualService routes bound to their pools, into a catalog that
+    /// routes as the files say and never reloads: for tools, tests and one-shot resolution.
+    /// </summary>
+    /// <param name="timeProvider">The clock for outlier detection; <see langword="null"/> for the system clock.</param>
+    /// <returns>The catalog; it has no default service.</returns>
+    /// <exception cref="MeshConfigurationException">The configuration has errors.</exception>
+    public InMemoryRoutingCatalog CreateCatalog(TimeProvider? timeProvider = null)
+    {
+        ThrowIfInvalid();
+        var resolvers = new Internal.ServiceResolvers(timeProvider ?? TimeProvider.System);
+        return new InMemoryRoutingCatalog(resolvers.Publish(resolvers.Build(this), static s => $"{s.Namespace}/{s.RuleName}"), description: "mesh configuration");
+    }
+
     private static MeshConfiguration Parse(IEnumerable<ConfigurationText> sources, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
     {
         var accepted = new DocumentSet();

@@ -99,13 +99,13 @@ public sealed class CliTests : IDisposable
         Assert.Equal((0, ""), (exit, error));
         Assert.Equal(
             [
-                """{"endpoint":"192.168.0.5:5678","subset":{"stage":"dev","version":"v1"},"fallback":null}""",
-                """{"error":"no healthy upstream"}""",
-                """{"error":"no healthy upstream"}""",
+                """{"endpoint":"192.168.0.5:5678","subset":{"stage":"dev","version":"v1"},"fallback":null,"route":"default","destination":{"host":"helloworld.default.svc.cluster.local","subset":null}}""",
+                """{"error":"no healthy upstream","route":"default","destination":{"host":"helloworld.default.svc.cluster.local","subset":null}}""",
+                """{"error":"no healthy upstream","route":"default","destination":{"host":"helloworld.default.svc.cluster.local","subset":null}}""",
             ],
             output.TrimEnd('\n').Split('\n'));
         Assert.Equal(0, exit2);
-        Assert.All(output2.TrimEnd('\n').Split('\n').Skip(1), line => Assert.EndsWith("\",\"subset\":null,\"fallback\":{\"policy\":\"ANY_ENDPOINT\",\"scope\":\"selector\"}}", line, StringComparison.Ordinal));
+        Assert.All(output2.TrimEnd('\n').Split('\n').Skip(1), line => Assert.EndsWith("\",\"subset\":null,\"fallback\":{\"policy\":\"ANY_ENDPOINT\",\"scope\":\"selector\"},\"route\":\"default\",\"destination\":{\"host\":\"helloworld.default.svc.cluster.local\",\"subset\":null}}", line, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public sealed class CliTests : IDisposable
         var (exit, output, _) = await Run(["resolve", "-f", entry, "-f", Data("reference/dr-step2.yaml"), "-f", Data("reference/vs-step2.yaml"), "--requests", requests, "-o", "json"]);
 
         Assert.Equal(0, exit);
-        Assert.Equal("""{"endpoint":"[fd00::6]:5678","subset":{"stage":"prod","version":"v3"},"fallback":null}""", output.Trim());
+        Assert.Equal("""{"endpoint":"[fd00::6]:5678","subset":{"stage":"prod","version":"v3"},"fallback":null,"route":"default","destination":{"host":"helloworld.default.svc.cluster.local","subset":null}}""", output.Trim());
     }
 
     [Theory]
