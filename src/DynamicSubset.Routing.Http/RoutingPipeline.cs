@@ -91,18 +91,7 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
         var decision = service.Route(request, headers, criteriaHeaders);
         if (decision.IsNoRoute)
         {
-            telemetry.RecordNoRoute();
-            if (_decisions.ShouldLog("no-route", service.Name, out _))
-            {
-                Decisions.Add(new RecordedDecision(Decisions.NextSequence(), time.GetUtcNow(), service.Name, $"no route matches {Shorten(request.Method)} {Shorten(request.Path)}", null));
-            }
-
-            if (logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("no-route", service.Name, out var missed))
-            {
-                var (method, path) = (Shorten(request.Method), Shorten(request.Path)); // from the network: cut short
-                Log.NoMatchingRoute(logger, service.Name, method, path, missed);
-            }
-
+            NoRoute(service, request);
             return decision;
         }
 
@@ -129,6 +118,22 @@ internal sealed partial class RoutingPipeline(RoutingTelemetry telemetry, ILogge
         }
 
         return decision;
+    }
+
+    /// <summary>Records and logs a request that none of a service's VirtualService routes matches.</summary>
+    public void NoRoute(RoutedService service, in RouteRequest request)
+    {
+        telemetry.RecordNoRoute();
+        if (_decisions.ShouldLog("no-route", service.Name, out _))
+        {
+            Decisions.Add(new RecordedDecision(Decisions.NextSequence(), time.GetUtcNow(), service.Name, $"no route matches {Shorten(request.Method)} {Shorten(request.Path)}", null));
+        }
+
+        if (logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("no-route", service.Name, out var missed))
+        {
+            var (method, path) = (Shorten(request.Method), Shorten(request.Path)); // from the network: cut short
+            Log.NoMatchingRoute(logger, service.Name, method, path, missed);
+        }
     }
 
     /// <summary>Records a retry on another endpoint of the same resolved set.</summary>

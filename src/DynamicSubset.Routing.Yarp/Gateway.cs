@@ -70,13 +70,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
         }
 
         var trusted = IsTrusted(context);
-        var facts = new RouteRequest(
-            request.Method,
-            context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.Path.Value ?? "/",
-            request.Host.Value,
-            request.Scheme,
-            context.Connection.LocalPort,
-            context.Connection.RemoteIpAddress);
+        var facts = Facts(context);
 
         // Route matches and hash keys read the headers as sent, as the mesh's gateway does; dynamic subset keys only
         // from a trusted caller, and only allowed values.
@@ -213,6 +207,19 @@ internal sealed class DynamicSubsetGateway : IDisposable
         ForwarderError.Request => RetryReason.Reset,
         _ => null,
     };
+
+    /// <summary>What VirtualService matches look at: method, the raw target (path and query as sent), Host, scheme, local port, caller.</summary>
+    internal static RouteRequest Facts(HttpContext context)
+    {
+        var request = context.Request;
+        return new RouteRequest(
+            request.Method,
+            context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw && raw[0] == '/' ? raw : request.Path.Value is { Length: > 0 } p ? p : "/",
+            request.Host.HasValue ? request.Host.Value : null,
+            request.Scheme,
+            context.Connection.LocalPort,
+            context.Connection.RemoteIpAddress);
+    }
 
     internal static string Describe(HttpContext context, ForwarderError error) =>
         context.GetForwarderErrorFeature()?.Exception is { } e ? $"{error}: {e.GetBaseException().Message}" : error.ToString();

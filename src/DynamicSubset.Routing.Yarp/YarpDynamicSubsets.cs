@@ -36,8 +36,27 @@ internal sealed class YarpDynamicSubsets(IServiceProvider services, RoutingPipel
         }
 
         var routing = _byDestinations.GetValue(feature.AvailableDestinations, static d => ClusterRouting.Create(d));
-        var routed = routing.For(service);
-        var resolution = pipeline.Decide(routed, new HeaderDictionarySource(context.Request.Headers), Activity.Current);
+        var facts = DynamicSubsetGateway.Facts(context);
+        var headers = new HeaderDictionarySource(context.Request.Headers);
+        RoutedService pool = service;
+        string? subset = null;
+        if (!service.Routes.IsEmpty)
+        {
+            // The service's VirtualService picks the route and the destination; its pool's policy then routes over
+            // YARP's destinations (for a static subset, those that are the subset's endpoints).
+            var routed = service.Route(facts, headers);
+            if (routed.IsNoRoute)
+            {
+                pipeline.NoRoute(service, facts);
+                await DynamicSubsetGateway.WriteAsync(context, StatusCodes.Status404NotFound, RoutingPipeline.NoRouteBody).ConfigureAwait(false);
+                return;
+            }
+
+            (pool, subset) = (routed.Service, routed.Destination!.Subset);
+        }
+
+        var routedPool = routing.For(pool, subset is not null);
+        var resolution = pipeline.Decide(routedPool, facts, headers, Activity.Current).Resolution;
         if (!resolution.HasEndpoint)
         {
             await DynamicSubsetGateway.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, RoutingPipeline.NoHealthyUpstreamBody).ConfigureAwait(false);
@@ -61,7 +80,7 @@ internal sealed class YarpDynamicSubsets(IServiceProvider services, RoutingPipel
 
             if (error == ForwarderError.None)
             {
-                pipeline.ReportResponse(routed, endpoint, context.Response.StatusCode);
+                pipeline.ReportResponse(routedPool, endpoint, context.Response.StatusCode);
                 return;
             }
 
@@ -71,15 +90,15 @@ internal sealed class YarpDynamicSubsets(IServiceProvider services, RoutingPipel
                 return;
             }
 
-            pipeline.ReportFailure(routed, endpoint, why);
+            pipeline.ReportFailure(routedPool, endpoint, why);
             candidates.Remove(tried!);
             if (retries >= connectRetries || why != RetryReason.ConnectFailure || context.Response.HasStarted || !DynamicSubsetGateway.CanResend(context) || candidates.Count == 0)
             {
-                pipeline.Failed(routed, endpoint, DynamicSubsetGateway.Describe(context, error));
+                pipeline.Failed(routedPool, endpoint, DynamicSubsetGateway.Describe(context, error));
                 return;
             }
 
-            pipeline.Retrying(routed, endpoint, routing.EndpointOf(candidates[0])!, why, DynamicSubsetGateway.Describe(context, error));
+            pipeline.Retrying(routedPool, endpoint, routing.EndpointOf(candidates[0])!, why, DynamicSubsetGateway.Describe(context, error));
             context.Response.Clear();
             context.Features.Set<IForwarderErrorFeature>(null);
             feature.AvailableDestinations = [.. candidates];
@@ -99,8 +118,8 @@ internal sealed class YarpDynamicSubsets(IServiceProvider services, RoutingPipel
     {
         private readonly Dictionary<DestinationState, Endpoint> _endpoints = endpoints.ToDictionary(e => destinations[e.AddressKey]);
 
-        // One reference, swapped whole: a reader never sees one policy's resolver with another's policy.
-        private Routed? _current;
+        // Per pool, one entry swapped whole: a reader never sees one policy's resolver with another's policy.
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Routed> _byPool = new(StringComparer.Ordinal);
 
         public Dictionary<EndpointAddress, DestinationState> Destinations => destinations;
 
@@ -128,20 +147,23 @@ internal sealed class YarpDynamicSubsets(IServiceProvider services, RoutingPipel
 
         public Endpoint? EndpointOf(DestinationState destination) => _endpoints.GetValueOrDefault(destination);
 
-        public RoutedService For(RoutedService service)
+        /// <summary>The pool's policy over YARP's destinations; for a static subset, only those at the subset's addresses.</summary>
+        public RoutedService For(RoutedService pool, bool isStaticSubset = false)
         {
-            var policy = service.Resolver.Current.Policy;
-            var current = Volatile.Read(ref _current);
-            if (current is not null && ReferenceEquals(current.Policy, policy) && current.Service.Name == service.Name)
+            var configured = pool.Resolver.Configured;
+            var policy = configured.Policy;
+            if (_byPool.TryGetValue(pool.Name, out var current) && ReferenceEquals(current.Policy, policy) && (!isStaticSubset || ReferenceEquals(current.Members, configured)))
             {
                 return current.Service;
             }
 
-            var routed = new Routed(policy, new RoutedService(service.Name, new SubsetResolver(SubsetIndex.Build(endpoints, policy)), origin: service.Origin));
-            Volatile.Write(ref _current, routed); // two racing builders each publish a whole pair; either is right
+            var members = isStaticSubset ? configured.Endpoints.Select(static e => e.AddressKey).ToHashSet() : null;
+            var chosen = members is null ? endpoints : endpoints.Where(e => members.Contains(e.AddressKey));
+            var routed = new Routed(policy, isStaticSubset ? configured : null, new RoutedService(pool.Name, new SubsetResolver(SubsetIndex.Build(chosen, policy)), origin: pool.Origin));
+            _byPool[pool.Name] = routed; // two racing builders each store a whole entry; either is right
             return routed.Service;
         }
 
-        private sealed record Routed(RoutingPolicy Policy, RoutedService Service);
+        private sealed record Routed(RoutingPolicy Policy, SubsetIndex? Members, RoutedService Service);
     }
 }
