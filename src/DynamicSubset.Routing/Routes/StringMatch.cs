@@ -68,12 +68,13 @@ public sealed class StringMatch
         Checked(pattern, "regex", nameof(pattern));
         try
         {
-            var regex = new Regex($"^(?:{pattern})$", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+            // \z, not $: a full match must not accept a trailing newline.
+            var regex = new Regex($"^(?:{pattern})\\z", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
             return new(StringMatchKind.Regex, pattern, regex);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            // NotSupportedException is an ArgumentException here too: lookarounds and backreferences are not RE2 either.
+            // NonBacktracking refuses lookarounds and backreferences (NotSupportedException): RE2 has neither.
             throw new RoutingValidationException("regex", $"'{Shorten(pattern)}' is not a valid regular expression: {e.Message}", nameof(pattern));
         }
     }
