@@ -236,7 +236,7 @@ internal sealed class DocumentParser(DocumentReader r)
                     var name = r.String(cookie, "name", cookiePath, required: true);
                     var at = r.String(cookie, "path", cookiePath);
                     var ttl = Duration(cookie, "ttl", cookiePath, allowZero: true);
-                    policy = name is null ? null : Core(cookie, cookiePath, () => ConsistentHashPolicy.ForCookie(name, at, ttl));
+                    policy = name is null ? null : Core(node, path, () => ConsistentHashPolicy.ForCookie(name, at, ttl));
                 }
 
                 break;
@@ -677,7 +677,7 @@ internal sealed class DocumentParser(DocumentReader r)
 
             if (host is not null)
             {
-                result.Add(new Destination(HostNames.ToFqdn(host, info.Namespace), subset, port, weight ?? 0, destination["host"]!, destinationPath + ".host"));
+                result.Add(new Destination(HostNames.ToFqdn(host, info.Namespace), subset, port, weight ?? 0, destination["host"]!, destinationPath + ".host") { SubsetNode = destination["subset"] });
             }
         }
 

@@ -51,7 +51,10 @@ internal sealed class DestinationRuleDoc(MeshDocument info, string host, YamlNod
     public string Fqdn => HostNames.ToFqdn(Host, Info.Namespace);
 }
 
-internal sealed record Destination(string Host, string? Subset, int? Port, long Weight, YamlNode Node, string Path);
+internal sealed record Destination(string Host, string? Subset, int? Port, long Weight, YamlNode Node, string Path)
+{
+    public YamlNode? SubsetNode { get; init; }
+}
 
 internal sealed record HttpRouteDoc(
     int Index, string? Name, List<HeaderMapping> Mappings, YamlNode? MappingsNode, List<HttpRouteMatch> Matches, List<Destination> Destinations,

@@ -154,7 +154,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
         {
             if (subsetDoc is null && vs is not null && destination is not null)
             {
-                Reader(vs.Info).Warning(DiagnosticCodes.UnknownSubset, destination.Node, destination.Path.Replace(".host", ".subset", StringComparison.Ordinal),
+                Reader(vs.Info).Warning(DiagnosticCodes.UnknownSubset, destination.SubsetNode ?? destination.Node, destination.Path.Replace(".host", ".subset", StringComparison.Ordinal),
                     rule is null
                         ? $"subset '{subset}' is not defined: no DestinationRule has host {host}; requests routed here get no healthy upstream"
                         : $"DestinationRule {rule.Info.Namespace}/{rule.Info.Name} has no subset '{subset}'; requests routed here get no healthy upstream");
