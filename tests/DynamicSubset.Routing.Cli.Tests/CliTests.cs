@@ -135,6 +135,10 @@ public sealed class CliTests : IDisposable
     [InlineData("{\"headers\": 5}", ":1: expected {\"headers\": {\"name\": \"value\", ...}}")]
     [InlineData("{\"headers\": {\"x-stage\": 1}}", ":1: headers.x-stage: expected a string or a list of strings")]
     [InlineData("not json", ":1: invalid JSON: ")]
+    [InlineData("{\"headers\": {}, \"port\": 0}", ":1: port: expected a number from 1 to 65535")]
+    [InlineData("{\"headers\": {}, \"path\": \"shop\"}", ":1: path: 'shop' is not a path: it must start with '/'")]
+    [InlineData("{\"headers\": {}, \"sourceIp\": \"nowhere\"}", ":1: sourceIp: 'nowhere' is not an IP address")]
+    [InlineData("{\"headers\": {}, \"method\": 5}", ":1: method: expected a string")]
     public async Task Resolve_Batch_InvalidInput_Exits2WithAMessage(string line, string message)
     {
         var requests = Path.Combine(_dir, "bad.jsonl");
@@ -144,6 +148,74 @@ public sealed class CliTests : IDisposable
 
         Assert.Equal((2, ""), (exit, output));
         Assert.StartsWith($"dynsubset: {requests}{message}", error, StringComparison.Ordinal);
+    }
+
+    private const string RoutedMesh = """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: helloworld}
+        spec:
+          host: helloworld
+          trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}
+          subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: helloworld}
+        spec:
+          hosts: [helloworld]
+          http:
+            - name: admin
+              match: [{uri: {prefix: /admin}, method: {exact: POST}}]
+              route: [{destination: {host: helloworld, subset: v1}}]
+            - match: [{headers: {x-canary: {exact: "yes"}}}, {queryParams: {beta: {exact: "1"}}}]
+              route: [{destination: {host: helloworld, subset: v2}}]
+            - match: [{uri: {exact: /}}]
+              route: [{destination: {host: helloworld}}]
+        """;
+
+    [Fact]
+    public async Task Resolve_Batch_RoutesByMethodPathAndHeaders_WithRouteAndDestination()
+    {
+        var mesh = Path.Combine(_dir, "routes.yaml");
+        await File.WriteAllTextAsync(mesh, RoutedMesh, TestContext.Current.CancellationToken);
+        var requests = Path.Combine(_dir, "routes.jsonl");
+        await File.WriteAllLinesAsync(requests,
+        [
+            """{"headers": {}, "method": "POST", "path": "/admin/users"}""",
+            """{"headers": {}, "path": "/shop?beta=1"}""",
+            """{"headers": {"x-user": "jason"}, "path": "/"}""",
+            """{"headers": {}, "method": "GET", "path": "/admin"}""",
+        ], TestContext.Current.CancellationToken);
+
+        var (exit, output, error) = await Run(["resolve", "-f", Data("pods.yaml"), "-f", Data("reference/service.yaml"), "-f", mesh, "--requests", requests, "-o", "json"]);
+
+        Assert.Equal((0, ""), (exit, error));
+        var lines = output.TrimEnd('\n').Split('\n');
+        Assert.Equal("""{"endpoint":"192.168.0.5:5678","subset":null,"fallback":null,"route":"admin","destination":{"host":"helloworld.default.svc.cluster.local","subset":"v1"}}""", lines[0]);
+        Assert.EndsWith(""","route":"1","destination":{"host":"helloworld.default.svc.cluster.local","subset":"v2"}}""", lines[1], StringComparison.Ordinal);
+        Assert.EndsWith(""","route":"2","destination":{"host":"helloworld.default.svc.cluster.local","subset":null}}""", lines[2], StringComparison.Ordinal);
+        Assert.Equal("""{"error":"no route"}""", lines[3]);
+    }
+
+    [Fact]
+    public async Task Resolve_ExplainsWhichRouteMatched_AndWhyEarlierOnesDidNot()
+    {
+        var mesh = Path.Combine(_dir, "routes.yaml");
+        await File.WriteAllTextAsync(mesh, RoutedMesh, TestContext.Current.CancellationToken);
+
+        var (exit, output, _) = await Run(["resolve", "-f", Data("pods.yaml"), "-f", Data("reference/service.yaml"), "-f", mesh, "--path", "/shop?beta=1", "-X", "GET", "-H", "x-canary: no"]);
+        var (_, none, _) = await Run(["resolve", "-f", Data("pods.yaml"), "-f", Data("reference/service.yaml"), "-f", mesh, "--path", "/other"]);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("request   GET /shop?beta=1\n", output, StringComparison.Ordinal);
+        Assert.Contains("  admin  no       uri prefix '/admin' does not match '/shop'\n", output, StringComparison.Ordinal);
+        Assert.Contains("  1      yes      match[1] holds: query beta exact '1'\n", output, StringComparison.Ordinal);
+        Assert.Contains("route     1 -> helloworld.default.svc.cluster.local subset v2\n", output, StringComparison.Ordinal);
+        Assert.Contains("service   helloworld.default.svc.cluster.local/v2\n", output, StringComparison.Ordinal);
+        Assert.Contains("hashing   httpHeaderName x-user (ringHash 1024)\n", output, StringComparison.Ordinal);
+        Assert.Contains("  2      no       uri exact '/' does not match '/other'\n", none, StringComparison.Ordinal);
+        Assert.Contains("decision  no route: 404\n", none, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -84,10 +84,14 @@ internal sealed class GatewayHarness : IAsyncDisposable
 /// <summary>Mesh files in a temporary folder: the helloworld pods, the reference Service and VirtualService, and a DestinationRule.</summary>
 internal sealed class MeshFolder : IDisposable
 {
-    public MeshFolder(Helloworld pods, string destinationRule)
+    public MeshFolder(Helloworld pods, string destinationRule, string? virtualService = null)
     {
         File.WriteAllText(Pods, pods.PodListYaml());
         File.WriteAllText(Rule, destinationRule);
+        if (virtualService is not null)
+        {
+            File.WriteAllText(VirtualService, virtualService);
+        }
     }
 
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("dsr-mesh-").FullName;
@@ -96,7 +100,9 @@ internal sealed class MeshFolder : IDisposable
 
     public string Rule => Path.Combine(Directory, "rule.yaml");
 
-    public string[] Files => [Pods, Reference("service.yaml"), Rule, Reference("vs-step2.yaml")];
+    public string VirtualService => Path.Combine(Directory, "vs.yaml");
+
+    public string[] Files => [Pods, Reference("service.yaml"), Rule, File.Exists(VirtualService) ? VirtualService : Reference("vs-step2.yaml")];
 
     public static string Reference(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", "reference", name);
 
