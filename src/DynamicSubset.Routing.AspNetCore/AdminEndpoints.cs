@@ -104,7 +104,10 @@ internal static class AdminEndpoints
         });
     }
 
-    /// <summary>Explains a request typed into the page: <c>{"service": "...", "headers": {"name": "value" | ["v1", "v2"]}}</c>.</summary>
+    /// <summary>
+    /// Explains a request typed into the page: <c>{"service": "...", "headers": {"name": "value" | ["v1", "v2"]}}</c>,
+    /// optionally with <c>"method"</c> and <c>"path"</c> for a service with VirtualService routes.
+    /// </summary>
     private static async Task ExplainAsync(HttpContext context)
     {
         if (context.Request.ContentLength is > MaxExplainBody)
@@ -114,12 +117,28 @@ internal static class AdminEndpoints
         }
 
         string? name;
+        string method = "GET", path = "/";
         IHeaderDictionary? headers = new HeaderDictionary();
         try
         {
             using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
             var root = document.RootElement;
             name = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("service", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String && m.GetString() is { Length: > 0 } given)
+            {
+                method = given;
+            }
+
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("path", out var p) && p.ValueKind == JsonValueKind.String && p.GetString() is { } at)
+            {
+                if (at.Length == 0 || at[0] != '/')
+                {
+                    await ErrorAsync(context, $"path: '{(at.Length <= 64 ? at : at[..64] + "...")}' must start with '/'").ConfigureAwait(false);
+                    return;
+                }
+
+                path = at;
+            }
             if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("headers", out var h) && !HeaderJson.TryRead(h, out headers, out var error))
             {
                 await ErrorAsync(context, error).ConfigureAwait(false);
@@ -149,7 +168,7 @@ internal static class AdminEndpoints
             return;
         }
 
-        var explanation = Explanation.Of(service.Name, service.Resolver, new HeaderDictionarySource(headers));
+        var explanation = Explanation.Of(service, new RouteRequest(method, path), new HeaderDictionarySource(headers));
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
         explanation.WriteJson(writer);

@@ -57,6 +57,7 @@ public static class RoutingTelemetryNames
     {
         ResolutionOutcome.Matched => "matched",
         ResolutionOutcome.Fallback => "fallback",
+        ResolutionOutcome.NoRoute => NoRouteOutcome,
         _ => "no_healthy_upstream",
     };
 }

@@ -17,6 +17,18 @@ public sealed class Explanation
         Resolution = resolution;
     }
 
+    /// <summary>Gets the VirtualService routes tried, in order, up to the one that matched; empty for a service without routes.</summary>
+    public ImmutableArray<RouteCheck> Routes { get; private init; } = [];
+
+    /// <summary>Gets the label of the route that matched (its name, else its index), or <see langword="null"/>.</summary>
+    public string? Route { get; private init; }
+
+    /// <summary>Gets the destination the route picked, or <see langword="null"/>.</summary>
+    public RouteDestination? Destination { get; private init; }
+
+    /// <summary>Gets the service the routes belong to: <see cref="Service"/> is the pool the request was resolved in.</summary>
+    public string? EntryService { get; private init; }
+
     /// <summary>Gets the service.</summary>
     public string Service { get; }
 
@@ -29,6 +41,7 @@ public sealed class Explanation
     /// <summary>Gets the decision in one sentence, for example <c>matched subset stage=dev, version=v1</c>.</summary>
     public string Decision => Resolution.Outcome switch
     {
+        ResolutionOutcome.NoRoute => "no route: no VirtualService route matches",
         ResolutionOutcome.Matched when Resolution.Subset is null => "no dynamicSubset: any routable endpoint",
         ResolutionOutcome.Matched => $"matched subset {Resolution.Subset}",
         ResolutionOutcome.Fallback =>
@@ -50,6 +63,31 @@ public sealed class Explanation
         ArgumentNullException.ThrowIfNull(resolver);
         var index = resolver.Current;
         return new Explanation(service, index.ExplainCriteria(headers), index.Resolve(headers, random: null));
+    }
+
+    /// <summary>
+    /// Routes a request through a service's VirtualService routes and explains it: each route tried and why it did not
+    /// match, the route and destination picked, then the pool's criteria and decision.
+    /// </summary>
+    /// <typeparam name="THeaders">The header source.</typeparam>
+    /// <param name="service">The service a request's host names.</param>
+    /// <param name="request">The request's method, path, authority, scheme, port and source.</param>
+    /// <param name="headers">The request's headers.</param>
+    /// <returns>The explanation.</returns>
+    public static Explanation Of<THeaders>(RoutedService service, in RouteRequest request, THeaders headers)
+        where THeaders : IHeaderSource
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        var decision = service.Route(request, headers);
+        var checks = service.ExplainRoutes(request, headers);
+        var pool = decision.Service;
+        return new Explanation(pool.Name, decision.IsNoRoute ? [] : pool.Resolver.Current.ExplainCriteria(headers), decision.Resolution)
+        {
+            Routes = checks,
+            Route = decision.RouteLabel,
+            Destination = decision.Destination,
+            EntryService = service.Routes.IsEmpty ? null : service.Name,
+        };
     }
 
     /// <summary>Explains a resolution already made, with the criteria the same headers produce.</summary>
@@ -101,6 +139,7 @@ public sealed class Explanation
         {
             ResolutionOutcome.Matched => "matched",
             ResolutionOutcome.Fallback => "fallback",
+            ResolutionOutcome.NoRoute => "no_route",
             _ => "no_healthy_upstream",
         });
         writer.WriteString("decision", Decision);
@@ -125,6 +164,34 @@ public sealed class Explanation
         }
 
         writer.WriteEndArray();
+        if (EntryService is not null)
+        {
+            writer.WriteString("routedBy", EntryService);
+            writer.WriteStartArray("routes");
+            foreach (var check in Routes)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("route", check.Label);
+                writer.WriteBoolean("matched", check.Matched);
+                writer.WriteString("why", check.Reason);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteString("route", Route);
+            if (Destination is { } destination)
+            {
+                writer.WriteStartObject("destination");
+                writer.WriteString("host", destination.Host);
+                writer.WriteString("subset", destination.Subset);
+                writer.WriteEndObject();
+            }
+            else
+            {
+                writer.WriteNull("destination");
+            }
+        }
+
         writer.WriteEndObject();
     }
 }

@@ -56,4 +56,7 @@ public enum ResolutionOutcome
 
     /// <summary>No endpoint: the request must fail with <c>no healthy upstream</c> (HTTP 503).</summary>
     NoHealthyUpstream = 2,
+
+    /// <summary>The service has VirtualService routes and none matches: the request must fail with <c>no route</c> (HTTP 404).</summary>
+    NoRoute = 3,
 }

@@ -14,6 +14,7 @@ namespace DynamicSubset.Routing;
 /// <see cref="FallbackScope"/> are set. <see cref="Subset"/> is set only when a <c>KEYS_SUBSET</c> retry matched one.</item>
 /// <item><see cref="ResolutionOutcome.NoHealthyUpstream"/>: no endpoint. <see cref="FallbackPolicy"/> and
 /// <see cref="FallbackScope"/> name the policy that found nothing.</item>
+/// <item><see cref="ResolutionOutcome.NoRoute"/>: no VirtualService route matched; no endpoint, no fallback.</item>
 /// </list>
 /// </remarks>
 public readonly struct Resolution
@@ -102,6 +103,7 @@ public readonly struct Resolution
     /// <returns>The text.</returns>
     public override string ToString() => Outcome switch
     {
+        ResolutionOutcome.NoRoute => "no route",
         ResolutionOutcome.Matched when Subset is null => $"{Endpoint} (all endpoints: no dynamic subsets)",
         ResolutionOutcome.Matched => $"{Endpoint} (subset {Subset})",
         ResolutionOutcome.Fallback when Subset is not null => $"{Endpoint} ({FallbackText()}, subset {Subset})",
@@ -116,6 +118,8 @@ public readonly struct Resolution
 
     internal static Resolution Fallback(Subset set, int index, FallbackPolicy policy, FallbackScope scope) =>
         new(ResolutionOutcome.Fallback, set, index, policy, scope);
+
+    internal static Resolution NoRoute() => new(ResolutionOutcome.NoRoute, null, 0, null, null);
 
     internal static Resolution NoHealthyUpstream(FallbackPolicy policy, FallbackScope scope) =>
         new(ResolutionOutcome.NoHealthyUpstream, null, 0, policy, scope);

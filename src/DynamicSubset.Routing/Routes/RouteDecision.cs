@@ -31,14 +31,14 @@ public readonly struct RouteDecision
     /// <summary>Gets the destination the route picked, or <see langword="null"/>.</summary>
     public RouteDestination? Destination { get; }
 
-    /// <summary>Gets the resolution inside the pool; it has no endpoint when <see cref="IsNoRoute"/>.</summary>
+    /// <summary>Gets the resolution inside the pool; <see cref="ResolutionOutcome.NoRoute"/> when <see cref="IsNoRoute"/>.</summary>
     public Resolution Resolution { get; }
 
     /// <summary>Gets a <c>Set-Cookie</c> value to add to the response (a generated affinity cookie), or <see langword="null"/>.</summary>
     public string? SetCookie { get; }
 
     /// <summary>Gets a value indicating whether the service has routes and none matched: the request gets 404 <c>no route</c>.</summary>
-    public bool IsNoRoute => Route is null && RouteIndex == NoRouteIndex;
+    public bool IsNoRoute => Resolution.Outcome == ResolutionOutcome.NoRoute;
 
     /// <summary>Gets the route's label: its name, else its index as text; <see langword="null"/> without a route.</summary>
     public string? RouteLabel => Route is null ? null : Route.Name ?? RouteIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -79,7 +79,7 @@ internal static class HttpRouting
             return new RouteDecision(destination.Service, route, i, destination, resolution, setCookie);
         }
 
-        return new RouteDecision(service, null, RouteDecision.NoRouteIndex, null, default, null);
+        return new RouteDecision(service, null, RouteDecision.NoRouteIndex, null, Resolution.NoRoute(), null);
     }
 
     public static ImmutableArray<RouteCheck> Explain<THeaders>(RoutedService service, in RouteRequest request, THeaders headers)
