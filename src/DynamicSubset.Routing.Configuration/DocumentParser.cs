@@ -564,33 +564,15 @@ internal sealed class DocumentParser(DocumentReader r)
         var codes = new List<int>();
         if (r.Field(node, "retryOn", path, required: false) is { } onNode && r.AsString(onNode, path + ".retryOn") is { } text)
         {
-            foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            var ignored = new List<string>();
+            if (MeshEnums.ParseRetryOn(text, out on, codes, ignored) is { } unknown)
             {
-                switch (raw)
-                {
-                    case "5xx": on |= RetryOn.ServerError; break;
-                    case "gateway-error": on |= RetryOn.GatewayError; break;
-                    case "connect-failure": on |= RetryOn.ConnectFailure; break;
-                    case "reset": on |= RetryOn.Reset; break;
-                    case "retriable-4xx": on |= RetryOn.Retriable4xx; break;
-                    case "retriable-status-codes": on |= RetryOn.RetriableStatusCodes; break;
-                    case "refused-stream" or "cancelled" or "deadline-exceeded" or "internal" or "resource-exhausted" or "unavailable" or "envoy-ratelimited" or "retriable-headers" or "reset-before-request" or "http3-post-connect-failure":
-                        r.Warning(DiagnosticCodes.UnsupportedField, onNode, path + ".retryOn", $"'{raw}' is not supported by DynamicSubset.Routing; ignored");
-                        break;
-                    default:
-                        if (int.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code) && code is >= 100 and <= 599)
-                        {
-                            codes.Add(code);
-                            on |= RetryOn.RetriableStatusCodes; // Istio: a status code in retryOn means retriable-status-codes
-                        }
-                        else
-                        {
-                            r.Error(DiagnosticCodes.UnknownEnum, onNode, path + ".retryOn",
-                                $"'{DocumentReader.Shorten(raw)}' is not a retry condition (expected 5xx, gateway-error, connect-failure, reset, retriable-4xx, retriable-status-codes or a status code)");
-                        }
+                r.Error(DiagnosticCodes.UnknownEnum, onNode, path + ".retryOn", MeshEnums.UnknownRetryOn(unknown));
+            }
 
-                        break;
-                }
+            foreach (var condition in ignored)
+            {
+                r.Warning(DiagnosticCodes.UnsupportedField, onNode, path + ".retryOn", $"'{condition}' is not supported by DynamicSubset.Routing; ignored");
             }
         }
         else

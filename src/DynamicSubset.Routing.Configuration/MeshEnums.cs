@@ -36,4 +36,51 @@ internal static class MeshEnums
     }
 
     public static string UnknownSimple(string text) => $"unknown value '{text}' (expected LEAST_REQUEST, ROUND_ROBIN, RANDOM)";
+
+    /// <summary>The gRPC and Envoy-only <c>retryOn</c> conditions: warned and ignored (HTTP/1 never sees the gRPC ones).</summary>
+    private static readonly string[] IgnoredRetryConditions =
+        ["refused-stream", "cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable", "envoy-ratelimited", "retriable-headers", "reset-before-request", "http3-post-connect-failure"];
+
+    /// <summary>
+    /// Parses Istio's <c>retryOn</c>: a comma list of conditions and status codes (a code means
+    /// <c>retriable-status-codes</c>, as in Istio). Conditions this library cannot see are collected in <paramref name="ignored"/>.
+    /// </summary>
+    /// <returns>The first unknown token, or <see langword="null"/> when all were understood.</returns>
+    public static string? ParseRetryOn(string text, out RetryOn retryOn, List<int> codes, List<string> ignored)
+    {
+        retryOn = RetryOn.None;
+        foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            switch (raw)
+            {
+                case "5xx": retryOn |= RetryOn.ServerError; break;
+                case "gateway-error": retryOn |= RetryOn.GatewayError; break;
+                case "connect-failure": retryOn |= RetryOn.ConnectFailure; break;
+                case "reset": retryOn |= RetryOn.Reset; break;
+                case "retriable-4xx": retryOn |= RetryOn.Retriable4xx; break;
+                case "retriable-status-codes": retryOn |= RetryOn.RetriableStatusCodes; break;
+                default:
+                    if (Array.IndexOf(IgnoredRetryConditions, raw) >= 0)
+                    {
+                        ignored.Add(raw);
+                    }
+                    else if (int.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code) && code is >= 100 and <= 599)
+                    {
+                        codes.Add(code);
+                        retryOn |= RetryOn.RetriableStatusCodes;
+                    }
+                    else
+                    {
+                        return raw;
+                    }
+
+                    break;
+            }
+        }
+
+        return null;
+    }
+
+    public static string UnknownRetryOn(string token) =>
+        $"'{(token.Length <= 40 ? token : token[..32] + "...")}' is not a retry condition (expected 5xx, gateway-error, connect-failure, reset, retriable-4xx, retriable-status-codes or a status code)";
 }

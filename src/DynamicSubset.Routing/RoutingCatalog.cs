@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
+using DynamicSubset.Routing.Internal;
 
 namespace DynamicSubset.Routing;
 
@@ -331,8 +332,12 @@ public sealed class RoutedService
             }
 
             field = value;
+            Table = value.IsDefaultOrEmpty ? null : RouteTable.Create(value.AsSpan());
         }
     }
+
+    /// <summary>Gets the routes compiled for the request path, or <see langword="null"/> without routes.</summary>
+    internal RouteTable? Table { get; private init; }
 
     /// <summary>
     /// Routes a request: the first matching route picks a destination by weight, then the destination's pool resolves

@@ -37,14 +37,28 @@ public sealed class DynamicSubsetRoutingOptions
     [ValidateEnumeratedItems]
     public IList<EndpointOptions> Endpoints { get; } = [];
 
+    /// <summary>Gets the DestinationRule's static <c>subsets</c>, which <see cref="Http"/> routes name.</summary>
+    [ValidateEnumeratedItems]
+    public IList<SubsetOptions> Subsets { get; } = [];
+
+    /// <summary>
+    /// Gets the VirtualService's <c>http</c> routes, tried in order; empty: every request is resolved by the service's
+    /// own policy. A route without its own <c>headerToDynamicSubsetKey</c> uses <see cref="HeaderToDynamicSubsetKey"/>.
+    /// </summary>
+    [ValidateEnumeratedItems]
+    public IList<HttpRouteOptions> Http { get; } = [];
+
     /// <summary>Converts the options to a routing policy.</summary>
     /// <returns>The policy.</returns>
     /// <exception cref="RoutingValidationException">A field is invalid; its path mirrors the YAML, for example <c>trafficPolicy.loadBalancer.simple</c>.</exception>
-    public RoutingPolicy ToRoutingPolicy()
+    public RoutingPolicy ToRoutingPolicy() =>
+        ToPolicy(TrafficPolicy?.LoadBalancer ?? new(), TrafficPolicy?.OutlierDetection, HeaderToDynamicSubsetKey, "trafficPolicy", "headerToDynamicSubsetKey");
+
+    /// <summary>A policy from a loadBalancer, an outlierDetection and header mappings; paths name the fields for errors.</summary>
+    private static RoutingPolicy ToPolicy(LoadBalancerOptions lb, OutlierDetectionOptions? outliers, IList<HeaderToDynamicSubsetKeyOptions> mappingOptions, string trafficPolicyPath, string mappingsPath)
     {
-        var lb = TrafficPolicy?.LoadBalancer ?? new();
         var ds = lb.DynamicSubset ?? new();
-        const string dsPath = "trafficPolicy.loadBalancer.dynamicSubset";
+        var dsPath = $"{trafficPolicyPath}.loadBalancer.dynamicSubset";
 
         var selectors = new List<SubsetSelector>();
         for (var i = 0; i < ds.SubsetSelectors.Count; i++)
@@ -56,32 +70,252 @@ public sealed class DynamicSubsetRoutingOptions
         }
 
         var global = ParseFallback(ds.FallbackPolicy, dsPath, allowKeysSubset: false) ?? FallbackPolicy.NoFallback;
-        var policy = Prefixed(dsPath, () => new DynamicSubsetPolicy(selectors, global, ds.DefaultSubset));
+
+        // No selectors (and nothing else of dynamicSubset set) is a service without dynamicSubset: plain Istio routing.
+        var plain = selectors.Count == 0 && ds.FallbackPolicy is null && ds.DefaultSubset.Count == 0;
+        var policy = plain ? DynamicSubsetPolicy.None : Prefixed(dsPath, () => new DynamicSubsetPolicy(selectors, global, ds.DefaultSubset));
 
         var mappings = new List<HeaderMapping>();
-        for (var i = 0; i < HeaderToDynamicSubsetKey.Count; i++)
+        for (var i = 0; i < mappingOptions.Count; i++)
         {
-            var m = HeaderToDynamicSubsetKey[i];
-            mappings.Add(Prefixed($"headerToDynamicSubsetKey[{i}]", () => new HeaderMapping(m.Header!, m.Key!, m.DefaultValue)));
+            var m = mappingOptions[i];
+            mappings.Add(Prefixed($"{mappingsPath}[{i}]", () => new HeaderMapping(m.Header!, m.Key!, m.DefaultValue)));
         }
 
         LoadBalancingPolicy? simple = null;
         if (lb.Simple is not null && !MeshEnums.TryParseSimple(lb.Simple, out simple, out _))
         {
-            throw new RoutingValidationException("trafficPolicy.loadBalancer.simple", MeshEnums.UnknownSimple(lb.Simple));
+            throw new RoutingValidationException($"{trafficPolicyPath}.loadBalancer.simple", MeshEnums.UnknownSimple(lb.Simple));
         }
 
-        return new RoutingPolicy(policy, mappings, simple ?? LoadBalancingPolicy.LeastRequest) { OutlierDetection = ToOutlierDetection(TrafficPolicy?.OutlierDetection) };
+        var hash = lb.ConsistentHash is { } ch ? ToConsistentHash(ch, $"{trafficPolicyPath}.loadBalancer.consistentHash") : null;
+        if (hash is not null && lb.Simple is not null)
+        {
+            throw new RoutingValidationException($"{trafficPolicyPath}.loadBalancer.simple", "loadBalancer takes simple or consistentHash, not both");
+        }
+
+        var outlierDetection = ToOutlierDetection(outliers, trafficPolicyPath);
+        return new RoutingPolicy(policy, plain ? [] : mappings, simple ?? LoadBalancingPolicy.LeastRequest)
+        {
+            OutlierDetection = outlierDetection,
+            ConsistentHash = hash,
+        };
     }
 
-    private static OutlierDetectionPolicy? ToOutlierDetection(OutlierDetectionOptions? o)
+    private static ConsistentHashPolicy ToConsistentHash(ConsistentHashOptions o, string path)
+    {
+        var sources = new List<string>();
+        if (o.HttpHeaderName is not null)
+        {
+            sources.Add("httpHeaderName");
+        }
+
+        if (o.HttpCookie is not null)
+        {
+            sources.Add("httpCookie");
+        }
+
+        if (o.HttpQueryParameterName is not null)
+        {
+            sources.Add("httpQueryParameterName");
+        }
+
+        if (o.UseSourceIp == true)
+        {
+            sources.Add("useSourceIp");
+        }
+
+        if (sources.Count != 1)
+        {
+            throw new RoutingValidationException(path, sources.Count == 0
+                ? "one of httpHeaderName, httpCookie, httpQueryParameterName, useSourceIp is needed"
+                : $"only one of {string.Join(", ", sources)} may be set");
+        }
+
+        var policy = Prefixed(path, () => sources[0] switch
+        {
+            "httpHeaderName" => ConsistentHashPolicy.ForHeader(o.HttpHeaderName!),
+            "httpQueryParameterName" => ConsistentHashPolicy.ForQueryParameter(o.HttpQueryParameterName!),
+            "useSourceIp" => ConsistentHashPolicy.ForSourceIp(),
+            _ => ConsistentHashPolicy.ForCookie(o.HttpCookie!.Name ?? "", o.HttpCookie.Path, Duration(o.HttpCookie.Ttl, "httpCookie.ttl", allowZero: true)),
+        });
+        if (o.RingHash is not null && o.Maglev is not null)
+        {
+            throw new RoutingValidationException($"{path}.maglev", "ringHash and maglev cannot both be set");
+        }
+
+        return Prefixed(path, () => o.Maglev is { } maglev
+            ? policy with { Algorithm = ConsistentHashAlgorithm.Maglev, TableSize = maglev.TableSize ?? ConsistentHashPolicy.DefaultTableSize }
+            : (o.RingHash?.MinimumRingSize ?? o.MinimumRingSize) is { } ring ? policy with { MinimumRingSize = ring } : policy);
+    }
+
+    /// <summary>An Istio duration such as <c>10s</c> or <c>250ms</c>: at least 1 ms, or 0 where allowed.</summary>
+    private static TimeSpan? Duration(string? text, string field, bool allowZero = false) =>
+        text is null ? null
+        : MeshDurations.TryParse(text, out var value) && (value >= TimeSpan.FromMilliseconds(1) || (allowZero && value == TimeSpan.Zero)) ? value
+        : throw new RoutingValidationException(field, $"'{text}' is not a duration of {(allowZero ? "0 or " : "")}at least 1ms (for example 10s, 250ms, 1m)");
+
+    /// <summary>
+    /// Compiles the subsets and routes: one pool per (subset, header mappings) a route uses, the whole service first,
+    /// and the routes bound to pool keys (<c>""</c> for the whole service, <c>/v1</c> for a subset).
+    /// </summary>
+    /// <exception cref="RoutingValidationException">A field is invalid; its path mirrors the YAML, for example <c>http[1].match[0].uri.regex</c>.</exception>
+    internal OptionsPlan ToPlan()
+    {
+        var endpoints = ToEndpoints();
+        var basePolicy = ToRoutingPolicy();
+        var pools = new List<OptionsPool> { new("", null, basePolicy, endpoints) };
+        var byKey = new Dictionary<string, OptionsPool>(StringComparer.Ordinal) { [Signature(null, basePolicy)] = pools[0] };
+        var subsets = new Dictionary<string, (SubsetOptions Options, int Index)>(StringComparer.Ordinal);
+        for (var i = 0; i < Subsets.Count; i++)
+        {
+            var subset = Subsets[i];
+            if (string.IsNullOrWhiteSpace(subset.Name))
+            {
+                throw new RoutingValidationException($"subsets[{i}].name", "required field is missing");
+            }
+
+            if (!subsets.TryAdd(subset.Name, (subset, i)))
+            {
+                throw new RoutingValidationException($"subsets[{i}].name", $"subset '{subset.Name}' is already defined by subsets[{subsets[subset.Name].Index}]");
+            }
+        }
+
+        var routes = new List<OptionsRoute>();
+        for (var r = 0; r < Http.Count; r++)
+        {
+            var route = Http[r];
+            var path = $"http[{r}]";
+            var mappings = route.HeaderToDynamicSubsetKey.Count > 0 ? route.HeaderToDynamicSubsetKey : HeaderToDynamicSubsetKey;
+            var mappingsPath = route.HeaderToDynamicSubsetKey.Count > 0 ? $"{path}.headerToDynamicSubsetKey" : "headerToDynamicSubsetKey";
+            if (route.Route.Count == 0)
+            {
+                throw new RoutingValidationException($"{path}.route", "required field is missing: a route needs at least one destination");
+            }
+
+            var destinations = new List<(string Pool, string? Subset, long Weight)>();
+            for (var d = 0; d < route.Route.Count; d++)
+            {
+                var destination = route.Route[d].Destination ?? new();
+                var destinationPath = $"{path}.route[{d}].destination";
+                if (destination.Host is { } host && Host is { } own && !HostNames.Matches(host, HostNames.ToFqdn(own, "default")) && !string.Equals(host, own, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new RoutingValidationException($"{destinationPath}.host", $"'{host}' is not this service ({own}); options describe one service");
+                }
+
+                LoadBalancerOptions lb = TrafficPolicy?.LoadBalancer ?? new();
+                OutlierDetectionOptions? outliers = TrafficPolicy?.OutlierDetection;
+                IReadOnlyList<Endpoint> members = endpoints;
+                var policyPath = "trafficPolicy";
+                if (destination.Subset is { } name)
+                {
+                    if (!subsets.TryGetValue(name, out var subset))
+                    {
+                        throw new RoutingValidationException($"{destinationPath}.subset", $"no subset '{name}' (subsets: {(subsets.Count == 0 ? "none" : string.Join(", ", subsets.Keys))})");
+                    }
+
+                    lb = subset.Options.TrafficPolicy?.LoadBalancer ?? lb;
+                    outliers = subset.Options.TrafficPolicy?.OutlierDetection ?? outliers;
+                    policyPath = subset.Options.TrafficPolicy is null ? policyPath : $"subsets[{subset.Index}].trafficPolicy";
+                    members = [.. endpoints.Where(e => subset.Options.Labels.All(l => e.TryGetValue(l.Key, out var v) && v == l.Value))];
+                }
+
+                var policy = ToPolicy(lb, outliers, mappings, policyPath, mappingsPath);
+                var key = Signature(destination.Subset, policy);
+                if (!byKey.TryGetValue(key, out var pool))
+                {
+                    var baseKey = destination.Subset is null ? "" : $"/{destination.Subset}";
+                    pool = new OptionsPool(pools.Exists(p => p.Key == baseKey) ? $"{baseKey} via http[{route.Name ?? r.ToString(System.Globalization.CultureInfo.InvariantCulture)}]" : baseKey, destination.Subset, policy, members);
+                    pools.Add(pool);
+                    byKey[key] = pool;
+                }
+
+                destinations.Add((pool.Key, destination.Subset, route.Route[d].Weight));
+            }
+
+            var matches = new List<HttpRouteMatch>();
+            for (var m = 0; m < route.Match.Count; m++)
+            {
+                matches.Add(ToMatch(route.Match[m], $"{path}.match[{m}]"));
+            }
+
+            var retries = route.Retries is { } retry ? ToRetries(retry, $"{path}.retries") : null;
+            var timeout = Duration(route.Timeout, $"{path}.timeout", allowZero: true) is { } t ? (t == TimeSpan.Zero ? System.Threading.Timeout.InfiniteTimeSpan : t) : (TimeSpan?)null;
+            if (destinations.Count > 1 && destinations.Sum(static d => d.Weight) == 0)
+            {
+                throw new RoutingValidationException($"{path}.route", $"{destinations.Count} destinations and no weight: give each destination a weight (Istio: they are relative)");
+            }
+
+            routes.Add(new OptionsRoute(route.Name ?? r.ToString(System.Globalization.CultureInfo.InvariantCulture), [.. matches], destinations, retries, timeout));
+        }
+
+        return new OptionsPlan(pools, routes);
+
+        static string Signature(string? subset, RoutingPolicy policy) =>
+            $"{subset}\n{string.Join("\n", policy.HeaderMappings.Select(static m => $"{m.Header}\t{m.Key}\t{m.DefaultValue}"))}";
+    }
+
+    private static HttpRouteMatch ToMatch(HttpMatchRequestOptions o, string path)
+    {
+        if (o.QueryParams.FirstOrDefault(static q => q.Value?.Prefix is not null) is { Key: { } prefixed })
+        {
+            throw new RoutingValidationException($"{path}.queryParams['{prefixed}'].prefix", "queryParams take exact or regex, not prefix (as in Istio)");
+        }
+
+        return new HttpRouteMatch
+        {
+            Name = o.Name,
+            Uri = Match(o.Uri, $"{path}.uri"),
+            Scheme = Match(o.Scheme, $"{path}.scheme"),
+            Method = Match(o.Method, $"{path}.method"),
+            Authority = Match(o.Authority, $"{path}.authority"),
+            IgnoreUriCase = o.IgnoreUriCase,
+            Port = o.Port,
+            Headers = [.. o.Headers.Select(h => new KeyValuePair<string, StringMatch>(h.Key, Match(h.Value, $"{path}.headers['{h.Key}']") ?? StringMatch.Present))],
+            QueryParams = [.. o.QueryParams.Select(h => new KeyValuePair<string, StringMatch>(h.Key, Match(h.Value, $"{path}.queryParams['{h.Key}']") ?? StringMatch.Present))],
+            WithoutHeaders = [.. o.WithoutHeaders.Select(h => new KeyValuePair<string, StringMatch>(h.Key, Match(h.Value, $"{path}.withoutHeaders['{h.Key}']") ?? StringMatch.Present))],
+        };
+    }
+
+    private static StringMatch? Match(StringMatchOptions? o, string path)
     {
         if (o is null)
         {
             return null;
         }
 
-        const string path = "trafficPolicy";
+        var set = (o.Exact is null ? 0 : 1) + (o.Prefix is null ? 0 : 1) + (o.Regex is null ? 0 : 1);
+        if (set > 1)
+        {
+            throw new RoutingValidationException(path, "only one of exact, prefix, regex may be set");
+        }
+
+        return Prefixed(path, () => o.Exact is { } exact ? StringMatch.Exact(exact)
+            : o.Prefix is { } prefix ? StringMatch.Prefix(prefix)
+            : o.Regex is { } regex ? StringMatch.Regex(regex)
+            : StringMatch.Present);
+    }
+
+    private static RouteRetryPolicy ToRetries(HttpRetryOptions o, string path)
+    {
+        var on = RetryOn.ConnectFailure;
+        var codes = new List<int>();
+        if (o.RetryOn is { } text && MeshEnums.ParseRetryOn(text, out on, codes, []) is { } unknown)
+        {
+            throw new RoutingValidationException($"{path}.retryOn", MeshEnums.UnknownRetryOn(unknown));
+        }
+
+        var perTry = Duration(o.PerTryTimeout, "perTryTimeout");
+        return Prefixed(path, () => new RouteRetryPolicy(o.Attempts, on, perTry, codes));
+    }
+
+    private static OutlierDetectionPolicy? ToOutlierDetection(OutlierDetectionOptions? o, string path)
+    {
+        if (o is null)
+        {
+            return null;
+        }
+
         return Prefixed(path, () => new OutlierDetectionPolicy(
             o.Consecutive5xxErrors ?? 5,
             o.ConsecutiveGatewayErrors ?? 0,
@@ -89,11 +323,6 @@ public sealed class DynamicSubsetRoutingOptions
             Duration(o.BaseEjectionTime, "outlierDetection.baseEjectionTime"),
             o.MaxEjectionPercent ?? 10,
             o.MinHealthPercent ?? 0));
-
-        static TimeSpan? Duration(string? text, string field) =>
-            text is null ? null
-            : MeshDurations.TryParse(text, out var value) && value >= TimeSpan.FromMilliseconds(1) ? value
-            : throw new RoutingValidationException(field, $"'{text}' is not a duration of at least 1ms (for example 10s, 250ms, 1m)");
     }
 
     /// <summary>Converts the endpoint list.</summary>
@@ -176,9 +405,12 @@ public sealed class LoadBalancerOptions
     /// <summary>Gets or sets <c>simple</c>: <c>LEAST_REQUEST</c> (the default), <c>ROUND_ROBIN</c> or <c>RANDOM</c>.</summary>
     public string? Simple { get; set; }
 
-    /// <summary>Gets or sets <c>dynamicSubset</c>.</summary>
+    /// <summary>Gets or sets <c>dynamicSubset</c>; with no selectors (and no fallback or default subset), the service has none and routes as plain Istio does.</summary>
     [Required]
     public DynamicSubsetOptions DynamicSubset { get; set; } = new();
+
+    /// <summary>Gets or sets <c>consistentHash</c>: session affinity; not with <see cref="Simple"/>.</summary>
+    public ConsistentHashOptions? ConsistentHash { get; set; }
 }
 
 /// <summary>The DestinationRule's <c>trafficPolicy.loadBalancer.dynamicSubset</c>.</summary>
@@ -272,8 +504,11 @@ public sealed class DynamicSubsetRoutingOptionsRulesValidator(string? optionsNam
 
         try
         {
-            var policy = options.ToRoutingPolicy();
-            SubsetIndex.Build(options.ToEndpoints(), policy);
+            foreach (var pool in options.ToPlan().Pools)
+            {
+                SubsetIndex.Build(pool.Endpoints, pool.Policy);
+            }
+
             return ValidateOptionsResult.Success;
         }
         catch (RoutingValidationException e)
@@ -282,3 +517,12 @@ public sealed class DynamicSubsetRoutingOptionsRulesValidator(string? optionsNam
         }
     }
 }
+
+/// <summary>A pool of the options' service: the whole service (key <c>""</c>) or a static subset (<c>/v1</c>), with its policy.</summary>
+internal sealed record OptionsPool(string Key, string? Subset, RoutingPolicy Policy, IReadOnlyList<Endpoint> Endpoints);
+
+/// <summary>A route of the options' service, its destinations named by pool key.</summary>
+internal sealed record OptionsRoute(string Name, System.Collections.Immutable.ImmutableArray<HttpRouteMatch> Matches, List<(string Pool, string? Subset, long Weight)> Destinations, RouteRetryPolicy? Retries, TimeSpan? Timeout);
+
+/// <summary>What the options compile to: pools first (the whole service first), then routes.</summary>
+internal sealed record OptionsPlan(List<OptionsPool> Pools, List<OptionsRoute> Routes);

@@ -9,7 +9,7 @@ namespace DynamicSubset.Routing.Configuration;
 public sealed class OptionsRoutingCatalog : RoutingCatalog
 {
     private readonly OptionsSubsetResolver _options;
-    private readonly RoutedService _service;
+    private readonly string _name;
 
     /// <summary>Initializes a new instance of the <see cref="OptionsRoutingCatalog"/> class.</summary>
     /// <param name="options">The options-fed resolver.</param>
@@ -19,10 +19,29 @@ public sealed class OptionsRoutingCatalog : RoutingCatalog
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _service = new RoutedService(host ?? options.Host ?? options.Name, options.Resolver, origin: $"options '{options.Name}'");
-        Publish([_service], _service);
-        options.Reloaded += (_, _) => Publish([_service], _service);
+        _name = host ?? options.Host ?? options.Name;
+        PublishPlan();
+        options.Reloaded += (_, _) => PublishPlan();
         options.ChangeRejected += (_, _) => ReportRejected($"configuration change of options '{options.Name}' rejected; version {Current.Version} keeps serving");
+    }
+
+    /// <summary>Publishes the service (with its routes, bound to its pools) and its subset pools, named <c>service/subset</c>.</summary>
+    private void PublishPlan()
+    {
+        var plan = _options.Plan;
+        var origin = $"options '{_options.Name}'";
+        var pools = _options.Pools.ToDictionary(p => p.Key, p => new RoutedService(_name + p.Key, p.Value, origin: origin), StringComparer.Ordinal);
+        var entry = plan.Routes.Count == 0 ? pools[""] : new RoutedService(_name, pools[""].Resolver, origin: origin)
+        {
+            Routes = [.. plan.Routes.Select(route => new HttpRouteRule(
+                route.Destinations.Select(d => new RouteDestination(_name, d.Subset, pools[d.Pool], d.Weight)), route.Matches)
+            {
+                Name = route.Name,
+                Retries = route.Retries,
+                Timeout = route.Timeout,
+            })],
+        };
+        Publish([entry, .. pools.Where(p => p.Key.Length > 0).Select(p => p.Value)], entry);
     }
 
     /// <summary>Gets the options-fed resolver.</summary>

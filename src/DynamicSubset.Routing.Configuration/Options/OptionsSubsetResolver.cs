@@ -19,6 +19,7 @@ public sealed partial class OptionsSubsetResolver : IDisposable
     private readonly IOptionsMonitorCache<DynamicSubsetRoutingOptions> _cache;
     private readonly ILogger _logger;
     private readonly List<IDisposable> _registrations = [];
+    private readonly Dictionary<string, SubsetResolver> _pools = new(StringComparer.Ordinal); // by pool key; written on the reloading thread only
 
     /// <summary>Initializes a new instance of the <see cref="OptionsSubsetResolver"/> class.</summary>
     /// <param name="name">The options name.</param>
@@ -46,7 +47,13 @@ public sealed partial class OptionsSubsetResolver : IDisposable
 
         var options = monitor.Get(name);
         Host = string.IsNullOrWhiteSpace(options.Host) ? null : options.Host;
-        Resolver = new SubsetResolver(SubsetIndex.Build(options.ToEndpoints(), options.ToRoutingPolicy()));
+        Plan = options.ToPlan();
+        foreach (var pool in Plan.Pools)
+        {
+            _pools[pool.Key] = new SubsetResolver(SubsetIndex.Build(pool.Endpoints, pool.Policy));
+        }
+
+        Resolver = _pools[""];
         foreach (var source in sources.Where(s => (s.Name ?? Microsoft.Extensions.Options.Options.DefaultName) == name))
         {
             _registrations.Add(ChangeToken.OnChange(source.GetChangeToken, Reload));
@@ -65,8 +72,14 @@ public sealed partial class OptionsSubsetResolver : IDisposable
     /// <summary>Gets the options name.</summary>
     public string Name { get; }
 
-    /// <summary>Gets the resolver; it stays the same object across reloads.</summary>
+    /// <summary>Gets the resolver of the whole service; it stays the same object across reloads.</summary>
     public SubsetResolver Resolver { get; }
+
+    /// <summary>Gets what the options compiled to: pools and routes.</summary>
+    internal OptionsPlan Plan { get; private set; }
+
+    /// <summary>Gets each pool's resolver by pool key, as of the last reload.</summary>
+    internal IReadOnlyDictionary<string, SubsetResolver> Pools => _pools;
 
     /// <summary>Gets the message of the last rejected change, or <see langword="null"/> when the last change was applied.</summary>
     public string? LastError { get; private set; }
@@ -87,7 +100,31 @@ public sealed partial class OptionsSubsetResolver : IDisposable
         try
         {
             var options = _monitor.Get(Name);
-            var index = Resolver.Replace(options.ToEndpoints(), options.ToRoutingPolicy());
+            var plan = options.ToPlan();
+
+            // Every pool's next snapshot is built to the side first; only then is anything published.
+            var built = plan.Pools.Select(pool => (pool.Key, Index: _pools.TryGetValue(pool.Key, out var existing)
+                ? existing.Current.Rebuild(pool.Endpoints, pool.Policy)
+                : SubsetIndex.Build(pool.Endpoints, pool.Policy))).ToList();
+            foreach (var (key, next) in built)
+            {
+                if (_pools.TryGetValue(key, out var resolver))
+                {
+                    resolver.Publish(next);
+                }
+                else
+                {
+                    _pools[key] = new SubsetResolver(next);
+                }
+            }
+
+            foreach (var gone in _pools.Keys.Where(k => !built.Exists(b => b.Key == k)).ToList())
+            {
+                _pools.Remove(gone);
+            }
+
+            Plan = plan;
+            var index = Resolver.Current;
             LastError = null;
             Log.Reloaded(_logger, Name, index.Generation, index.Endpoints.Length, index.Subsets.Length);
             Reloaded?.Invoke(this, EventArgs.Empty);

@@ -152,7 +152,7 @@ public sealed class HttpRouteMatch
         return matched;
     }
 
-    private static bool QueryMatches(ReadOnlySpan<char> raw, StringMatch match)
+    internal static bool QueryMatches(ReadOnlySpan<char> raw, StringMatch match)
     {
         if (raw.IndexOfAny('%', '+') < 0)
         {

@@ -115,27 +115,6 @@ public sealed class HttpRouteRule
         init => field = value is null || value > TimeSpan.Zero ? value : throw new RoutingValidationException("timeout", "must be positive", nameof(Timeout));
     }
 
-    /// <summary>Whether a request selects this route: any block matches, or there are none.</summary>
-    internal bool IsMatch<THeaders>(in RouteRequest request, THeaders headers)
-        where THeaders : IHeaderSource, allows ref struct
-    {
-        var matches = Matches;
-        if (matches.IsEmpty)
-        {
-            return true;
-        }
-
-        foreach (var match in matches)
-        {
-            if (match.Evaluate(request, headers, explain: false, out _))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>Picks a destination by weight.</summary>
     internal RouteDestination PickDestination(Random? random)
     {

@@ -66,14 +66,10 @@ internal static class HttpRouting
             return new RouteDecision(service, null, -1, null, own, cookie);
         }
 
-        for (var i = 0; i < routes.Length; i++)
+        var i = service.Table!.FirstMatch(request, headers);
+        if (i >= 0)
         {
             var route = routes[i];
-            if (!route.IsMatch(request, headers))
-            {
-                continue;
-            }
-
             var destination = route.PickDestination(random);
             var resolution = ResolveIn(destination.Service, request, headers, criteria, out var setCookie);
             return new RouteDecision(destination.Service, route, i, destination, resolution, setCookie);

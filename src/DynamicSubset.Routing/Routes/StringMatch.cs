@@ -31,13 +31,17 @@ public sealed class StringMatch
     /// <summary>The longest pattern or text.</summary>
     public const int MaxPatternLength = 1024;
 
+    private static readonly System.Buffers.SearchValues<char> Metacharacters = System.Buffers.SearchValues.Create(@"\^$.|?*+()[]{}# ");
+
     private readonly Regex? _regex;
+    private readonly string? _literalPrefix; // what every match of _regex starts with: a value without it is rejected before the engine runs
 
     private StringMatch(StringMatchKind kind, string value, Regex? regex)
     {
         Kind = kind;
         Value = value;
         _regex = regex;
+        _literalPrefix = regex is null ? null : LiteralPrefix(value);
     }
 
     /// <summary>Gets a match for any present value.</summary>
@@ -101,9 +105,30 @@ public sealed class StringMatch
         {
             StringMatchKind.Exact => input.Equals(Value, comparison),
             StringMatchKind.Prefix => input.StartsWith(Value, comparison),
-            StringMatchKind.Regex => _regex!.IsMatch(input),
+            StringMatchKind.Regex => (_literalPrefix is null || input.StartsWith(_literalPrefix, StringComparison.Ordinal)) && _regex!.IsMatch(input),
             _ => true,
         };
+    }
+
+    /// <summary>
+    /// The literal text a pattern starts with, which every full match starts with too: plain characters up to the first
+    /// metacharacter, less the last one if a quantifier follows it. None for a pattern with an alternation anywhere.
+    /// </summary>
+    internal static string? LiteralPrefix(string pattern)
+    {
+        if (pattern.Contains('|', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var end = pattern.AsSpan().IndexOfAny(Metacharacters);
+        end = end < 0 ? pattern.Length : end;
+        if (end < pattern.Length && pattern[end] is '?' or '*' or '+' or '{')
+        {
+            end--; // the quantifier makes the character before it optional or repeated
+        }
+
+        return end > 0 ? pattern[..end] : null;
     }
 
     private static string Checked(string value, string field, string paramName)

@@ -191,6 +191,28 @@ public class HttpRouteRuleTests
         Assert.Throws<RoutingValidationException>(() => StringMatch.Exact(new string('a', StringMatch.MaxPatternLength + 1)));
     }
 
+    [Theory]
+    [InlineData("tenant-0[a-z]*", "tenant-0")]
+    [InlineData("/api/[0-9]+", "/api/")]
+    [InlineData("abc", "abc")]
+    [InlineData("ab*", "a")]
+    [InlineData("ab?c", "a")]
+    [InlineData("a{2}", null)]
+    [InlineData("x.y", "x")]
+    [InlineData("a|b", null)]
+    [InlineData("(ab)c", null)]
+    [InlineData("^ab", null)]
+    [InlineData("\\d+", null)]
+    public void Route14_ARegexsLiteralPrefix_RejectsEarly_WithoutChangingAnswers(string pattern, string? prefix)
+    {
+        Assert.Equal(prefix, StringMatch.LiteralPrefix(pattern));
+        var regex = StringMatch.Regex(pattern);
+        foreach (var input in new[] { "tenant-0", "tenant-0ab", "/api/42", "abc", "a", "abbb", "ac", "aa", "xzy", "b", "abc\n", "5", "tenant-x" })
+        {
+            Assert.Equal(System.Text.RegularExpressions.Regex.IsMatch(input, $"^(?:{pattern})\\z"), regex.IsMatch(input));
+        }
+    }
+
     [Fact]
     public void Route15_AValueLongerThanTheBound_NeverMatches()
     {
