@@ -318,6 +318,32 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.All(answers, a => Assert.Contains(a, new[] { (HttpStatusCode.OK, _pods["prod-v3-a"].Greeting), (HttpStatusCode.OK, _pods["prod-v3-b"].Greeting) }));
     }
 
+    [Fact]
+    public async Task VirtualServiceRoutes_FromTheApi_MatchAStaticSubset_ThatFollowsPodRelabels()
+    {
+        var rule = DestinationRule("NO_FALLBACK");
+        rule["spec"]!["subsets"] = JsonNode.Parse("""[{"name": "v1", "labels": {"version": "v1"}, "trafficPolicy": {"loadBalancer": {"simple": "ROUND_ROBIN"}}}]""");
+        _api.Put("destinationrules", rule);
+        var routes = VirtualService();
+        var http = routes["spec"]!["http"]!.AsArray();
+        http.Insert(0, JsonNode.Parse("""
+            {"name": "admin", "match": [{"uri": {"prefix": "/admin"}}],
+             "route": [{"destination": {"host": "helloworld.default.svc.cluster.local", "subset": "v1", "port": {"number": 8000}}}]}
+            """));
+        _api.Put("virtualservices", routes);
+        await StartCatalogAsync();
+        var client = _provider.GetRequiredService<IHttpClientFactory>().CreateClient("helloworld");
+        async Task<string> Admin() => await client.GetStringAsync("/admin", TestContext.Current.CancellationToken);
+
+        Assert.Equal(_pods["dev-v1"].Greeting, await Admin());
+        Assert.Equal((HttpStatusCode.OK, _pods["dev-v2"].Greeting), await GetAsync("dev", "v2")); // the default route, as before
+
+        // A pod relabelled into the subset joins it, through the incremental pod path, with no rule change.
+        _api.Put("pods", Pod("prod-v2", _pods["prod-v2"].Ip, "prod", "v1"));
+        await EventuallyAsync(async () => await Admin() == _pods["prod-v2"].Greeting, "a relabelled pod joins the static subset");
+        Assert.Contains(_catalog.Current.Services, s => s.Name == "helloworld.default.svc.cluster.local/v1");
+    }
+
     private static JsonObject Pod(string name, string ip, string stage, string version, bool ready = true) => new()
     {
         ["apiVersion"] = "v1",

@@ -13,11 +13,13 @@ internal sealed class RouteTable
     public const int CachedHeaders = HeaderCache.Capacity;
 
     private readonly Condition[]?[][] _blocks; // per route: its blocks, or an empty array for a route that matches everything
+    private readonly Dispatch? _dispatch;
 
-    private RouteTable(string[] headerNames, Condition[]?[][] blocks)
+    private RouteTable(string[] headerNames, Condition[]?[][] blocks, Dispatch? dispatch)
     {
         HeaderNames = headerNames;
         _blocks = blocks;
+        _dispatch = dispatch;
     }
 
     public string[] HeaderNames { get; }
@@ -74,7 +76,7 @@ internal sealed class RouteTable
             }
         }
 
-        return new RouteTable([.. names], blocks);
+        return new RouteTable([.. names], blocks, Dispatch.Create(blocks));
 
         static void Add(List<Condition> conditions, ConditionKind kind, StringMatch? match, bool ignoreCase = false)
         {
@@ -94,6 +96,24 @@ internal sealed class RouteTable
         var usedBuffer = false;
         try
         {
+            if (_dispatch is { } dispatch)
+            {
+                // Only the blocks whose exact conditions the request's values satisfy are evaluated, in order.
+                var candidates = dispatch.Candidates(ref context, ref cache, this, headers, ref usedBuffer);
+                while (candidates != 0)
+                {
+                    var b = System.Numerics.BitOperations.TrailingZeroCount(candidates);
+                    candidates &= candidates - 1;
+                    var (route, block) = dispatch.Blocks[b];
+                    if (block is null || Holds(block, ref context, ref cache, headers, ref usedBuffer))
+                    {
+                        return route;
+                    }
+                }
+
+                return -1;
+            }
+
             var blocks = _blocks;
             for (var r = 0; r < blocks.Length; r++)
             {
@@ -124,7 +144,7 @@ internal sealed class RouteTable
         }
     }
 
-    private bool Holds<THeaders>(Condition[] block, ref Context context, ref HeaderCache cache, THeaders headers, ref bool usedBuffer)
+    private bool Holds<THeaders>(Condition[] block, ref Context context, scoped ref HeaderCache cache, THeaders headers, scoped ref bool usedBuffer)
         where THeaders : IHeaderSource, allows ref struct
     {
         foreach (var c in block)
@@ -150,22 +170,12 @@ internal sealed class RouteTable
     }
 
     /// <summary>The header's value (read once per request for the first <see cref="CachedHeaders"/> names); false when absent or too long.</summary>
-    private bool Header<THeaders>(Condition c, ref HeaderCache cache, THeaders headers, ref bool usedBuffer, out ReadOnlySpan<char> value)
+    private bool Header<THeaders>(Condition c, scoped ref HeaderCache cache, THeaders headers, scoped ref bool usedBuffer, out ReadOnlySpan<char> value)
         where THeaders : IHeaderSource, allows ref struct
     {
         if (c.Slot < HeaderCache.Capacity)
         {
-            ref var slot = ref cache[c.Slot];
-            if (slot.State == 0)
-            {
-                var values = default(HeaderValues);
-                var present = headers.TryGetValues(HeaderNames[c.Slot], ref values) && !values.IsTooLong;
-                usedBuffer |= values.UsedBuffer;
-                slot = present ? new HeaderSlot(2, values.ToCriterion()) : new HeaderSlot(1, default);
-            }
-
-            value = slot.State == 2 ? slot.Value.Span : default;
-            return slot.State == 2;
+            return Header(c.Slot, ref cache, headers, ref usedBuffer, out value);
         }
 
         var uncached = default(HeaderValues);
@@ -173,6 +183,119 @@ internal sealed class RouteTable
         usedBuffer |= uncached.UsedBuffer;
         value = found ? uncached.ToCriterion().Span : default;
         return found;
+    }
+
+    /// <summary>
+    /// Exact conditions as a lookup: for each header (or the path) that some block requires to equal a value, the set of
+    /// blocks a given value leaves possible, as a bit mask over at most 64 blocks in route order. A request ANDs the
+    /// masks of its values, then evaluates only the blocks left, lowest bit (earliest route) first: the same answer as
+    /// trying every route in order, without comparing a value against twenty routes that each want another one.
+    /// </summary>
+    private sealed class Dispatch
+    {
+        private readonly Dimension[] _dimensions;
+
+        private Dispatch((int Route, Condition[]? Block)[] blocks, Dimension[] dimensions, ulong all)
+        {
+            Blocks = blocks;
+            _dimensions = dimensions;
+            All = all;
+        }
+
+        /// <summary>Gets every block in route order; a null block is a route without conditions.</summary>
+        public (int Route, Condition[]? Block)[] Blocks { get; }
+
+        private ulong All { get; }
+
+        public static Dispatch? Create(Condition[]?[][] routes)
+        {
+            var blocks = new List<(int Route, Condition[]? Block)>();
+            for (var r = 0; r < routes.Length; r++)
+            {
+                if (routes[r].Length == 0)
+                {
+                    blocks.Add((r, null));
+                    continue;
+                }
+
+                foreach (var block in routes[r])
+                {
+                    blocks.Add((r, block));
+                }
+            }
+
+            if (blocks.Count > 64)
+            {
+                return null; // one bit per block: larger tables are tried route by route
+            }
+
+            // A dimension per header slot (and -1 for the path) that some block compares exactly.
+            var dimensions = new List<Dimension>();
+            foreach (var key in blocks.SelectMany(static b => b.Block ?? []).Where(static c => c.ExactKey is not null).Select(static c => c.ExactKey!.Value).Distinct())
+            {
+                var values = new Dictionary<string, ulong>(StringComparer.Ordinal);
+                ulong unconstrained = 0;
+                for (var b = 0; b < blocks.Count; b++)
+                {
+                    var wanted = (blocks[b].Block ?? []).Where(c => c.ExactKey == key).Select(static c => c.Match!.Value).Distinct().ToList();
+                    if (wanted.Count == 0)
+                    {
+                        unconstrained |= 1UL << b;
+                    }
+                    else if (wanted.Count == 1)
+                    {
+                        values[wanted[0]] = values.GetValueOrDefault(wanted[0]) | (1UL << b);
+                    }
+
+                    // Two different exact values for one header: the block can never match, and is in no mask.
+                }
+
+                dimensions.Add(new Dimension(key, values, unconstrained));
+            }
+
+            return dimensions.Count == 0 ? null : new Dispatch([.. blocks], [.. dimensions], blocks.Count == 64 ? ulong.MaxValue : (1UL << blocks.Count) - 1);
+        }
+
+        public ulong Candidates<THeaders>(ref Context context, scoped ref HeaderCache cache, RouteTable table, THeaders headers, scoped ref bool usedBuffer)
+            where THeaders : IHeaderSource, allows ref struct
+        {
+            var mask = All;
+            foreach (var dimension in _dimensions)
+            {
+                ReadOnlySpan<char> value;
+                var present = dimension.Slot < 0
+                    ? (value = context.Path).Length >= 0
+                    : table.Header(dimension.Slot, ref cache, headers, ref usedBuffer, out value);
+                mask &= dimension.Unconstrained | (present && dimension.Lookup.TryGetValue(value, out var wanted) ? wanted : 0);
+            }
+
+            return mask;
+        }
+
+        private sealed class Dimension(int slot, Dictionary<string, ulong> values, ulong unconstrained)
+        {
+            public int Slot { get; } = slot;
+
+            public ulong Unconstrained { get; } = unconstrained;
+
+            public Dictionary<string, ulong>.AlternateLookup<ReadOnlySpan<char>> Lookup { get; } = values.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+    }
+
+    private bool Header<THeaders>(int index, scoped ref HeaderCache cache, THeaders headers, scoped ref bool usedBuffer, out ReadOnlySpan<char> value)
+        where THeaders : IHeaderSource, allows ref struct
+    {
+        ref var slot = ref cache[index];
+        if (slot.State == 0)
+        {
+            var values = default(HeaderValues);
+            var present = headers.TryGetValues(HeaderNames[index], ref values) && !values.IsTooLong;
+            usedBuffer |= values.UsedBuffer;
+            slot = present ? new HeaderSlot(2, values.ToCriterion()) : new HeaderSlot(1, default);
+        }
+
+        value = slot.State == 2 ? slot.Value.Span : default;
+        return slot.State == 2;
     }
 
     private enum ConditionKind : byte
@@ -200,6 +323,12 @@ internal sealed class RouteTable
         public string? Name { get; } = name;
 
         public int Port { get; } = port;
+
+        /// <summary>Gets the dispatch key of an exact, case-sensitive condition on a header (its slot) or the path (-1); else null.</summary>
+        public int? ExactKey => Match?.Kind != StringMatchKind.Exact ? null
+            : Kind == ConditionKind.Header && Slot < HeaderCache.Capacity ? Slot
+            : Kind == ConditionKind.Uri && !IgnoreCase ? -1
+            : null;
 
         /// <summary>Cheapest first: a number, then ordinal compares, then the query string's scan, then regexes.</summary>
         public int Cost => Kind == ConditionKind.Port ? 0 : Match?.Kind == StringMatchKind.Regex ? 3 : Kind == ConditionKind.Query ? 2 : 1;

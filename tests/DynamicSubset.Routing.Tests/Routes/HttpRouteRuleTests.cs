@@ -235,6 +235,29 @@ public class HttpRouteRuleTests
         Assert.Equal(ResolutionOutcome.NoHealthyUpstream, Route(service, "/v3", headers: ("x-version", "v1")).Resolution.Outcome);
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(70)] // more than 64 blocks: tried route by route instead of through the exact-value lookup
+    public void ManyRoutesOfExactHeaderValues_TheFirstThatMatchesWins(int count)
+    {
+        var routes = Enumerable.Range(0, count).Select(i => To(i % 2 == 0 ? V1 : V2, new HttpRouteMatch
+        {
+            Headers = [Header("x-tenant", StringMatch.Exact($"t{i / 2}"))], // every value twice: the first of the two must win
+            Uri = i % 3 == 0 ? StringMatch.Exact("/exact") : null,
+        })).Append(To(V3)).ToArray();
+        var service = Service(routes);
+
+        for (var i = 0; i < count; i++)
+        {
+            var path = i % 3 == 0 ? "/exact" : "/other";
+            var expected = Enumerable.Range(0, count).First(j => j / 2 == i / 2 && (j % 3 != 0 || path == "/exact"));
+            Assert.Equal(expected, Route(service, path, headers: ("x-tenant", $"t{i / 2}")).RouteIndex);
+        }
+
+        Assert.Equal(count, Route(service, "/", headers: ("x-tenant", "nobody")).RouteIndex);
+        Assert.Equal(count, Route(service).RouteIndex);
+    }
+
     [Fact]
     public void ExplainRoutes_SaysWhichRouteMatched_AndTheFirstFailingConditionOfEachEarlierOne()
     {
