@@ -23,7 +23,10 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
 
         // Headers carried from the inbound request count for routing too, whatever the handler order.
         RoutingHeaderContext.Current?.ApplyTo(request.Headers);
-        var facts = new RouteRequest(request.Method.Method, original.PathAndQuery, original.Authority, original.Scheme, original.Port);
+        // Only a service with routes, or with a hash key that may be in the query, needs the path and the authority.
+        var facts = !service.Routes.IsEmpty || service.Resolver.Current.Policy.ConsistentHash is not null
+            ? new RouteRequest(request.Method.Method, original.PathAndQuery, original.Authority, original.Scheme, original.Port)
+            : new RouteRequest(request.Method.Method, "/");
         var decision = pipeline.Decide(service, facts, new HttpRequestHeadersSource(request.Headers), activity: null);
         if (decision.IsNoRoute)
         {

@@ -199,6 +199,26 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Resolve_AVirtualServiceWithoutDestinationRule_RoutesToEveryEndpoint()
+    {
+        var vs = Path.Combine(_dir, "vs-only.yaml");
+        await File.WriteAllTextAsync(vs, """
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: helloworld}
+            spec:
+              hosts: [helloworld]
+              http: [{route: [{destination: {host: helloworld}}]}]
+            """, TestContext.Current.CancellationToken);
+
+        var (exit, output, error) = await Run(["resolve", "-f", Data("pods.yaml"), "-f", Data("reference/service.yaml"), "-f", vs, "-n", "3"]);
+
+        Assert.Equal((0, ""), (exit, error));
+        Assert.Contains("decision  no dynamicSubset: any routable endpoint\n", output, StringComparison.Ordinal);
+        Assert.Equal(3, output.Split('\n').Count(l => l.StartsWith("  #", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Resolve_ExplainsWhichRouteMatched_AndWhyEarlierOnesDidNot()
     {
         var mesh = Path.Combine(_dir, "routes.yaml");
