@@ -205,21 +205,10 @@ public class VirtualServiceRoutingTests
     [InlineData("urii: {exact: /}", "spec.http[0].match[0].urii: unknown field")]
     public void BadMatches_AreReportedWithTheirPath(string match, string expected)
     {
-        var config = Fixtures.Parse($$"""
-            apiVersion: networking.istio.io/v1
-            kind: VirtualService
-            metadata: {name: helloworld}
-            spec:
-              hosts: [helloworld]
-              http:
-                - match:
-                    - {{match}}
-                  route:
-                    - destination: {host: helloworld}
-            """);
+        var config = OneRoute($"match: [{{{match}}}]");
 
         Assert.Contains(config.Diagnostics, d => $"{d.Path}: {d.Message}".StartsWith(expected, StringComparison.Ordinal));
-        Assert.All(config.Diagnostics.Where(d => d.Path.StartsWith("spec.http[0].match", StringComparison.Ordinal)), d => Assert.Equal(8, d.Line));
+        Assert.All(config.Diagnostics.Where(d => d.Path.StartsWith("spec.http[0].match", StringComparison.Ordinal)), d => Assert.Equal(7, d.Line));
     }
 
     [Theory]
@@ -230,20 +219,23 @@ public class VirtualServiceRoutingTests
     [InlineData("timeout: forever", "DSR1005", "spec.http[0].timeout: 'forever' is not a duration of 0 or at least 1ms")]
     public void BadRetriesAndTimeouts_AreReportedWithTheirPath(string field, string code, string expected)
     {
-        var config = Fixtures.Parse($$"""
-            apiVersion: networking.istio.io/v1
-            kind: VirtualService
-            metadata: {name: helloworld}
-            spec:
-              hosts: [helloworld]
-              http:
-                - {{field}}
-                  route:
-                    - destination: {host: helloworld}
-            """);
+        var config = OneRoute(field);
 
         Assert.Contains(config.Diagnostics, d => d.Code == code && $"{d.Path}: {d.Message}".StartsWith(expected, StringComparison.Ordinal));
     }
+
+    /// <summary>A VirtualService of one route to helloworld, with <paramref name="fields"/> (one line) before its destination.</summary>
+    private static MeshConfiguration OneRoute(string fields) => Fixtures.Parse($$"""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: helloworld}
+        spec:
+          hosts: [helloworld]
+          http:
+            - {{fields}}
+              route:
+                - destination: {host: helloworld}
+        """);
 
     [Theory]
     [InlineData("consistentHash: {}", "spec.trafficPolicy.loadBalancer.consistentHash: one of httpHeaderName, httpCookie, httpQueryParameterName, useSourceIp is needed")]

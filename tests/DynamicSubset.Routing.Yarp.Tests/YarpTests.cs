@@ -16,21 +16,7 @@ public sealed class YarpTests
     public async Task ProxyPipeline_NarrowsDestinationsToTheResolvedSubset_BeforeYarpLoadBalances()
     {
         await using var pods = await Helloworld.StartAsync(block: 6);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.6.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddReverseProxy().LoadFromMemory(
-            [new RouteConfig { RouteId = "all", ClusterId = "helloworld", Match = new RouteMatch { Path = "/{**rest}" } }],
-            [new ClusterConfig
-            {
-                ClusterId = "helloworld",
-                LoadBalancingPolicy = "RoundRobin",
-                Destinations = pods.Pods.ToDictionary(
-                    p => p.Name,
-                    p => new DestinationConfig { Address = $"http://{p.Ip}:{Helloworld.Port}", Metadata = new Dictionary<string, string> { ["stage"] = p.Stage, ["version"] = p.Version } }),
-            }]);
-        builder.Services.AddDynamicSubsetYarp();
-        builder.Services.AddDynamicSubsetCatalogFromOptions("helloworld", o =>
+        await using var app = await StartProxyAsync(pods, "127.0.6.1", "RoundRobin", services => services.AddDynamicSubsetCatalogFromOptions("helloworld", o =>
         {
             var selector = new SubsetSelectorOptions { FallbackPolicy = "NO_FALLBACK" };
             selector.Keys.Add("stage");
@@ -38,27 +24,9 @@ public sealed class YarpTests
             o.TrafficPolicy.LoadBalancer.DynamicSubset.SubsetSelectors.Add(selector);
             o.HeaderToDynamicSubsetKey.Add(new() { Header = "x-version", Key = "version", DefaultValue = "v3" });
             o.HeaderToDynamicSubsetKey.Add(new() { Header = "x-stage", Key = "stage", DefaultValue = "prod" });
-        });
-        await using var app = builder.Build();
-        app.MapReverseProxy(proxy =>
-        {
-            proxy.UseDynamicSubsets();
-            proxy.UseLoadBalancing();
-        });
-        await app.StartAsync(TestContext.Current.CancellationToken);
+        }));
         using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-
-        async Task<(HttpStatusCode, string)> Get(params (string, string)[] headers)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/");
-            foreach (var (n, v) in headers)
-            {
-                request.Headers.Add(n, v);
-            }
-
-            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
-            return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-        }
+        Task<(HttpStatusCode, string)> Get(params (string, string)[] headers) => GetAsync(client, "/", headers);
 
         var prod = new HashSet<string>();
         for (var i = 0; i < 10; i++)
@@ -98,40 +66,10 @@ public sealed class YarpTests
                     - match: [{headers: {x-canary: {}}}]
                       route: [{destination: {host: helloworld, subset: v2}}]
                 """);
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.26.1:0");
-            builder.Logging.ClearProviders();
-            builder.Services.AddReverseProxy().LoadFromMemory(
-                [new RouteConfig { RouteId = "all", ClusterId = "helloworld", Match = new RouteMatch { Path = "/{**rest}" } }],
-                [new ClusterConfig
-                {
-                    ClusterId = "helloworld",
-                    Destinations = pods.Pods.ToDictionary(
-                        p => p.Name,
-                        p => new DestinationConfig { Address = $"http://{p.Ip}:{Helloworld.Port}", Metadata = new Dictionary<string, string> { ["stage"] = p.Stage, ["version"] = p.Version } }),
-                }]);
-            builder.Services.AddDynamicSubsetYarp();
-            builder.Services.AddDynamicSubsetCatalogFromFiles([Path.Combine(dir, "pods.yaml"), MeshFolder.Reference("service.yaml"), Path.Combine(dir, "mesh.yaml")]);
-            await using var app = builder.Build();
-            app.MapReverseProxy(proxy =>
-            {
-                proxy.UseDynamicSubsets();
-                proxy.UseLoadBalancing();
-            });
-            await app.StartAsync(TestContext.Current.CancellationToken);
+            await using var app = await StartProxyAsync(pods, "127.0.26.1", loadBalancing: null, services =>
+                services.AddDynamicSubsetCatalogFromFiles([Path.Combine(dir, "pods.yaml"), MeshFolder.Reference("service.yaml"), Path.Combine(dir, "mesh.yaml")]));
             using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-
-            async Task<(HttpStatusCode, string)> Get(string path, params (string, string)[] headers)
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Get, path);
-                foreach (var (n, v) in headers)
-                {
-                    request.Headers.Add(n, v);
-                }
-
-                using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
-                return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-            }
+            Task<(HttpStatusCode, string)> Get(string path, params (string, string)[] headers) => GetAsync(client, path, headers);
 
             Assert.Equal((HttpStatusCode.OK, pods["dev-v1"].Greeting), await Get("/admin"));
             var v2 = new HashSet<string>();
@@ -147,5 +85,45 @@ public sealed class YarpTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>YARP's proxy of one cluster, the helloworld pods with their labels as metadata, with the dynamic subset step before load balancing.</summary>
+    private static async Task<WebApplication> StartProxyAsync(Helloworld pods, string ip, string? loadBalancing, Action<IServiceCollection> catalog)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://{ip}:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddReverseProxy().LoadFromMemory(
+            [new RouteConfig { RouteId = "all", ClusterId = "helloworld", Match = new RouteMatch { Path = "/{**rest}" } }],
+            [new ClusterConfig
+            {
+                ClusterId = "helloworld",
+                LoadBalancingPolicy = loadBalancing,
+                Destinations = pods.Pods.ToDictionary(
+                    p => p.Name,
+                    p => new DestinationConfig { Address = $"http://{p.Ip}:{Helloworld.Port}", Metadata = new Dictionary<string, string> { ["stage"] = p.Stage, ["version"] = p.Version } }),
+            }]);
+        builder.Services.AddDynamicSubsetYarp();
+        catalog(builder.Services);
+        var app = builder.Build();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseDynamicSubsets();
+            proxy.UseLoadBalancing();
+        });
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        return app;
+    }
+
+    private static async Task<(HttpStatusCode, string)> GetAsync(HttpClient client, string path, (string, string)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        foreach (var (n, v) in headers)
+        {
+            request.Headers.Add(n, v);
+        }
+
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 }
