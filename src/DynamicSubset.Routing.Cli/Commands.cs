@@ -58,15 +58,25 @@ internal static class Commands
 
         if (services.Count == 0)
         {
-            output.Out.WriteLine("No DestinationRule with a dynamicSubset.");
+            output.Out.WriteLine("No routed service: a DestinationRule, or a VirtualService with a route, is needed.");
         }
 
         foreach (var (name, index) in services)
         {
             var ds = index.Policy.DynamicSubset;
             output.Out.WriteLine(output.Bold(name));
+            var balancer = index.Policy.ConsistentHash is { } hash ? $"consistentHash {hash}" : index.Policy.LoadBalancing.ToMeshName();
+            if (ds.SubsetSelectors.IsEmpty)
+            {
+                // A host without dynamicSubset (or a static subset whose policy has none): every routable endpoint.
+                output.Out.WriteLine($"  no dynamicSubset: every routable endpoint   load balancer: {balancer}");
+                output.Out.WriteLine($"  endpoints: {(index.Endpoints.IsEmpty ? "none" : Endpoints(index.Endpoints, output))}");
+                output.Out.WriteLine();
+                continue;
+            }
+
             output.Out.WriteLine($"  selectors: {string.Join("; ", ds.SubsetSelectors.Select(s => s.FallbackPolicy is { } p ? $"{s} ({p.ToMeshName()})" : s.ToString()))}" +
-                $"   fallback: {ds.FallbackPolicy.ToMeshName()}   load balancer: {index.Policy.LoadBalancing.ToMeshName()}");
+                $"   fallback: {ds.FallbackPolicy.ToMeshName()}   load balancer: {balancer}");
             output.Out.WriteLine();
             Table.Write(output.Out, ["SUBSET", "ENDPOINTS"], index.Subsets.Select(s => (IReadOnlyList<string>)[s.ToString(), Endpoints(s.Endpoints, output)]));
             output.Out.WriteLine();

@@ -53,6 +53,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         // The overall deadline is a timestamp, not a second cancellation source: each try gets one source, whose
         // timer is the shorter of the per-try timeout and what is left.
         var rules = RetryRules.For(decision.Route, options.ConnectRetries, options.PerTryTimeout, options.Timeout);
+        var setCookie = decision.SetCookie; // the decision itself stays out of the async state: a smaller box per request
         var started = Stopwatch.GetTimestamp();
         List<EndpointAddress>? tried = null;
         var retries = 0;
@@ -80,7 +81,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                         pipeline.ReportResponse(pool, endpoint, (int)response.StatusCode);
                         if (!rules.RetriesStatus((int)response.StatusCode) || retries >= rules.Attempts || !CanResend(request))
                         {
-                            if (decision.SetCookie is { } cookie)
+                            if (setCookie is { } cookie)
                             {
                                 response.Headers.TryAddWithoutValidation("Set-Cookie", cookie);
                             }

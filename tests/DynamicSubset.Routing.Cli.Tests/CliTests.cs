@@ -216,6 +216,10 @@ public sealed class CliTests : IDisposable
         Assert.Equal((0, ""), (exit, error));
         Assert.Contains("decision  no dynamicSubset: any routable endpoint\n", output, StringComparison.Ordinal);
         Assert.Equal(3, output.Split('\n').Count(l => l.StartsWith("  #", StringComparison.Ordinal)));
+
+        var (_, subsets, _) = await Run(["subsets", "-f", Data("pods.yaml"), "-f", Data("reference/service.yaml"), "-f", vs]);
+        Assert.Contains("  no dynamicSubset: every routable endpoint   load balancer: LEAST_REQUEST\n", subsets, StringComparison.Ordinal);
+        Assert.Contains("helloworld-dev-v1-67b6876778-nf7pz 192.168.0.5:5678", subsets, StringComparison.Ordinal);
     }
 
     [Fact]
