@@ -120,7 +120,8 @@ public sealed class AdminPageTests : IAsyncLifetime
         driver.FindElement(By.CssSelector("[data-testid=explain-go]")).Click();
         var decision = wait.Until(d => Texts(d, "[data-testid=decision]").FirstOrDefault(t => t.Length > 0));
         Assert.Equal("no healthy upstream (selector fallback NO_FALLBACK found no endpoint)", decision);
-        var criteria = Texts(driver, "[data-testid=explain-result] table")[0];
+        Assert.StartsWith("route\tmatched\twhy\ndefault\tyes\tno match conditions", Texts(driver, "[data-testid=explain-routes] table")[0], StringComparison.Ordinal);
+        var criteria = Texts(driver, "[data-testid=explain-result] table")[1];
         Assert.Contains("x-stage\tstage\tprod\theader", criteria, StringComparison.Ordinal);
         Assert.Contains("x-version\tversion\tv1\theader", criteria, StringComparison.Ordinal);
 
