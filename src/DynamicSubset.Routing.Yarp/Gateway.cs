@@ -111,7 +111,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
             var mayRetryStatus = rules.RetriesAnyStatus && retries < rules.Attempts && CanResend(context);
             if (mayRetryStatus)
             {
-                context.Items[GatewayTransformer.RetryStatusKey] = rules;
+                context.Items[GatewayTransformer.RetryStatusKey] = new StatusRetry(rules, started, _time);
             }
 
             ForwarderError error;
@@ -145,7 +145,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
                     continue;
                 }
 
-                // No time or endpoint left for it: the status stands, with an empty body (the endpoint's was dropped).
+                // The time ran out between the hold-back and here: the status stands, without the endpoint's body.
                 return;
             }
 
@@ -302,7 +302,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
         public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
         {
             if (proxyResponse is not null && httpContext.Items.Count > 0 &&
-                httpContext.Items.TryGetValue(RetryStatusKey, out var rules) && rules is RetryRules retry && retry.RetriesStatus((int)proxyResponse.StatusCode))
+                httpContext.Items.TryGetValue(RetryStatusKey, out var state) && state is StatusRetry retry && retry.HoldsBack((int)proxyResponse.StatusCode))
             {
                 // Neither headers nor body reach the client: the gateway tries another endpoint.
                 httpContext.Items[HeldBackKey] = HeldBack;
@@ -318,6 +318,16 @@ internal sealed class DynamicSubsetGateway : IDisposable
             return copy;
         }
     }
+}
+
+/// <summary>
+/// A try whose status the route may retry: the transformer holds such a response back only while time is left for
+/// another try, so a status that cannot be retried reaches the client as the endpoint sent it.
+/// </summary>
+internal sealed class StatusRetry(RetryRules rules, long started, TimeProvider time)
+{
+    public bool HoldsBack(int statusCode) =>
+        rules.RetriesStatus(statusCode) && RoutingPipeline.Remaining(rules.Timeout, time.GetElapsedTime(started)) != TimeSpan.Zero;
 }
 
 /// <summary>Reads the request's routing headers through the gateway's trust rules: untrusted callers and disallowed values count as absent.</summary>

@@ -187,6 +187,27 @@ public sealed class GatewayRouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RouteRetries_WhenEveryTryFails_TheLastAnswerReachesTheClientAsSent()
+    {
+        using var mesh = new MeshFolder(_pods, Rule, Routes);
+        await using var gateway = await Gateway("127.0.24.9", mesh);
+        _pods["prod-v3-a"].FailWith = 503;
+        _pods["prod-v3-b"].FailWith = 503;
+        try
+        {
+            var before = _pods["prod-v3-a"].Hits + _pods["prod-v3-b"].Hits;
+
+            Assert.Equal((HttpStatusCode.ServiceUnavailable, "failing"), await gateway.GetAsync("/retried"));
+            Assert.Equal(3, _pods["prod-v3-a"].Hits + _pods["prod-v3-b"].Hits - before); // the first try and two retries
+        }
+        finally
+        {
+            _pods["prod-v3-a"].FailWith = 0;
+            _pods["prod-v3-b"].FailWith = 0;
+        }
+    }
+
+    [Fact]
     public async Task PerTryTimeout_GivesUpOnAHangingPod_AndTheOtherAnswers()
     {
         using var mesh = new MeshFolder(_pods, Rule, Routes);
