@@ -49,25 +49,33 @@ internal abstract class ConsistentHashTable
     }
 
     /// <summary>
-    /// A ring of points hash(address, i). Each endpoint gets a power-of-two number of points per unit of weight, at least
-    /// minimumRingSize / N in all: the count only changes when N crosses a power of two, so an endpoint that leaves takes
-    /// its own points and no other endpoint's points move.
+    /// A ring of points hash(address, i). Each endpoint gets the same number of points per unit of weight whatever N is
+    /// (a quarter of minimumRingSize, a power of two), so an endpoint that leaves takes its own points and no other
+    /// endpoint's points move: sizing the ring to the minimum, as Envoy does, gives every endpoint more points when N
+    /// drops, and those take keys from the others (removing one of 8 endpoints then moved 47% of keys). The ring holds
+    /// minimumRingSize points from four endpoints up; over a million points in all, the count per endpoint halves.
     /// </summary>
     private sealed class Ring : ConsistentHashTable
     {
+        private const int MaxPoints = 1 << 20;
         private readonly ulong[] _points;
         private readonly int[] _owners;
 
         public Ring(ReadOnlySpan<EndpointSlot> routable, int minimumRingSize)
         {
             var n = routable.Length;
-            var perUnit = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, (minimumRingSize + n - 1) / n));
+            var perUnit = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, minimumRingSize / 4));
+            while (perUnit > 1 && (long)perUnit * n > MaxPoints)
+            {
+                perUnit /= 2;
+            }
+
             var minWeight = MinWeight(routable);
             var counts = new int[n];
             long total = 0;
             for (var i = 0; i < n; i++)
             {
-                counts[i] = (int)Math.Min(ConsistentHashPolicy.MaximumRingSize, perUnit * Math.Max(1, routable[i].Endpoint.Weight / minWeight));
+                counts[i] = (int)Math.Min(ConsistentHashPolicy.MaximumRingSize, (long)perUnit * Math.Max(1, routable[i].Endpoint.Weight / minWeight));
                 total += counts[i];
             }
 

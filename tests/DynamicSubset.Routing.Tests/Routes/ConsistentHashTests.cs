@@ -31,17 +31,30 @@ public class ConsistentHashTests
         Assert.All(perEndpoint, n => Assert.InRange(n, 2000 / 8 / 2, 2000 / 8 * 2)); // roughly even
     }
 
+    public static TheoryData<ConsistentHashAlgorithm, int> AlgorithmsAndSizes()
+    {
+        var data = new TheoryData<ConsistentHashAlgorithm, int>();
+        foreach (var algorithm in Enum.GetValues<ConsistentHashAlgorithm>())
+        {
+            foreach (var n in new[] { 3, 8, 10, 17, 64 }) // 8 to 7 is where a ring sized to its minimum doubles every endpoint's points
+            {
+                data.Add(algorithm, n);
+            }
+        }
+
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Algorithms))]
-    public void RemovingOneEndpoint_MovesOnlyItsShareOfTheKeys(ConsistentHashAlgorithm algorithm)
+    [MemberData(nameof(AlgorithmsAndSizes))]
+    public void RemovingOneEndpoint_MovesOnlyItsShareOfTheKeys(ConsistentHashAlgorithm algorithm, int n)
     {
         const int keys = 10_000;
-        const int n = 10;
         var pods = Pods(n);
         var pool = Pool("shop", pods, Hashed(ConsistentHashPolicy.ForHeader("x-user"), algorithm));
         var before = Enumerable.Range(0, keys).Select(i => Pick(pool, $"u{i}")).ToArray();
 
-        var gone = pods[3];
+        var gone = pods[n / 2];
         pool.Resolver.ReplaceEndpoints(pods.Where(p => p != gone));
         var after = Enumerable.Range(0, keys).Select(i => Pick(pool, $"u{i}")).ToArray();
 
