@@ -214,7 +214,9 @@ internal sealed class DynamicSubsetGateway : IDisposable
         var request = context.Request;
         return new RouteRequest(
             request.Method,
-            context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw && raw[0] == '/' ? raw : request.Path.Value is { Length: > 0 } p ? p : "/",
+            context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw && raw[0] == '/'
+                ? raw
+                : string.Concat(request.Path.Value is { Length: > 0 } p ? p : "/", request.QueryString.Value), // absolute-form targets: rare, and they pay for the copy
             request.Host.HasValue ? request.Host.Value : null,
             request.Scheme,
             context.Connection.LocalPort,

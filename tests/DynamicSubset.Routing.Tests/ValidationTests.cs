@@ -93,7 +93,27 @@ public class ValidationTests
         { () => _ = EndpointChange.Upsert(null!), "endpoint" },
         { () => _ = EndpointChange.SetLabels(default, null!), "labels" },
         { () => _ = BuiltInKeys.IsBuiltInSyntax(null!), "key" },
+        { () => _ = new RouteRequest(null!, "/"), "method" },
+        { () => _ = new RouteRequest("GET", null!), "path" },
+        { () => _ = new RouteRequest("GET", "/", scheme: null!), "scheme" },
+        { () => _ = new RouteDestination(null!, null, Routes.Routing.All), "host" },
+        { () => _ = new RouteDestination("h", null, null!), "service" },
+        { () => _ = new HttpRouteRule(null!), "destinations" },
+        { () => _ = StringMatch.Exact(null!), "value" },
+        { () => _ = StringMatch.Prefix(null!), "value" },
+        { () => _ = StringMatch.Regex(null!), "pattern" },
+        { () => _ = ConsistentHashPolicy.ForHeader(null!), "name" },
+        { () => _ = ConsistentHashPolicy.ForCookie(null!), "name" },
+        { () => _ = ConsistentHashPolicy.ForQueryParameter(null!), "name" },
+        { () => _ = Explanation.Of(null!, new RouteRequest("GET", "/"), new DictionaryHeaderSource(new Dictionary<string, string>())), "service" },
     };
+
+    [Fact]
+    public void RouteRequest_PortOutOfRange_ThrowsWithItsName()
+    {
+        Assert.Equal("port", Assert.Throws<ArgumentOutOfRangeException>(() => new RouteRequest("GET", "/", port: -1)).ParamName);
+        Assert.Equal("port", Assert.Throws<ArgumentOutOfRangeException>(() => new RouteRequest("GET", "/", port: 65536)).ParamName);
+    }
 
     [Theory]
     [MemberData(nameof(NullArguments))]
