@@ -5,6 +5,8 @@ namespace DynamicSubset.Routing.Configuration;
 /// <summary>Reads the documents of one file into a <see cref="DocumentSet"/>, reporting every problem.</summary>
 internal sealed class DocumentParser(DocumentReader r)
 {
+    private int _regexes; // in this file, against MeshConfigurationLimits.MaxRegexesPerFile
+
     private static readonly string[] IstioGroups = ["networking.istio.io/v1alpha3", "networking.istio.io/v1beta1", "networking.istio.io/v1"];
 
     public DocumentSet Parse(List<YamlNode> documents)
@@ -424,6 +426,12 @@ internal sealed class DocumentParser(DocumentReader r)
                 continue;
             }
 
+            if (i == r.Limits.MaxRoutesPerVirtualService)
+            {
+                r.Error(DiagnosticCodes.Limit, route, routePath, $"more than {r.Limits.MaxRoutesPerVirtualService} routes (MeshConfigurationLimits.MaxRoutesPerVirtualService)");
+                break;
+            }
+
             r.CheckFields(
                 route,
                 routePath,
@@ -542,6 +550,12 @@ internal sealed class DocumentParser(DocumentReader r)
         var kind = given[0];
         if (r.String(map, kind, fieldPath) is not { } value)
         {
+            return null;
+        }
+
+        if (kind == "regex" && ++_regexes > r.Limits.MaxRegexesPerFile)
+        {
+            r.Error(DiagnosticCodes.Limit, map["regex"] ?? map, DocumentReader.Child(fieldPath, "regex"), $"more than {r.Limits.MaxRegexesPerFile} regexes in the file (MeshConfigurationLimits.MaxRegexesPerFile)");
             return null;
         }
 

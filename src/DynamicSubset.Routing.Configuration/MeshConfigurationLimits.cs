@@ -54,6 +54,19 @@ public sealed class MeshConfigurationLimits
     [Range(1, int.MaxValue)]
     public int MaxEndpointsPerService { get; init; } = 500_000;
 
+    /// <summary>Gets or sets the most <c>http</c> routes in one VirtualService: each request may try every one of them.</summary>
+    /// <value>Defaults to 1,000.</value>
+    [Range(1, int.MaxValue)]
+    public int MaxRoutesPerVirtualService { get; init; } = 1_000;
+
+    /// <summary>
+    /// Gets or sets the most <c>regex</c> matches in one file. A regex costs about half a millisecond to compile (once per
+    /// pattern in a process) and tens of nanoseconds per request it is tried on.
+    /// </summary>
+    /// <value>Defaults to 1,000.</value>
+    [Range(1, int.MaxValue)]
+    public int MaxRegexesPerFile { get; init; } = 1_000;
+
     /// <summary>Gets or sets the longest label key or value, in characters (Kubernetes allows 317 and 63).</summary>
     /// <value>Defaults to 1,024.</value>
     [Range(1, int.MaxValue)]

@@ -170,6 +170,30 @@ public class LimitTests
     }
 
     [Fact]
+    public void TooManyRoutes_IsAnErrorAtTheFirstOnePastTheLimit()
+    {
+        var yaml = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs}\nspec:\n  hosts: [vs]\n  http:\n" +
+            string.Concat(Enumerable.Range(0, 4).Select(i => $"    - route: [{{destination: {{host: h{i}}}}}]\n"));
+
+        var error = SingleError(MeshConfiguration.Parse([new("vs.yaml", yaml)], new MeshConfigurationLimits { MaxRoutesPerVirtualService = 3 }));
+
+        Assert.Equal("vs.yaml:10:7: spec.http[3]: more than 3 routes (MeshConfigurationLimits.MaxRoutesPerVirtualService)", error.ToString());
+        Assert.Equal("DSR1009", error.Code);
+    }
+
+    [Fact]
+    public void TooManyRegexes_IsAnErrorAtTheFirstOnePastTheLimit()
+    {
+        // Each regex costs about half a millisecond to compile: 40,000 of them in a 2.6 MB file took 41 s to read.
+        var yaml = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs}\nspec:\n  hosts: [vs]\n  http:\n" +
+            string.Concat(Enumerable.Range(0, 3).Select(i => $"    - match: [{{uri: {{regex: '/a{i}.*'}}}}]\n      route: [{{destination: {{host: h}}}}]\n"));
+
+        var error = SingleError(MeshConfiguration.Parse([new("vs.yaml", yaml)], new MeshConfigurationLimits { MaxRegexesPerFile = 2 }));
+
+        Assert.Equal("vs.yaml:11:29: spec.http[2].match[0].uri.regex: more than 2 regexes in the file (MeshConfigurationLimits.MaxRegexesPerFile)", error.ToString());
+    }
+
+    [Fact]
     public void TooManyKeysInASelector_IsAnError()
     {
         var yaml = Fixtures.DrHeader + "        subsetSelectors:\n          - keys: [a, b, c]\n";

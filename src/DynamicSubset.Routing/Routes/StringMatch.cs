@@ -31,6 +31,13 @@ public sealed class StringMatch
     /// <summary>The longest pattern or text.</summary>
     public const int MaxPatternLength = 1024;
 
+    /// <summary>The most compiled patterns kept for reuse; past it, a pattern is compiled each time it is read.</summary>
+    private const int MaxCachedRegexes = 4_096;
+
+    // Compiling a NonBacktracking regex takes about half a millisecond: a configuration reloaded on every file edit would
+    // compile all of its patterns again. Instances are immutable and safe to share between threads and snapshots.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Compiled = new(StringComparer.Ordinal);
+
     private static readonly System.Buffers.SearchValues<char> Metacharacters = System.Buffers.SearchValues.Create(@"\^$.|?*+()[]{}# ");
 
     private readonly Regex? _regex;
@@ -73,7 +80,15 @@ public sealed class StringMatch
         try
         {
             // \z, not $: a full match must not accept a trailing newline.
-            var regex = new Regex($"^(?:{pattern})\\z", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+            if (!Compiled.TryGetValue(pattern, out var regex))
+            {
+                regex = new Regex($"^(?:{pattern})\\z", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+                if (Compiled.Count < MaxCachedRegexes)
+                {
+                    Compiled.TryAdd(pattern, regex);
+                }
+            }
+
             return new(StringMatchKind.Regex, pattern, regex);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
