@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 
 namespace DynamicSubset.Routing.Internal;
@@ -12,13 +14,15 @@ internal sealed class RouteTable
     /// <summary>Headers beyond this many distinct names are read once per condition instead of once per request.</summary>
     public const int CachedHeaders = HeaderCache.Capacity;
 
-    private readonly Condition[]?[][] _blocks; // per route: its blocks, or an empty array for a route that matches everything
+    private readonly Condition[]?[][] _blocks;   // per route: its blocks, conditions cheapest first; empty for a route that matches everything
+    private readonly Condition[]?[][] _declared; // the same conditions in the order the configuration gives them, for explanations
     private readonly Dispatch? _dispatch;
 
-    private RouteTable(string[] headerNames, Condition[]?[][] blocks, Dispatch? dispatch)
+    private RouteTable(string[] headerNames, Condition[]?[][] blocks, Condition[]?[][] declared, Dispatch? dispatch)
     {
         HeaderNames = headerNames;
         _blocks = blocks;
+        _declared = declared;
         _dispatch = dispatch;
     }
 
@@ -40,23 +44,25 @@ internal sealed class RouteTable
         }
 
         var blocks = new Condition[]?[routes.Length][];
+        var declared = new Condition[]?[routes.Length][];
         for (var r = 0; r < routes.Length; r++)
         {
             var matches = routes[r].Matches;
             blocks[r] = new Condition[]?[matches.Length];
+            declared[r] = new Condition[]?[matches.Length];
             for (var m = 0; m < matches.Length; m++)
             {
                 var match = matches[m];
                 var conditions = new List<Condition>();
+                Add(conditions, ConditionKind.Uri, match.Uri, match.IgnoreUriCase);
+                Add(conditions, ConditionKind.Scheme, match.Scheme);
+                Add(conditions, ConditionKind.Method, match.Method);
+                Add(conditions, ConditionKind.Authority, match.Authority);
                 if (match.Port is { } port)
                 {
                     conditions.Add(new Condition(ConditionKind.Port, null, port: port));
                 }
 
-                Add(conditions, ConditionKind.Method, match.Method);
-                Add(conditions, ConditionKind.Scheme, match.Scheme);
-                Add(conditions, ConditionKind.Uri, match.Uri, match.IgnoreUriCase);
-                Add(conditions, ConditionKind.Authority, match.Authority);
                 foreach (var (name, value) in match.Headers)
                 {
                     conditions.Add(new Condition(ConditionKind.Header, value, slot: Slot(name), name: name));
@@ -72,11 +78,12 @@ internal sealed class RouteTable
                     conditions.Add(new Condition(ConditionKind.WithoutHeader, value, slot: Slot(name), name: name));
                 }
 
+                declared[r][m] = [.. conditions];
                 blocks[r][m] = [.. conditions.OrderBy(static c => c.Cost)]; // stable: equal costs keep their order
             }
         }
 
-        return new RouteTable([.. names], blocks, Dispatch.Create(blocks));
+        return new RouteTable([.. names], blocks, declared, Dispatch.Create(blocks));
 
         static void Add(List<Condition> conditions, ConditionKind kind, StringMatch? match, bool ignoreCase = false)
         {
@@ -149,18 +156,7 @@ internal sealed class RouteTable
     {
         foreach (var c in block)
         {
-            var holds = c.Kind switch
-            {
-                ConditionKind.Port => context.Request.Port == c.Port,
-                ConditionKind.Method => c.Test(context.Request.Method),
-                ConditionKind.Scheme => c.Test(context.Request.Scheme),
-                ConditionKind.Uri => c.Test(context.Path),
-                ConditionKind.Authority => context.Request.Authority is { } authority && c.Test(authority),
-                ConditionKind.Header => Header(c, ref cache, headers, ref usedBuffer, out var value) && c.Test(value),
-                ConditionKind.WithoutHeader => !(Header(c, ref cache, headers, ref usedBuffer, out var value) && c.Test(value)),
-                _ => c.Query(context.Request),
-            };
-            if (!holds)
+            if (!Check(c, ref context, ref cache, headers, ref usedBuffer))
             {
                 return false;
             }
@@ -168,6 +164,109 @@ internal sealed class RouteTable
 
         return true;
     }
+
+    private bool Check<THeaders>(Condition c, ref Context context, scoped ref HeaderCache cache, THeaders headers, scoped ref bool usedBuffer)
+        where THeaders : IHeaderSource, allows ref struct =>
+        c.Kind switch
+        {
+            ConditionKind.Port => context.Request.Port == c.Port,
+            ConditionKind.Method => c.Test(context.Request.Method),
+            ConditionKind.Scheme => c.Test(context.Request.Scheme),
+            ConditionKind.Uri => c.Test(context.Path),
+            ConditionKind.Authority => context.Request.Authority is { } authority && c.Test(authority),
+            ConditionKind.Header => Header(c, ref cache, headers, ref usedBuffer, out var value) && c.Test(value),
+            ConditionKind.WithoutHeader => !(Header(c, ref cache, headers, ref usedBuffer, out var value) && c.Test(value)),
+            _ => c.Query(context.Request),
+        };
+
+    /// <summary>
+    /// Each route tried, in order, up to the one that matches: for a route that does not, the first failing condition
+    /// (in the order the configuration gives them) of each block; for the one that does, which block holds. The same
+    /// conditions and checks as <see cref="FirstMatch"/>; only this path builds text.
+    /// </summary>
+    public ImmutableArray<RouteCheck> Explain<THeaders>(ImmutableArray<HttpRouteRule> routes, in RouteRequest request, THeaders headers)
+        where THeaders : IHeaderSource, allows ref struct
+    {
+        var context = new Context(request);
+        var cache = default(HeaderCache);
+        var usedBuffer = false;
+        var checks = ImmutableArray.CreateBuilder<RouteCheck>();
+        try
+        {
+            for (var r = 0; r < routes.Length; r++)
+            {
+                var route = routes[r];
+                var label = route.Name ?? r.ToString(CultureInfo.InvariantCulture);
+                if (route.Matches.IsEmpty)
+                {
+                    checks.Add(new RouteCheck(label, true, "no match conditions: matches every request"));
+                    break;
+                }
+
+                var failures = new List<string>();
+                var matched = -1;
+                for (var m = 0; m < route.Matches.Length && matched < 0; m++)
+                {
+                    string? failure = null;
+                    foreach (var c in _declared[r][m]!)
+                    {
+                        if (!Check(c, ref context, ref cache, headers, ref usedBuffer))
+                        {
+                            failure = Describe(c, ref context, ref cache, headers, ref usedBuffer);
+                            break;
+                        }
+                    }
+
+                    var block = route.Matches[m];
+                    if (failure is null)
+                    {
+                        matched = m;
+                        checks.Add(new RouteCheck(label, true, $"match[{m}]{Named(block)} holds: {block}"));
+                    }
+                    else
+                    {
+                        failures.Add(route.Matches.Length == 1 ? failure : $"match[{m}]{Named(block)}: {failure}");
+                    }
+                }
+
+                if (matched >= 0)
+                {
+                    break;
+                }
+
+                checks.Add(new RouteCheck(label, false, string.Join("; ", failures)));
+            }
+
+            return checks.ToImmutable();
+        }
+        finally
+        {
+            if (usedBuffer)
+            {
+                HeaderValues.ReleaseThreadBuffer();
+            }
+        }
+
+        static string Named(HttpRouteMatch block) => block.Name is { } name ? $" ({name})" : "";
+    }
+
+    /// <summary>Why a condition failed, in words.</summary>
+    private string Describe<THeaders>(Condition c, ref Context context, scoped ref HeaderCache cache, THeaders headers, scoped ref bool usedBuffer)
+        where THeaders : IHeaderSource, allows ref struct => c.Kind switch
+        {
+            ConditionKind.Uri => $"uri {c.Match}{(c.IgnoreCase ? " (ignoreUriCase)" : "")} does not match '{Show(context.Path)}'",
+            ConditionKind.Scheme => $"scheme {c.Match} does not match '{Show(context.Request.Scheme)}'",
+            ConditionKind.Method => $"method {c.Match} does not match '{Show(context.Request.Method)}'",
+            ConditionKind.Authority => $"authority {c.Match} does not match '{Show(context.Request.Authority ?? "")}'",
+            ConditionKind.Port => $"port {c.Port} does not match {context.Request.Port}",
+            ConditionKind.Header => Header(c, ref cache, headers, ref usedBuffer, out _)
+                ? $"header {c.Name} does not match {c.Match}"
+                : $"header {c.Name} is absent ({c.Match} needed)",
+            ConditionKind.Query => $"query parameter {c.Name} does not match {c.Match}",
+            _ => $"withoutHeaders: header {c.Name} matches {c.Match}",
+        };
+
+    private static string Show(ReadOnlySpan<char> value) => value.Length <= 64 ? value.ToString() : value[..64].ToString() + "...";
 
     /// <summary>The header's value (read once per request for the first <see cref="CachedHeaders"/> names); false when absent or too long.</summary>
     private bool Header<THeaders>(Condition c, scoped ref HeaderCache cache, THeaders headers, scoped ref bool usedBuffer, out ReadOnlySpan<char> value)
@@ -358,7 +457,18 @@ internal sealed class RouteTable
             return match.IsMatch(value, IgnoreCase);
         }
 
-        public bool Query(in RouteRequest request) => request.TryGetQueryParameter(Name!, out var raw) && HttpRouteMatch.QueryMatches(raw, Match!);
+        public bool Query(in RouteRequest request) => request.TryGetQueryParameter(Name!, out var raw) && QueryMatches(raw, Match!);
+
+        private static bool QueryMatches(ReadOnlySpan<char> raw, StringMatch match)
+        {
+            if (raw.IndexOfAny('%', '+') < 0)
+            {
+                return match.IsMatch(raw);
+            }
+
+            // Escaped: matched on the decoded value, as Envoy does. Only such a request pays for the copy.
+            return raw.Length <= StringMatch.MaxInputLength && match.IsMatch(Uri.UnescapeDataString(raw.ToString().Replace('+', ' ')));
+        }
     }
 
     /// <summary>What every condition of one request shares, computed once.</summary>

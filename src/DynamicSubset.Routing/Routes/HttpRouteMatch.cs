@@ -38,71 +38,6 @@ public sealed class HttpRouteMatch
     /// <summary>Gets or initializes the <c>withoutHeaders</c> conditions: the block fails if any of them matches (<c>{}</c>: if the header is present).</summary>
     public ImmutableArray<KeyValuePair<string, StringMatch>> WithoutHeaders { get => field.IsDefault ? [] : field; init; }
 
-    /// <summary>Whether the request meets every condition; when not, <paramref name="failure"/> names the first that failed (only if <paramref name="explain"/>).</summary>
-    internal bool Evaluate<THeaders>(in RouteRequest request, THeaders headers, bool explain, out string? failure)
-        where THeaders : IHeaderSource, allows ref struct
-    {
-        failure = null;
-        if (Uri is { } uri && !uri.IsMatch(request.PathOnly, IgnoreUriCase))
-        {
-            failure = explain ? $"uri {uri}{(IgnoreUriCase ? " (ignoreUriCase)" : "")} does not match '{Show(request.PathOnly)}'" : null;
-            return false;
-        }
-
-        if (Scheme is { } scheme && !scheme.IsMatch(request.Scheme))
-        {
-            failure = explain ? $"scheme {scheme} does not match '{request.Scheme}'" : null;
-            return false;
-        }
-
-        if (Method is { } method && !method.IsMatch(request.Method))
-        {
-            failure = explain ? $"method {method} does not match '{Show(request.Method)}'" : null;
-            return false;
-        }
-
-        if (Authority is { } authority && (request.Authority is not { } actual || !authority.IsMatch(actual)))
-        {
-            failure = explain ? $"authority {authority} does not match '{Show(request.Authority ?? "")}'" : null;
-            return false;
-        }
-
-        if (Port is { } port && request.Port != port)
-        {
-            failure = explain ? $"port {port} does not match {request.Port}" : null;
-            return false;
-        }
-
-        foreach (var (name, match) in Headers)
-        {
-            if (HeaderMatches(headers, name, match, out var present) is false)
-            {
-                failure = explain ? (present ? $"header {name} does not match {match}" : $"header {name} is absent ({match} needed)") : null;
-                return false;
-            }
-        }
-
-        foreach (var (name, match) in QueryParams)
-        {
-            if (!request.TryGetQueryParameter(name, out var raw) || !QueryMatches(raw, match))
-            {
-                failure = explain ? $"query parameter {name} does not match {match}" : null;
-                return false;
-            }
-        }
-
-        foreach (var (name, match) in WithoutHeaders)
-        {
-            if (HeaderMatches(headers, name, match, out _))
-            {
-                failure = explain ? $"withoutHeaders: header {name} matches {match}" : null;
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     /// <inheritdoc />
     public override string ToString()
     {
@@ -137,31 +72,4 @@ public sealed class HttpRouteMatch
         parts.AddRange(WithoutHeaders.Select(h => $"without header {h.Key} {h.Value}"));
         return parts.Count == 0 ? "any request" : string.Join(", ", parts);
     }
-
-    private static bool HeaderMatches<THeaders>(THeaders headers, string name, StringMatch match, out bool present)
-        where THeaders : IHeaderSource, allows ref struct
-    {
-        var values = default(HeaderValues);
-        present = headers.TryGetValues(name, ref values);
-        var matched = present && !values.IsTooLong && match.IsMatch(values.AsSpan());
-        if (values.UsedBuffer)
-        {
-            HeaderValues.ReleaseThreadBuffer();
-        }
-
-        return matched;
-    }
-
-    internal static bool QueryMatches(ReadOnlySpan<char> raw, StringMatch match)
-    {
-        if (raw.IndexOfAny('%', '+') < 0)
-        {
-            return match.IsMatch(raw);
-        }
-
-        // Escaped: matched on the decoded value, as Envoy does. Only such a request pays for the copy.
-        return raw.Length <= StringMatch.MaxInputLength && match.IsMatch(System.Uri.UnescapeDataString(raw.ToString().Replace('+', ' ')));
-    }
-
-    private static string Show(ReadOnlySpan<char> value) => value.Length <= 64 ? value.ToString() : value[..64].ToString() + "...";
 }

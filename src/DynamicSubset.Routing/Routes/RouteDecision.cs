@@ -79,46 +79,8 @@ internal static class HttpRouting
     }
 
     public static ImmutableArray<RouteCheck> Explain<THeaders>(RoutedService service, in RouteRequest request, THeaders headers)
-        where THeaders : IHeaderSource, allows ref struct
-    {
-        var checks = ImmutableArray.CreateBuilder<RouteCheck>();
-        var routes = service.Routes;
-        for (var i = 0; i < routes.Length; i++)
-        {
-            var route = routes[i];
-            var label = route.Name ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (route.Matches.IsEmpty)
-            {
-                checks.Add(new RouteCheck(label, true, "no match conditions: matches every request"));
-                break;
-            }
-
-            var failures = new List<string>();
-            var matched = -1;
-            for (var m = 0; m < route.Matches.Length && matched < 0; m++)
-            {
-                if (route.Matches[m].Evaluate(request, headers, explain: true, out var failure))
-                {
-                    matched = m;
-                }
-                else
-                {
-                    failures.Add(route.Matches.Length == 1 ? failure! : $"match[{m}]{(route.Matches[m].Name is { } n ? $" ({n})" : "")}: {failure}");
-                }
-            }
-
-            if (matched >= 0)
-            {
-                var block = route.Matches[matched];
-                checks.Add(new RouteCheck(label, true, $"match[{matched}]{(block.Name is { } n ? $" ({n})" : "")} holds: {block}"));
-                break;
-            }
-
-            checks.Add(new RouteCheck(label, false, string.Join("; ", failures)));
-        }
-
-        return checks.ToImmutable();
-    }
+        where THeaders : IHeaderSource, allows ref struct =>
+        service.Table is { } table ? table.Explain(service.Routes, request, headers) : [];
 
     /// <summary>Resolves in one pool, with the consistent-hash key its policy asks for.</summary>
     private static Resolution ResolveIn<THeaders, TCriteria>(RoutedService pool, in RouteRequest request, THeaders headers, TCriteria criteria, out string? setCookie)
