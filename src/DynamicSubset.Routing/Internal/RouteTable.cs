@@ -105,26 +105,33 @@ internal sealed class RouteTable
         {
             if (_dispatch is { } dispatch)
             {
-                // Only the blocks whose exact conditions the request's values satisfy are evaluated, in order.
-                var candidates = dispatch.Candidates(ref context, ref cache, this, headers, ref usedBuffer);
-                while (candidates != 0)
+                // Only the blocks whose exact conditions the request's values satisfy are evaluated, in order. There is
+                // at least one dimension, and its masks have no bits past the last block, so the filled mask ends clean.
+                Span<ulong> candidates = stackalloc ulong[dispatch.Words];
+                dispatch.Candidates(candidates, ref context, ref cache, this, headers, ref usedBuffer);
+                var blocks = dispatch.Blocks;
+                for (var w = 0; w < candidates.Length; w++)
                 {
-                    var b = System.Numerics.BitOperations.TrailingZeroCount(candidates);
-                    candidates &= candidates - 1;
-                    var (route, block) = dispatch.Blocks[b];
-                    if (block is null || Holds(block, ref context, ref cache, headers, ref usedBuffer))
+                    var bits = candidates[w];
+                    while (bits != 0)
                     {
-                        return route;
+                        var b = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                        bits &= bits - 1;
+                        var (route, block) = blocks[b];
+                        if (block is null || Holds(block, ref context, ref cache, headers, ref usedBuffer))
+                        {
+                            return route;
+                        }
                     }
                 }
 
                 return -1;
             }
 
-            var blocks = _blocks;
-            for (var r = 0; r < blocks.Length; r++)
+            var routes = _blocks;
+            for (var r = 0; r < routes.Length; r++)
             {
-                var route = blocks[r];
+                var route = routes[r];
                 if (route.Length == 0)
                 {
                     return r;
@@ -286,25 +293,29 @@ internal sealed class RouteTable
 
     /// <summary>
     /// Exact conditions as a lookup: for each header (or the path) that some block requires to equal a value, the set of
-    /// blocks a given value leaves possible, as a bit mask over at most 64 blocks in route order. A request ANDs the
+    /// blocks a given value leaves possible, as a bit mask over the blocks in route order (up to 4,096 blocks). A request ANDs the
     /// masks of its values, then evaluates only the blocks left, lowest bit (earliest route) first: the same answer as
     /// trying every route in order, without comparing a value against twenty routes that each want another one.
     /// </summary>
     private sealed class Dispatch
     {
+        /// <summary>The most blocks a dispatch covers (64 words on the stack); larger tables are tried route by route.</summary>
+        private const int MaxBlocks = 64 * 64;
+
         private readonly Dimension[] _dimensions;
 
-        private Dispatch((int Route, Condition[]? Block)[] blocks, Dimension[] dimensions, ulong all)
+        private Dispatch((int Route, Condition[]? Block)[] blocks, Dimension[] dimensions)
         {
             Blocks = blocks;
             _dimensions = dimensions;
-            All = all;
+            Words = (blocks.Length + 63) / 64;
         }
 
         /// <summary>Gets every block in route order; a null block is a route without conditions.</summary>
         public (int Route, Condition[]? Block)[] Blocks { get; }
 
-        private ulong All { get; }
+        /// <summary>Gets the length of a candidate mask, in 64-bit words.</summary>
+        public int Words { get; }
 
         public static Dispatch? Create(Condition[]?[][] routes)
         {
@@ -323,27 +334,33 @@ internal sealed class RouteTable
                 }
             }
 
-            if (blocks.Count > 64)
+            if (blocks.Count > MaxBlocks)
             {
-                return null; // one bit per block: larger tables are tried route by route
+                return null;
             }
 
             // A dimension per header slot (and -1 for the path) that some block compares exactly.
+            var words = (blocks.Count + 63) / 64;
             var dimensions = new List<Dimension>();
             foreach (var key in blocks.SelectMany(static b => b.Block ?? []).Where(static c => c.ExactKey is not null).Select(static c => c.ExactKey!.Value).Distinct())
             {
-                var values = new Dictionary<string, ulong>(StringComparer.Ordinal);
-                ulong unconstrained = 0;
+                var values = new Dictionary<string, ulong[]>(StringComparer.Ordinal);
+                var unconstrained = new ulong[words];
                 for (var b = 0; b < blocks.Count; b++)
                 {
                     var wanted = (blocks[b].Block ?? []).Where(c => c.ExactKey == key).Select(static c => c.Match!.Value).Distinct().ToList();
                     if (wanted.Count == 0)
                     {
-                        unconstrained |= 1UL << b;
+                        unconstrained[b >> 6] |= 1UL << b;
                     }
                     else if (wanted.Count == 1)
                     {
-                        values[wanted[0]] = values.GetValueOrDefault(wanted[0]) | (1UL << b);
+                        if (!values.TryGetValue(wanted[0], out var mask))
+                        {
+                            values[wanted[0]] = mask = new ulong[words];
+                        }
+
+                        mask[b >> 6] |= 1UL << b;
                     }
 
                     // Two different exact values for one header: the block can never match, and is in no mask.
@@ -352,32 +369,45 @@ internal sealed class RouteTable
                 dimensions.Add(new Dimension(key, values, unconstrained));
             }
 
-            return dimensions.Count == 0 ? null : new Dispatch([.. blocks], [.. dimensions], blocks.Count == 64 ? ulong.MaxValue : (1UL << blocks.Count) - 1);
+            return dimensions.Count == 0 ? null : new Dispatch([.. blocks], [.. dimensions]);
         }
 
-        public ulong Candidates<THeaders>(ref Context context, scoped ref HeaderCache cache, RouteTable table, THeaders headers, scoped ref bool usedBuffer)
+        /// <summary>Sets <paramref name="candidates"/> (<see cref="Words"/> long) to the blocks the request's exact values leave possible.</summary>
+        public void Candidates<THeaders>(scoped Span<ulong> candidates, scoped ref Context context, scoped ref HeaderCache cache, RouteTable table, THeaders headers, scoped ref bool usedBuffer)
             where THeaders : IHeaderSource, allows ref struct
         {
-            var mask = All;
+            candidates.Fill(ulong.MaxValue);
             foreach (var dimension in _dimensions)
             {
                 ReadOnlySpan<char> value;
                 var present = dimension.Slot < 0
                     ? (value = context.Path).Length >= 0
                     : table.Header(dimension.Slot, ref cache, headers, ref usedBuffer, out value);
-                mask &= dimension.Unconstrained | (present && dimension.Lookup.TryGetValue(value, out var wanted) ? wanted : 0);
+                var unconstrained = dimension.Unconstrained;
+                if (present && dimension.Lookup.TryGetValue(value, out var wanted))
+                {
+                    for (var w = 0; w < candidates.Length; w++)
+                    {
+                        candidates[w] &= unconstrained[w] | wanted[w];
+                    }
+                }
+                else
+                {
+                    for (var w = 0; w < candidates.Length; w++)
+                    {
+                        candidates[w] &= unconstrained[w];
+                    }
+                }
             }
-
-            return mask;
         }
 
-        private sealed class Dimension(int slot, Dictionary<string, ulong> values, ulong unconstrained)
+        private sealed class Dimension(int slot, Dictionary<string, ulong[]> values, ulong[] unconstrained)
         {
             public int Slot { get; } = slot;
 
-            public ulong Unconstrained { get; } = unconstrained;
+            public ulong[] Unconstrained { get; } = unconstrained;
 
-            public Dictionary<string, ulong>.AlternateLookup<ReadOnlySpan<char>> Lookup { get; } = values.GetAlternateLookup<ReadOnlySpan<char>>();
+            public Dictionary<string, ulong[]>.AlternateLookup<ReadOnlySpan<char>> Lookup { get; } = values.GetAlternateLookup<ReadOnlySpan<char>>();
         }
     }
 
