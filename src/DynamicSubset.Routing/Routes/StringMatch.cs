@@ -77,11 +77,23 @@ public sealed class StringMatch
     public static StringMatch Regex(string pattern)
     {
         Checked(pattern, "regex", nameof(pattern));
+
+        // RE2 syntax that .NET reads differently, or refuses with an unhelpful message: said plainly instead.
+        if (pattern.Contains("[[:", StringComparison.Ordinal))
+        {
+            throw new RoutingValidationException("regex", $"'{Shorten(pattern)}' uses a POSIX class such as [[:alpha:]], which .NET would read as a set of characters; write the class out, such as [a-zA-Z]", nameof(pattern));
+        }
+
+        if (pattern.Contains("(?P<", StringComparison.Ordinal))
+        {
+            throw new RoutingValidationException("regex", $"'{Shorten(pattern)}' names a group with (?P<name>...); write (?<name>...)", nameof(pattern));
+        }
+
         try
         {
-            // \z, not $: a full match must not accept a trailing newline.
             if (!Compiled.TryGetValue(pattern, out var regex))
             {
+                // \z, not $: a full match must not accept a trailing newline.
                 regex = new Regex($"^(?:{pattern})\\z", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
                 if (Compiled.Count < MaxCachedRegexes)
                 {
@@ -93,8 +105,23 @@ public sealed class StringMatch
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            // NonBacktracking refuses lookarounds and backreferences (NotSupportedException): RE2 has neither.
-            throw new RoutingValidationException("regex", $"'{Shorten(pattern)}' is not a valid regular expression: {e.Message}", nameof(pattern));
+            // NonBacktracking refuses lookarounds and backreferences (NotSupportedException): RE2 has neither. The message
+            // is the pattern's own, as written, not that of the anchored form compiled above (its offsets would be off).
+            throw new RoutingValidationException("regex", $"'{Shorten(pattern)}' is not a valid regular expression: {Reason(pattern, e)}", nameof(pattern));
+        }
+    }
+
+    /// <summary>Why a pattern does not compile, with offsets into the pattern as written.</summary>
+    private static string Reason(string pattern, Exception wrapped)
+    {
+        try
+        {
+            _ = new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
+            return wrapped.Message;
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            return e.Message;
         }
     }
 

@@ -183,7 +183,11 @@ public class HttpRouteRuleTests
     {
         var error = Assert.Throws<RoutingValidationException>(() => StringMatch.Regex("(a"));
         Assert.Equal("regex", error.FieldPath);
-        Assert.Contains("'(a' is not a valid regular expression", error.Message, StringComparison.Ordinal);
+        Assert.Equal("regex: '(a' is not a valid regular expression: Invalid pattern '(a' at offset 2. Not enough )'s.", error.Message); // offsets into the pattern as written
+
+        // RE2 syntax that .NET would read differently, or refuse obscurely, is refused plainly.
+        Assert.Contains("POSIX class", Assert.Throws<RoutingValidationException>(() => StringMatch.Regex("[[:alpha:]]+")).Reason, StringComparison.Ordinal);
+        Assert.Contains("write (?<name>...)", Assert.Throws<RoutingValidationException>(() => StringMatch.Regex("(?P<v>v1)")).Reason, StringComparison.Ordinal);
 
         // Backreferences and lookarounds are not RE2, and NonBacktracking refuses them too.
         Assert.Throws<RoutingValidationException>(() => StringMatch.Regex("(a)\\1"));
