@@ -28,6 +28,8 @@ public class FuzzTests
         "\t", "\r", "\0", "\uFEFF", "\u2028", "---\n", "...\n", "%YAML 1.2\n", "%ip%", "%pod%", "weight: 4294967295",
         "keys: []", "subsetSelectors: ", "fallbackPolicy: KEYS_SUBSET", "defaultSubset: {}", "podIP: ::ffff:10.0.0.1",
         "address: 300.1.1.1", "port: 0", "targetPort: 70000", "containerPort: -5", "interval: 10x", "baseEjectionTime: 0s",
+        "regex: '(a'", "regex: '(?=a)'", "weight: 0", "subset: nosuch", "tableSize: 65536", "minimumRingSize: 0", "retryOn: bogus",
+        "match: []", "route: []", "exact: ", "prefix: ", "ttl: -1s", "attempts: 1000", "timeout: 1h",
     ];
 
     public static int Cases => int.TryParse(Environment.GetEnvironmentVariable("DSR_FUZZ_CASES"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : DefaultCases;
@@ -92,6 +94,11 @@ public class FuzzTests
             }
         }
 
+        if (config.HasErrors)
+        {
+            return;
+        }
+
         foreach (var service in config.Services)
         {
             try
@@ -100,6 +107,23 @@ public class FuzzTests
                 resolver.Resolve(Fixtures.Headers(("x-stage", "prod"), ("x-version", "v3")));
                 resolver.Resolve(Fixtures.Headers(("x-stage", "dev")));
                 resolver.Resolve(Fixtures.Headers());
+            }
+            catch (Exception e)
+            {
+                throw new InvalidOperationException($"seed {seed}: accepted configuration failed to build or resolve: {e.GetType().Name}: {e.Message}", e);
+            }
+        }
+
+        // Routes too: every service of the catalog routes a few requests, and explains one.
+        using var catalog = config.CreateCatalog();
+        foreach (var service in catalog.Current.Services)
+        {
+            try
+            {
+                var headers = new DictionaryHeaderSource(Fixtures.Headers(("x-user", "ana-1"), ("x-debug", ""), ("Cookie", "affinity=abc")));
+                service.Route(new RouteRequest("POST", "/admin/x?beta=1", "hello.example.com", "http", 8000), headers);
+                service.Route(new RouteRequest("GET", "/"), new DictionaryHeaderSource(Fixtures.Headers()));
+                _ = Explanation.Of(service, new RouteRequest("GET", "/ops/a?beta=1"), headers);
             }
             catch (Exception e)
             {

@@ -261,6 +261,17 @@ public class VirtualServiceRoutingTests
     }
 
     [Fact]
+    public void TimeoutZero_WhichThrewWhenTheCatalogWasBuilt_MeansNoBound()
+    {
+        // Found by the fuzz corpus's route file: 0s became an infinite timeout that the route then refused.
+        var config = OneRoute("timeout: 0s");
+        using var catalog = config.CreateCatalog();
+
+        Assert.True(catalog.Current.TryFind("helloworld", out var service));
+        Assert.Equal(Timeout.InfiniteTimeSpan, service.Routes[0].Timeout);
+    }
+
+    [Fact]
     public void SeveralDestinationsWithoutWeights_AreAnError()
     {
         var config = Fixtures.Parse("""

@@ -108,11 +108,16 @@ public sealed class HttpRouteRule
     /// <summary>Gets or initializes the retries, or <see langword="null"/> for the entry point's default.</summary>
     public RouteRetryPolicy? Retries { get; init; }
 
-    /// <summary>Gets or initializes the overall timeout, or <see langword="null"/> for the entry point's default.</summary>
+    /// <summary>
+    /// Gets or initializes the overall timeout: <see langword="null"/> for the entry point's default, or
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> for none (Istio's <c>timeout: 0s</c>).
+    /// </summary>
     public TimeSpan? Timeout
     {
         get;
-        init => field = value is null || value > TimeSpan.Zero ? value : throw new RoutingValidationException("timeout", "must be positive", nameof(Timeout));
+        init => field = value is null || value > TimeSpan.Zero || value == System.Threading.Timeout.InfiniteTimeSpan
+            ? value
+            : throw new RoutingValidationException("timeout", "must be positive, or Timeout.InfiniteTimeSpan for none", nameof(Timeout));
     }
 
     /// <summary>Picks a destination by weight.</summary>

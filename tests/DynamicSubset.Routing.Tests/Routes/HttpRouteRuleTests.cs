@@ -295,6 +295,7 @@ public class HttpRouteRuleTests
         Assert.Equal("http[0]", error.FieldPath);
         Assert.Equal("route", Assert.Throws<RoutingValidationException>(() => new HttpRouteRule([])).FieldPath);
         Assert.Equal("timeout", Assert.Throws<RoutingValidationException>(() => new HttpRouteRule([new RouteDestination("h", null, V1)]) { Timeout = TimeSpan.Zero }).FieldPath);
+        Assert.Equal(Timeout.InfiniteTimeSpan, new HttpRouteRule([new RouteDestination("h", null, V1)]) { Timeout = Timeout.InfiniteTimeSpan }.Timeout); // Istio's timeout: 0s
     }
 
     internal static StringMatch Match(string kind, string value) => kind switch
