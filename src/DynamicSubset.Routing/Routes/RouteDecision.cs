@@ -89,9 +89,10 @@ internal static class HttpRouting
     {
         setCookie = null;
         var resolver = pool.Resolver;
-        if (resolver.Current.Policy.ConsistentHash is not { } policy)
+        var index = resolver.Current; // one snapshot for the policy and the resolution
+        if (index.Policy.ConsistentHash is not { } policy)
         {
-            return resolver.Resolve(criteria);
+            return resolver.Resolve(index, criteria, hashKey: null);
         }
 
         ulong? key = policy.Source switch
@@ -113,7 +114,7 @@ internal static class HttpRouting
                 (ttl > TimeSpan.Zero ? $"; Max-Age={(long)ttl.TotalSeconds}" : "") + "; HttpOnly";
         }
 
-        return resolver.Resolve(criteria, key);
+        return resolver.Resolve(index, criteria, key);
     }
 
     private static ulong AddressKey(System.Net.IPAddress ip)
