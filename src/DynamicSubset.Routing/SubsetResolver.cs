@@ -81,10 +81,10 @@ public sealed class SubsetResolver
         return Volatile.Read(ref _current).Resolve(headers, _random);
     }
 
-    /// <summary>Resolves against a snapshot the caller already read (from <see cref="Current"/>), with a consistent-hash key or none.</summary>
-    internal Resolution Resolve<THeaders>(SubsetIndex current, THeaders headers, ulong? hashKey)
+    /// <summary>Resolves a request with a consistent-hash key, used when the policy has <see cref="RoutingPolicy.ConsistentHash"/>.</summary>
+    internal Resolution Resolve<THeaders>(THeaders headers, ulong? hashKey)
         where THeaders : IHeaderSource, allows ref struct =>
-        current.Resolve(headers, _random, hashKey);
+        Volatile.Read(ref _current).Resolve(headers, _random, hashKey);
 
     /// <summary>Resolves a request whose headers are in a dictionary.</summary>
     /// <param name="headers">The request's headers; names match case-insensitively.</param>

@@ -25,9 +25,6 @@ internal readonly struct CriterionValue
         _length = length;
     }
 
-    /// <summary>Gets the string or buffer the value is in; <see langword="null"/> for a default (never set) value.</summary>
-    public object? Source => _source;
-
     public ReadOnlySpan<char> Span => _source is string text
         ? text.AsSpan()
         : new ReadOnlySpan<char>(Unsafe.As<char[]>(_source), _start, _length);

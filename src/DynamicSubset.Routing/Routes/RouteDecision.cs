@@ -89,10 +89,9 @@ internal static class HttpRouting
     {
         setCookie = null;
         var resolver = pool.Resolver;
-        var index = resolver.Current; // one snapshot for the policy and the resolution
-        if (index.Policy.ConsistentHash is not { } policy)
+        if (resolver.Current.Policy.ConsistentHash is not { } policy)
         {
-            return resolver.Resolve(index, criteria, hashKey: null);
+            return resolver.Resolve(criteria);
         }
 
         ulong? key = policy.Source switch
@@ -114,7 +113,7 @@ internal static class HttpRouting
                 (ttl > TimeSpan.Zero ? $"; Max-Age={(long)ttl.TotalSeconds}" : "") + "; HttpOnly";
         }
 
-        return resolver.Resolve(index, criteria, key);
+        return resolver.Resolve(criteria, key);
     }
 
     private static ulong AddressKey(System.Net.IPAddress ip)
