@@ -20,6 +20,7 @@ public sealed class HandlerRouteFixture() : HelloworldFixture(block: 25)
               subsets:
                 - {name: v1, labels: {version: v1}}
                 - {name: prod-v3, labels: {stage: prod, version: v3}, trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}}
+                - {name: sticky, labels: {stage: prod}, trafficPolicy: {loadBalancer: {consistentHash: {httpCookie: {name: affinity, ttl: 60s}}}}}
             ---
             apiVersion: networking.istio.io/v1
             kind: VirtualService
@@ -34,6 +35,9 @@ public sealed class HandlerRouteFixture() : HelloworldFixture(block: 25)
                   match: [{uri: {prefix: /checkout}}]
                   route: [{destination: {host: helloworld, subset: prod-v3}}]
                   retries: {attempts: 2, perTryTimeout: 300ms, retryOn: "gateway-error,connect-failure"}
+                - name: sticky
+                  match: [{uri: {prefix: /sticky}}]
+                  route: [{destination: {host: helloworld, subset: sticky}}]
                 - name: slow
                   match: [{uri: {prefix: /slow}}]
                   route: [{destination: {host: helloworld, subset: v1}}]
@@ -100,6 +104,24 @@ public sealed class HandlerRouteTests(HandlerRouteFixture fixture) : IClassFixtu
         {
             Cluster["prod-v3-a"].FailWith = 0;
             Cluster["prod-v3-a"].Hang = false;
+        }
+    }
+
+    [Fact]
+    public async Task CookieAffinity_TheResponseCarriesTheGeneratedCookie_AndTheNextRequestFollowsIt()
+    {
+        using var provider = Provider();
+        var client = provider.Client();
+
+        using var first = await client.GetAsync("/sticky", TestContext.Current.CancellationToken);
+        var body = await first.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var cookie = Assert.Single(first.Headers.GetValues("Set-Cookie"));
+        Assert.Matches("^affinity=[0-9a-f]{16}; Max-Age=60; HttpOnly$", cookie);
+
+        var pair = cookie[..cookie.IndexOf(';', StringComparison.Ordinal)];
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.Equal((200, body), await client.GetAsync("/sticky", ("Cookie", pair)));
         }
     }
 
