@@ -300,13 +300,12 @@ internal sealed class DocumentParser(DocumentReader r)
             return null;
         }
 
-        if (MeshDurations.TryParse(text, out var duration) && (duration >= TimeSpan.FromMilliseconds(1) || (allowZero && duration == TimeSpan.Zero)))
+        if (MeshDurations.TryParseConfigured(text, allowZero, out var duration))
         {
             return duration;
         }
 
-        r.Error(DiagnosticCodes.InvalidValue, node, DocumentReader.Child(path, key),
-            $"'{DocumentReader.Shorten(text)}' is not a duration of {(allowZero ? "0 or " : "")}at least 1ms (for example 10s, 250ms, 1m)");
+        r.Error(DiagnosticCodes.InvalidValue, node, DocumentReader.Child(path, key), MeshDurations.Invalid(text, allowZero));
         return null;
     }
 

@@ -65,4 +65,15 @@ public static class MeshDurations
         duration = TimeSpan.FromTicks((long)total);
         return true;
     }
+
+    /// <summary>
+    /// A configured duration as both readers (YAML and options) accept it: at least 1 ms, or exactly 0 where
+    /// <paramref name="allowZero"/> (Istio's "no bound").
+    /// </summary>
+    internal static bool TryParseConfigured(string text, bool allowZero, out TimeSpan duration) =>
+        TryParse(text, out duration) && (duration >= TimeSpan.FromMilliseconds(1) || (allowZero && duration == TimeSpan.Zero));
+
+    /// <summary>The one message for a duration that <see cref="TryParseConfigured"/> refused; the text is cut short.</summary>
+    internal static string Invalid(string text, bool allowZero) =>
+        $"'{Yaml.DocumentReader.Shorten(text)}' is not a duration of {(allowZero ? "0 or " : "")}at least 1ms (for example 10s, 250ms, 1m)";
 }

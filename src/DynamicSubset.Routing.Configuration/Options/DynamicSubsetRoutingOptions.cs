@@ -152,8 +152,8 @@ public sealed class DynamicSubsetRoutingOptions
     /// <summary>An Istio duration such as <c>10s</c> or <c>250ms</c>: at least 1 ms, or 0 where allowed.</summary>
     private static TimeSpan? Duration(string? text, string field, bool allowZero = false) =>
         text is null ? null
-        : MeshDurations.TryParse(text, out var value) && (value >= TimeSpan.FromMilliseconds(1) || (allowZero && value == TimeSpan.Zero)) ? value
-        : throw new RoutingValidationException(field, $"'{text}' is not a duration of {(allowZero ? "0 or " : "")}at least 1ms (for example 10s, 250ms, 1m)");
+        : MeshDurations.TryParseConfigured(text, allowZero, out var value) ? value
+        : throw new RoutingValidationException(field, MeshDurations.Invalid(text, allowZero));
 
     /// <summary>
     /// Compiles the subsets and routes: one pool per (subset, header mappings) a route uses, the whole service first,
