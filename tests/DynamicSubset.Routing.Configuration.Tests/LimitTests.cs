@@ -235,4 +235,25 @@ public class LimitTests
         Assert.Equal(30_000, warnings.Count);
         Assert.EndsWith("subsetSelectors[59999]: has the same keys as subsetSelectors[29999] {k29999}; only the first one counts", warnings[^1].ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ManyHeaderMatches_InOneBlock_ReadInLinearTime_AndAllChecked()
+    {
+        // 50,000 header matches in one block took 10 s to read and compile: every field was looked up by a scan of its
+        // map, and every header's slot by a scan of the names so far. Both are hashed now.
+        const int n = 20_000;
+        var yaml = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs}\nspec:\n  hosts: [vs]\n  http:\n    - match:\n        - headers:\n" +
+            string.Concat(Enumerable.Range(0, n).Select(i => $"            x-h{i}: {{exact: v{i}}}\n")) +
+            "      route: [{destination: {host: vs}}]\n";
+
+        var config = MeshConfiguration.Parse([new("vs.yaml", yaml)]);
+        using var catalog = config.CreateCatalog();
+        Assert.True(catalog.Current.TryFind("vs", out var service));
+        var all = Enumerable.Range(0, n).ToDictionary(i => $"x-h{i}", i => $"v{i}", StringComparer.OrdinalIgnoreCase);
+
+        Assert.False(service.Route(new RouteRequest("GET", "/"), new DictionaryHeaderSource(all)).IsNoRoute);
+        all["x-h19999"] = "other";
+        Assert.True(service.Route(new RouteRequest("GET", "/"), new DictionaryHeaderSource(all)).IsNoRoute);
+        Assert.Equal("header x-h19999 does not match exact 'v19999'", Assert.Single(service.ExplainRoutes(new RouteRequest("GET", "/"), new DictionaryHeaderSource(all))).Reason);
+    }
 }

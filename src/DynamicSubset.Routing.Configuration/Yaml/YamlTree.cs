@@ -42,10 +42,46 @@ internal sealed class MappingNode(SourcePosition position, List<KeyValuePair<Sca
 
     public override string KindName => "a map";
 
-    public YamlNode? this[string key] => Entries.FirstOrDefault(e => e.Key.Value == key).Value;
+    private Dictionary<string, int>? _index; // keys are unique (the reader refuses duplicates); built on the first lookup in a large map
+
+    public YamlNode? this[string key] => Find(key) is var i and >= 0 ? Entries[i].Value : null;
 
     /// <summary>The key node of a field, to point at the field itself rather than its value.</summary>
-    public ScalarNode? KeyOf(string key) => Entries.FirstOrDefault(e => e.Key.Value == key).Key;
+    public ScalarNode? KeyOf(string key) => Find(key) is var i and >= 0 ? Entries[i].Key : null;
+
+    /// <summary>
+    /// The entry of a key: a scan in a small map, a hash in a large one. Reading every field of a map of 50,000 header
+    /// matches by key, as a VirtualService's reader does, took 4 s with a scan per lookup.
+    /// </summary>
+    private int Find(string key)
+    {
+        var entries = Entries;
+        if (entries.Count <= 8)
+        {
+            for (var i = 0; i < entries.Count; i++)
+            {
+                if (entries[i].Key.Value == key)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        if (_index is null)
+        {
+            var index = new Dictionary<string, int>(entries.Count, StringComparer.Ordinal);
+            for (var i = 0; i < entries.Count; i++)
+            {
+                index.TryAdd(entries[i].Key.Value, i);
+            }
+
+            _index = index;
+        }
+
+        return _index.TryGetValue(key, out var found) ? found : -1;
+    }
 }
 
 /// <summary>Thrown for a file that is not well-formed YAML or JSON.</summary>

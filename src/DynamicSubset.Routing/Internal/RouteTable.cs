@@ -30,14 +30,15 @@ internal sealed class RouteTable
 
     public static RouteTable Create(ReadOnlySpan<HttpRouteRule> routes)
     {
+        // Hashed: a file may name many distinct headers, and a scan per condition made building quadratic in them.
         var names = new List<string>();
+        var slots = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         int Slot(string name)
         {
-            var i = names.FindIndex(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
-            if (i < 0)
+            if (!slots.TryGetValue(name, out var i))
             {
+                slots[name] = i = names.Count;
                 names.Add(name);
-                i = names.Count - 1;
             }
 
             return i;
