@@ -144,7 +144,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
 
         // Header mappings only matter under dynamicSubset: without it, every route to the pool shares it.
         mappings = policy.DynamicSubset is null ? [] : mappings;
-        var key = $"{baseName}\n{string.Join("\n", mappings.Select(static m => $"{m.Header}\t{m.Key}\t{m.DefaultValue}"))}";
+        var key = PoolKey(baseName, mappings);
         if (byKey.TryGetValue(key, out var found))
         {
             return found;
@@ -194,6 +194,13 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
         byKey.TryAdd(baseName, pool);
         return pool;
     }
+
+    /// <summary>
+    /// What makes two routes' destinations one pool: the same host or subset and the same header mappings, in order.
+    /// Shared with the options reader, so both split pools alike.
+    /// </summary>
+    internal static string PoolKey(string? pool, IEnumerable<HeaderMapping> mappings) =>
+        $"{pool}\n{string.Join("\n", mappings.Select(static m => $"{m.Header}\t{m.Key}\t{m.DefaultValue}"))}";
 
     /// <summary>A route after one with no match conditions is never reached.</summary>
     private void LintRoutes(VirtualServiceDoc vs, List<HttpRouteDoc> http)

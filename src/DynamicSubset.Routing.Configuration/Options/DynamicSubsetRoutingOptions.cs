@@ -252,7 +252,7 @@ public sealed class DynamicSubsetRoutingOptions
         return new OptionsPlan(pools, routes);
 
         static string Signature(string? subset, RoutingPolicy policy) =>
-            $"{subset}\n{string.Join("\n", policy.HeaderMappings.Select(static m => $"{m.Header}\t{m.Key}\t{m.DefaultValue}"))}";
+            ServiceCompiler.PoolKey(subset, policy.HeaderMappings);
     }
 
     private static HttpRouteMatch ToMatch(HttpMatchRequestOptions o, string path)

@@ -42,8 +42,6 @@ public readonly struct RouteDecision
 
     /// <summary>Gets the route's label: its name, else its index as text; <see langword="null"/> without a route.</summary>
     public string? RouteLabel => Route is null ? null : Route.Name ?? RouteIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    internal const int NoRouteIndex = -2;
 }
 
 /// <summary>How one route of <c>http[]</c> fared against a request, for explanations.</summary>
@@ -75,7 +73,7 @@ internal static class HttpRouting
             return new RouteDecision(destination.Service, route, i, destination, resolution, setCookie);
         }
 
-        return new RouteDecision(service, null, RouteDecision.NoRouteIndex, null, Resolution.NoRoute(), null);
+        return new RouteDecision(service, null, -1, null, Resolution.NoRoute(), null);
     }
 
     public static ImmutableArray<RouteCheck> Explain<THeaders>(RoutedService service, in RouteRequest request, THeaders headers)
