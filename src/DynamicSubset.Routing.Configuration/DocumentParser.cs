@@ -441,9 +441,9 @@ internal sealed class DocumentParser(DocumentReader r)
             var destinations = Destinations(route, routePath, info);
             var retries = r.Map(route, "retries", routePath) is { } retryNode ? Retries(retryNode, routePath + ".retries") : null;
             var timeout = Duration(route, "timeout", routePath, allowZero: true) is { } t ? (t == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : t) : (TimeSpan?)null;
-            if (destinations.Count == 0 && route["route"] is null && route["redirect"] is null && route["directResponse"] is null && route["delegate"] is null)
+            if (destinations.Count == 0 && route["route"] is not SequenceNode { Items.Count: > 0 } && route["redirect"] is null && route["directResponse"] is null && route["delegate"] is null)
             {
-                r.Error(DiagnosticCodes.MissingField, route, routePath + ".route", "required field is missing: a route needs at least one destination");
+                r.Error(DiagnosticCodes.MissingField, (YamlNode?)route["route"] ?? route, routePath + ".route", "required field is missing: a route needs at least one destination");
             }
 
             routes.Add(new HttpRouteDoc(i, name, Mappings(route, routePath), route["headerToDynamicSubsetKey"], matches, destinations, retries, timeout, route, routePath));

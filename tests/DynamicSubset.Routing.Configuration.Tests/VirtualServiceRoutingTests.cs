@@ -271,6 +271,26 @@ public class VirtualServiceRoutingTests
         Assert.Equal(Timeout.InfiniteTimeSpan, service.Routes[0].Timeout);
     }
 
+    [Theory]
+    [InlineData("route: []", "test.yaml:8:14: spec.http[0].route: required field is missing: a route needs at least one destination")]
+    [InlineData("name: empty", "test.yaml:7:7: spec.http[0].route: required field is missing: a route needs at least one destination")]
+    public void ARouteWithoutDestination_IsAnError(string field, string expected)
+    {
+        // An empty list was accepted and the route dropped without a word.
+        var config = Fixtures.Parse($$$"""
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: helloworld}
+            spec:
+              hosts: [helloworld]
+              http:
+                - match: [{uri: {prefix: /a}}]
+                  {{{field}}}
+            """);
+
+        Assert.Equal([expected], config.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()));
+    }
+
     [Fact]
     public void SeveralDestinationsWithoutWeights_AreAnError()
     {
