@@ -32,6 +32,8 @@ public class DecisionBenchmarks
         _service = new RoutedService("helloworld", new SubsetResolver(SubsetIndex.Build(endpoints, policy)), ["helloworld"], "benchmark");
     }
 
+    private static readonly RouteRequest Root = new("GET", "/");
+
     [GlobalCleanup]
     public void Cleanup() => _services.Dispose();
 
@@ -39,12 +41,12 @@ public class DecisionBenchmarks
     public Resolution Resolve() => _service.Resolver.Resolve(_headers);
 
     [Benchmark]
-    public Resolution Decide() => _pipeline.Decide(_service, new DictionaryHeaderSource(_headers), activity: null);
+    public Resolution Decide() => _pipeline.Decide(_service, Root, new DictionaryHeaderSource(_headers), activity: null).Resolution;
 
     [Benchmark]
     public Explanation DecideAndExplainEach()
     {
-        var resolution = _pipeline.Decide(_service, new DictionaryHeaderSource(_headers), activity: null);
+        var resolution = _pipeline.Decide(_service, Root, new DictionaryHeaderSource(_headers), activity: null).Resolution;
         return Explanation.Of(_service.Name, _service.Resolver.Current, new DictionaryHeaderSource(_headers), resolution);
     }
 }

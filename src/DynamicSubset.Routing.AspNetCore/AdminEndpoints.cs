@@ -75,10 +75,10 @@ internal static class AdminEndpoints
 
     private static Task WriteDecisionsAsync(HttpContext context)
     {
-        var decisions = context.RequestServices.GetService<RoutingPipeline>()?.Decisions.Snapshot() ?? [];
+        var decisions = context.RequestServices.GetService<RoutingPipeline>()?.RecentDecisions() ?? [];
         return WriteJsonAsync(context, w =>
         {
-            w.WriteNumber("capacity", DecisionLog.DefaultCapacity);
+            w.WriteNumber("capacity", RoutingPipeline.RecentDecisionCapacity);
             w.WriteStartArray("decisions");
             foreach (var d in decisions)
             {
@@ -106,7 +106,8 @@ internal static class AdminEndpoints
 
     /// <summary>
     /// Explains a request typed into the page: <c>{"service": "...", "headers": {"name": "value" | ["v1", "v2"]}}</c>,
-    /// optionally with <c>"method"</c> and <c>"path"</c> for a service with VirtualService routes.
+    /// optionally with <c>"method"</c> and <c>"path"</c> for a service with VirtualService routes, and <c>"sourceIp"</c>
+    /// for the caller (behind a gateway with trusted networks, an unknown caller's routing headers do not count).
     /// </summary>
     private static async Task ExplainAsync(HttpContext context)
     {
@@ -118,6 +119,7 @@ internal static class AdminEndpoints
 
         string? name;
         string method = "GET", path = "/";
+        System.Net.IPAddress? caller = null;
         IHeaderDictionary? headers = new HeaderDictionary();
         try
         {
@@ -139,6 +141,13 @@ internal static class AdminEndpoints
 
                 path = at;
             }
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("sourceIp", out var ip) && ip.ValueKind == JsonValueKind.String &&
+                !System.Net.IPAddress.TryParse(ip.GetString(), out caller))
+            {
+                await ErrorAsync(context, "sourceIp: not an IP address").ConfigureAwait(false);
+                return;
+            }
+
             if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("headers", out var h) && !HeaderJson.TryRead(h, out headers, out var error))
             {
                 await ErrorAsync(context, error).ConfigureAwait(false);
@@ -151,7 +160,7 @@ internal static class AdminEndpoints
             return;
         }
 
-        var catalogs = context.RequestServices.GetService<RoutingCatalogs>()?.All ?? RoutingCatalogs.Enumerate(context.RequestServices);
+        var catalogs = (context.RequestServices.GetService<RoutingCatalogRegistry>() ?? new RoutingCatalogRegistry(context.RequestServices)).All;
         RoutedService? service = null;
         foreach (var catalog in catalogs)
         {
@@ -168,7 +177,10 @@ internal static class AdminEndpoints
             return;
         }
 
-        var explanation = Explanation.Of(service, new RouteRequest(method, path), new HeaderDictionarySource(headers));
+        // Explained as the gateway routes it: the same routes, and subset keys only from a caller it trusts.
+        var trust = context.RequestServices.GetService<TrustedRoutingHeaders>() ?? TrustedRoutingHeaders.Everyone;
+        var request = new RouteRequest(method, path, sourceIp: caller);
+        var explanation = RoutingPipeline.Explain(service, request, new HeaderDictionarySource(headers), trust.For(headers, caller));
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
         explanation.WriteJson(writer);

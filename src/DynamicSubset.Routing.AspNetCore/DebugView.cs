@@ -14,7 +14,7 @@ internal static class DebugView
 {
     public static async Task WriteAsync(HttpContext context)
     {
-        var catalogs = context.RequestServices.GetService<RoutingCatalogs>()?.All ?? RoutingCatalogs.Enumerate(context.RequestServices);
+        var catalogs = (context.RequestServices.GetService<RoutingCatalogRegistry>() ?? new RoutingCatalogRegistry(context.RequestServices)).All;
         context.Response.ContentType = "application/json";
         await using var w = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();

@@ -48,7 +48,7 @@ public static class DynamicSubsetAspNetCoreExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(trafficApp);
-        services.AddSingleton(new RoutingCatalogs(trafficApp));
+        services.AddSingleton(trafficApp.GetService<RoutingCatalogRegistry>() ?? new RoutingCatalogRegistry(trafficApp));
         if (trafficApp.GetService<RoutingPipeline>() is { } pipeline)
         {
             services.AddSingleton(pipeline);

@@ -24,7 +24,7 @@ internal sealed class RoutingHeaderPropagationMiddleware(RequestDelegate next, I
 {
     private readonly RoutingHeaderPropagationOptions _options = options.Value;
     private readonly string[] _explicitHeaders = [.. options.Value.Headers];
-    private readonly RoutingCatalogs? _catalogs = services.GetService<RoutingCatalogs>();
+    private readonly RoutingCatalogRegistry? _catalogs = services.GetService<RoutingCatalogRegistry>();
 
     public async Task InvokeAsync(HttpContext context)
     {

@@ -1,13 +1,5 @@
 namespace DynamicSubset.Routing.Http;
 
-/// <summary>A decision that was not a plain match, kept for "why did this request get a 503".</summary>
-/// <param name="Sequence">Its number, in the order decisions were made.</param>
-/// <param name="At">When it was made.</param>
-/// <param name="Service">The service, or <see langword="null"/> when the host named none.</param>
-/// <param name="Host">The request's host, cut short, when it named no service.</param>
-/// <param name="Explanation">The criteria and the decision, when a service was found.</param>
-internal sealed record RecordedDecision(long Sequence, DateTimeOffset At, string? Service, string? Host, Explanation? Explanation);
-
 /// <summary>
 /// The last decisions that were not plain matches: fallbacks, no healthy upstream, no route. A fixed ring written
 /// lock-free (one increment and one reference write per decision); only requests that did not match pay for it.

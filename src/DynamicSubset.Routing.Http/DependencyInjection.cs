@@ -23,10 +23,7 @@ public static class DynamicSubsetHttpClientBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var name = builder.Name;
-        return builder.AddCore(sp => sp.GetKeyedService<RoutingCatalog>(name) ?? sp.GetService<RoutingCatalog>() ?? throw new InvalidOperationException(
-            $"HttpClient '{name}' uses dynamic subset routing, but no routing catalog is registered. Register one with " +
-            "services.AddDynamicSubsetCatalogFromFiles(...) or AddDynamicSubsetCatalogFromOptions(name, ...) (DynamicSubset.Routing.Configuration), " +
-            "or add a RoutingCatalog singleton."));
+        return builder.AddCore(sp => sp.GetRequiredService<RoutingCatalogRegistry>().GetRequired(name, $"HttpClient '{name}'"));
     }
 
     /// <summary>Routes the client's requests with a catalog of the caller's own.</summary>
@@ -104,7 +101,7 @@ public static class DynamicSubsetHttpClientBuilderExtensions
     {
         var name = builder.Name;
         var services = builder.Services;
-        services.AddDynamicSubsetRoutingCore();
+        services.AddDynamicSubsetRoutingPipeline();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DynamicSubsetHttpOptions>, DynamicSubsetHttpOptionsValidator>());
         services.AddOptions<DynamicSubsetHttpOptions>(name)
             .Validate(static o => IsTimeout(o.PerTryTimeout) && IsTimeout(o.Timeout), "PerTryTimeout and Timeout must be from 1 ms to 1 day, or Timeout.InfiniteTimeSpan")
@@ -125,19 +122,25 @@ public static class DynamicSubsetHttpClientBuilderExtensions
                     $"HttpClient '{name}' routes every request to service '{pinned}', which the routing catalog ({catalog.Description}) does not have (services: {(known.Length == 0 ? "none" : known)}).");
             }
 
-            sp.GetRequiredService<RoutingTelemetry>().Register(catalog);
             return new DynamicSubsetHandler(catalog, options, sp.GetRequiredService<RoutingPipeline>());
         });
     }
 
-    /// <summary>Registers what every entry point shares: telemetry, and the decide-record-log step.</summary>
-    internal static IServiceCollection AddDynamicSubsetRoutingCore(this IServiceCollection services)
+    /// <summary>
+    /// Registers what every entry point shares: the <see cref="RoutingPipeline"/> (the decision step and the attempt
+    /// loop), the <see cref="RoutingCatalogRegistry"/>, and telemetry. Each entry point's registration calls it; call it
+    /// yourself to use the pipeline from an entry point of your own.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddDynamicSubsetRoutingPipeline(this IServiceCollection services)
     {
+        ArgumentNullException.ThrowIfNull(services);
         services.AddMetrics();
         services.TryAddSingleton<RoutingTelemetry>();
         services.TryAddSingleton(static sp => new RoutingPipeline(
             sp.GetRequiredService<RoutingTelemetry>(), Logger(sp, typeof(RoutingPipeline)), sp.GetService<TimeProvider>() ?? TimeProvider.System));
-        services.TryAddSingleton(static sp => new RoutingCatalogs(sp));
+        services.TryAddSingleton(static sp => new RoutingCatalogRegistry(sp));
         RoutingActivityEnricher.EnsureStarted();
         return services;
     }

@@ -7,9 +7,9 @@ namespace DynamicSubset.Routing.Http;
 
 /// <summary>
 /// Sends each request straight to the endpoint it routes to (the service's VirtualService routes, then dynamic subsets in
-/// the picked pool), with the route's retries and timeouts, or by default connect-failure and per-try-timeout retries
-/// inside the resolved set. Holds no per-request state: it reads the catalog's current snapshot per request,
-/// so IHttpClientFactory may recycle it freely.
+/// the picked pool), through the pipeline's attempt loop: the route's retries and timeouts, or by default connect-failure
+/// and per-try-timeout retries inside the resolved set. Holds no per-request state: it reads the catalog's current
+/// snapshot per request, so IHttpClientFactory may recycle it freely.
 /// </summary>
 internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubsetHttpOptions options, RoutingPipeline pipeline) : DelegatingHandler
 {
@@ -35,12 +35,10 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                 : Respond(request, HttpStatusCode.NotFound, RoutingPipeline.NoRouteBody);
         }
 
-        var pool = decision.Service;
-        var resolution = decision.Resolution;
-        if (!resolution.HasEndpoint)
+        if (!decision.Resolution.HasEndpoint)
         {
             return options.FailureBehavior == RoutingFailureBehavior.Throw
-                ? throw new NoHealthyUpstreamException(pool.Name, resolution)
+                ? throw new NoHealthyUpstreamException(decision.Service.Name, decision.Resolution)
                 : Respond(request, HttpStatusCode.ServiceUnavailable, RoutingPipeline.NoHealthyUpstreamBody);
         }
 
@@ -50,126 +48,101 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
             request.Headers.Host = original.Authority;
         }
 
-        // The overall deadline is a timestamp, not a second cancellation source: each try gets one source, whose
-        // timer is the shorter of the per-try timeout and what is left.
-        var rules = RetryRules.For(decision.Route, options.ConnectRetries, options.PerTryTimeout, options.Timeout);
-        var setCookie = decision.SetCookie; // the decision itself stays out of the async state: a smaller box per request
-        var started = Stopwatch.GetTimestamp();
-        List<EndpointAddress>? tried = null;
-        var retries = 0;
-        var previousDecision = RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(pool.Name, resolution));
+        var transport = new Transport(this, request, original);
         try
         {
-            while (true)
+            var rules = RetryRules.For(decision.Route, options.ConnectRetries, options.PerTryTimeout, options.Timeout);
+            var outcome = await pipeline.SendAsync(decision, rules, request.Method.Method, transport, cancellationToken).ConfigureAwait(false);
+            switch (outcome.Kind)
             {
-                var endpoint = resolution.Endpoint!;
-                request.RequestUri = Rewrite(original, endpoint);
-                RetryReason reason;
-                Exception? failure = null;
-                HttpResponseMessage? retried = null;
-                using (var inFlight = resolution.TrackRequest())
-                using (var perTry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-                {
-                    if (RoutingPipeline.Shorter(rules.PerTryTimeout, Remaining(started, rules)) is var budget && budget != Timeout.InfiniteTimeSpan)
+                case AttemptOutcomeKind.Responded:
+                    var response = transport.TakeResponse();
+                    if (decision.SetCookie is { } cookie)
                     {
-                        perTry.CancelAfter(budget);
+                        response.Headers.TryAddWithoutValidation("Set-Cookie", cookie);
                     }
 
-                    try
+                    return response;
+                case AttemptOutcomeKind.HeldBack:
+                    return transport.TakeResponse(); // no time or endpoint left for a retry: the last answer stands
+                default:
+                    if (outcome.TimedOut)
                     {
-                        var response = await base.SendAsync(request, perTry.Token).ConfigureAwait(false);
-                        pipeline.ReportResponse(pool, endpoint, (int)response.StatusCode);
-                        if (!rules.RetriesStatus((int)response.StatusCode) || retries >= rules.Attempts || !CanResend(request))
-                        {
-                            if (setCookie is { } cookie)
-                            {
-                                response.Headers.TryAddWithoutValidation("Set-Cookie", cookie);
-                            }
-
-                            return response;
-                        }
-
-                        (reason, retried) = (RetryReason.Status, response);
+                        return options.FailureBehavior == RoutingFailureBehavior.Throw
+                            ? throw new TaskCanceledException($"The request to {decision.Service.Name} timed out.", new TimeoutException(outcome.Error?.Message, outcome.Error))
+                            : Respond(request, HttpStatusCode.GatewayTimeout, RoutingPipeline.UpstreamTimeoutBody);
                     }
-                    catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
-                    {
-                        (reason, failure) = (RetryReason.ConnectFailure, e);
-                    }
-                    catch (OperationCanceledException e) when (perTry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-                    {
-                        if (Remaining(started, rules) == TimeSpan.Zero)
-                        {
-                            // The overall timeout: no time is left for another try.
-                            pipeline.ReportFailure(pool, endpoint, RetryReason.PerTryTimeout);
-                            pipeline.Failed(pool, endpoint, $"timed out after {rules.Timeout.TotalSeconds:0.###} s in all");
-                            return TimedOut(request, pool, e);
-                        }
 
-                        (reason, failure) = (RetryReason.PerTryTimeout, e);
-                    }
-                }
-
-                if (failure is not null)
-                {
-                    pipeline.ReportFailure(pool, endpoint, reason);
-                }
-
-                // Never the same endpoint twice while others are left; only a body that can be sent again; after a
-                // timeout, by default only a request that may be repeated, since the endpoint may have acted on it.
-                (tried ??= []).Add(endpoint.AddressKey);
-                if ((retried is not null || (retries < rules.Attempts && CanResend(request) && rules.RetriesFailure(reason, request.Method.Method))) &&
-                    Remaining(started, rules) != TimeSpan.Zero &&
-                    rules.TryNext(resolution, tried, out var next))
-                {
-                    pipeline.Retrying(pool, endpoint, next.Endpoint!, reason, retried is not null ? $"HTTP {(int)retried.StatusCode}" : failure!.Message);
-                    retried?.Dispose();
-                    resolution = next;
-                    retries++;
-                    RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(pool.Name, resolution));
-                    continue;
-                }
-
-                if (retried is not null)
-                {
-                    return retried; // no time or endpoint left: the last answer stands
-                }
-
-                pipeline.Failed(pool, endpoint, failure!.Message);
-                if (reason == RetryReason.PerTryTimeout)
-                {
-                    return TimedOut(request, pool, failure);
-                }
-
-                ExceptionDispatchInfo.Throw(failure);
+                    ExceptionDispatchInfo.Throw(outcome.Error!);
+                    throw new UnreachableException();
             }
         }
         finally
         {
             // Leave the request as it came, so an outer handler (a retry policy) sends it through routing again.
+            transport.Discard();
             request.RequestUri = original;
             if (setHost)
             {
                 request.Headers.Host = null;
             }
-
-            RoutingActivityEnricher.Set(previousDecision);
         }
     }
 
-    private static TimeSpan Remaining(long started, RetryRules rules) => RoutingPipeline.Remaining(rules.Timeout, Stopwatch.GetElapsedTime(started));
-
-    private HttpResponseMessage TimedOut(HttpRequestMessage request, RoutedService service, Exception cause) =>
-        options.FailureBehavior == RoutingFailureBehavior.Throw
-            ? throw new TaskCanceledException($"The request to {service.Name} timed out.", new TimeoutException(cause.Message, cause))
-            : Respond(request, HttpStatusCode.GatewayTimeout, RoutingPipeline.UpstreamTimeoutBody);
+    private Task<HttpResponseMessage> SendInnerAsync(HttpRequestMessage request, CancellationToken cancellationToken) => base.SendAsync(request, cancellationToken);
 
     private static HttpResponseMessage Respond(HttpRequestMessage request, HttpStatusCode status, string body) =>
         new(status) { RequestMessage = request, Content = new StringContent(body, Encoding.UTF8, "text/plain") };
 
-    private static Uri Rewrite(Uri original, Endpoint endpoint) =>
-        new($"{original.Scheme}://{endpoint.Authority}{original.PathAndQuery}{original.Fragment}", UriKind.Absolute);
+    /// <summary>One try through the inner handler: the request's URI pointed at the endpoint, under the try's own timeout.</summary>
+    private sealed class Transport(DynamicSubsetHandler handler, HttpRequestMessage request, Uri original) : IAttemptTransport
+    {
+        private HttpResponseMessage? _response;
 
-    /// <summary>Only a body that can be read again is sent again.</summary>
-    private static bool CanResend(HttpRequestMessage request) =>
-        request.Content is null or ByteArrayContent or ReadOnlyMemoryContent;
+        /// <summary>Only a body that can be read again is sent again.</summary>
+        public bool CanResend => request.Content is null or ByteArrayContent or ReadOnlyMemoryContent;
+
+        public async ValueTask<AttemptResult> SendAsync(Attempt attempt, CancellationToken cancellationToken)
+        {
+            request.RequestUri = new Uri($"{original.Scheme}://{attempt.Endpoint.Authority}{original.PathAndQuery}{original.Fragment}", UriKind.Absolute);
+            using var perTry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (attempt.Budget != Timeout.InfiniteTimeSpan)
+            {
+                perTry.CancelAfter(attempt.Budget);
+            }
+
+            try
+            {
+                var response = await handler.SendInnerAsync(request, perTry.Token).ConfigureAwait(false);
+                _response = response;
+                var status = (int)response.StatusCode;
+                return AttemptResult.Response(status, heldBack: attempt.ShouldHoldBack(status));
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
+            {
+                return AttemptResult.Failed(RetryReason.ConnectFailure, e, e.Message);
+            }
+            catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                return AttemptResult.Failed(RetryReason.Reset, e, e.Message);
+            }
+            catch (OperationCanceledException e) when (perTry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return AttemptResult.Failed(RetryReason.PerTryTimeout, e, e.Message);
+            }
+        }
+
+        public HttpResponseMessage TakeResponse()
+        {
+            var response = _response!;
+            _response = null;
+            return response;
+        }
+
+        public void Discard()
+        {
+            _response?.Dispose();
+            _response = null;
+        }
+    }
 }

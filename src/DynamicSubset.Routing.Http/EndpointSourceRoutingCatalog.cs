@@ -5,7 +5,8 @@ namespace DynamicSubset.Routing.Http;
 /// <summary>
 /// The routing catalog of one service whose endpoints an <see cref="IEndpointSource"/> pushes (a registry, a
 /// discovery client). The source publishes straight into the service's resolver, so an update costs one incremental
-/// build and no catalog swap. The service takes every request, whatever its host.
+/// build; the catalog then swaps its one-service snapshot, so that every view counts the update as any catalog's. The
+/// service takes every request, whatever its host.
 /// </summary>
 public sealed partial class EndpointSourceRoutingCatalog : RoutingCatalog
 {
@@ -31,6 +32,8 @@ public sealed partial class EndpointSourceRoutingCatalog : RoutingCatalog
     /// <summary>Gets the service.</summary>
     public RoutedService Service { get; }
 
+    private void Republish() => Publish([Service], Service);
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
@@ -50,6 +53,7 @@ public sealed partial class EndpointSourceRoutingCatalog : RoutingCatalog
             try
             {
                 publish();
+                catalog.Republish();
             }
             catch (RoutingValidationException e)
             {

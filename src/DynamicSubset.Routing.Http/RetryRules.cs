@@ -3,9 +3,9 @@ namespace DynamicSubset.Routing.Http;
 /// <summary>
 /// The retries and timeouts one request gets: its route's <c>retries</c> and <c>timeout</c> where it has them, else the
 /// entry point's defaults (connect failures, and timed-out or reset tries of idempotent requests, retried on another
-/// endpoint of the resolved set). Shared by the handler and the gateway, so both retry alike.
+/// endpoint of the resolved set). Every entry point's attempt loop reads them, so all retry alike.
 /// </summary>
-internal readonly struct RetryRules
+public readonly struct RetryRules
 {
     private readonly RouteRetryPolicy? _policy;
 
@@ -29,6 +29,12 @@ internal readonly struct RetryRules
     /// <summary>Gets a value indicating whether some response statuses are retried (only a route's policy does that).</summary>
     public bool RetriesAnyStatus => _policy is { } p && (p.RetryOn & (RetryOn.ServerError | RetryOn.GatewayError | RetryOn.Retriable4xx | RetryOn.RetriableStatusCodes)) != 0;
 
+    /// <summary>The rules of a request: its route's <c>retries</c> and <c>timeout</c>, else the entry point's defaults.</summary>
+    /// <param name="route">The route the request matched, or <see langword="null"/>.</param>
+    /// <param name="defaultRetries">The retries of a request whose route says nothing.</param>
+    /// <param name="defaultPerTryTimeout">The per-try timeout of a request whose route says nothing.</param>
+    /// <param name="defaultTimeout">The overall timeout of a request whose route says nothing.</param>
+    /// <returns>The rules.</returns>
     public static RetryRules For(HttpRouteRule? route, int defaultRetries, TimeSpan defaultPerTryTimeout, TimeSpan defaultTimeout)
     {
         var timeout = route?.Timeout ?? defaultTimeout;
@@ -38,6 +44,9 @@ internal readonly struct RetryRules
     }
 
     /// <summary>Whether a try that got no response may be retried.</summary>
+    /// <param name="reason">Why the try failed.</param>
+    /// <param name="method">The request's method.</param>
+    /// <returns><see langword="true"/> if it may.</returns>
     public bool RetriesFailure(RetryReason reason, string method) => _policy is { } policy
         ? policy.RetriesFailure(reason switch
         {
@@ -48,13 +57,15 @@ internal readonly struct RetryRules
         : RoutingPipeline.MayRetry(reason, method);
 
     /// <summary>Whether a try that got a response with <paramref name="statusCode"/> may be retried.</summary>
+    /// <param name="statusCode">The response's status.</param>
+    /// <returns><see langword="true"/> if it may.</returns>
     public bool RetriesStatus(int statusCode) => _policy?.RetriesStatus(statusCode) ?? false;
 
     /// <summary>
     /// The endpoint of the next try: another of the resolved set not yet tried; under a route's policy, when every one
     /// has been tried, the same one again (Envoy retries within the pool, preferring other hosts).
     /// </summary>
-    public bool TryNext(Resolution current, List<EndpointAddress> tried, out Resolution next)
+    internal bool TryNext(Resolution current, List<EndpointAddress> tried, out Resolution next)
     {
         if (current.TryPickAnother(tried, out next))
         {

@@ -39,12 +39,6 @@ internal sealed class RoutingTelemetry : IDisposable
             _catalogs.Add(catalog);
         }
 
-        if (catalog is EndpointSourceRoutingCatalog pushed)
-        {
-            // A pushing source updates its resolver directly, without a catalog swap: count those updates too.
-            pushed.Service.Resolver.Changed += (_, _) => RecordUpdate(pushed.Service.Name, applied: true);
-        }
-
         catalog.Changed += (_, e) =>
         {
             if (e.Change == RoutingCatalogChange.Published)

@@ -1,4 +1,4 @@
-using DynamicSubset.Routing;
+using DynamicSubset.Routing.AspNetCore;
 using DynamicSubset.Routing.Http;
 using DynamicSubset.Routing.Yarp;
 using Microsoft.AspNetCore.Routing;
@@ -21,7 +21,7 @@ public static class DynamicSubsetYarpExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddHttpForwarder();
-        services.AddDynamicSubsetRoutingCore();
+        services.AddDynamicSubsetRoutingPipeline();
         var options = services.AddOptions<DynamicSubsetGatewayOptions>()
             .Validate(static o => o.ConnectRetries is >= 0 and <= 16, "ConnectRetries must be from 0 to 16")
             .Validate(static o => IsTimeout(o.PerTryTimeout) && IsTimeout(o.Timeout), "PerTryTimeout and Timeout must be from 1 ms to 1 day, or Timeout.InfiniteTimeSpan")
@@ -31,14 +31,14 @@ public static class DynamicSubsetYarpExtensions
             options.Configure(configure);
         }
 
+        // The admin view explains requests with the gateway's view of routing headers, so both decide alike.
         services.TryAddSingleton(static sp =>
         {
-            var catalog = sp.GetService<RoutingCatalog>() ?? throw new InvalidOperationException(
-                "The dynamic subset gateway needs a routing catalog: register one with services.AddDynamicSubsetCatalogFromFiles(...) " +
-                "(DynamicSubset.Routing.Configuration), or add a RoutingCatalog singleton.");
-            sp.GetRequiredService<RoutingTelemetry>().Register(catalog);
-            return ActivatorUtilities.CreateInstance<DynamicSubsetGateway>(sp, catalog);
+            var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DynamicSubsetGatewayOptions>>().Value;
+            return new TrustedRoutingHeaders(options.TrustedNetworks, options.TrustedValues);
         });
+        services.TryAddSingleton(static sp => ActivatorUtilities.CreateInstance<DynamicSubsetGateway>(
+            sp, sp.GetRequiredService<RoutingCatalogRegistry>().GetRequired(name: null, "The dynamic subset gateway")));
         return services;
     }
 
@@ -57,8 +57,9 @@ public static class DynamicSubsetYarpExtensions
     }
 
     /// <summary>
-    /// Adds the YARP step that narrows a cluster's available destinations to the resolved subset, and retries connect
-    /// failures on the rest of it. Put it before <c>UseLoadBalancing()</c>. A cluster is routed when the routing catalog
+    /// Adds the YARP step that narrows a cluster's available destinations to the resolved subset, and forwards inside the
+    /// pipeline's attempt loop: a route's <c>retries</c> and <c>timeout</c>, otherwise connect failures (and timed-out or
+    /// reset tries of idempotent requests) retried on the rest of the subset. Put it before <c>UseLoadBalancing()</c>. A cluster is routed when the routing catalog
     /// registered under its id, or else the default one, has a service named by the cluster's
     /// <c>DynamicSubset.Service</c> metadata or by its id; destinations carry their labels in <c>Metadata</c>.
     /// </summary>
@@ -68,25 +69,24 @@ public static class DynamicSubsetYarpExtensions
     {
         ArgumentNullException.ThrowIfNull(proxyPipeline);
         var services = proxyPipeline.ApplicationServices;
-        var pipeline = services.GetService<RoutingPipeline>() ?? throw new InvalidOperationException(
+        var clusters = services.GetService<YarpClusterCatalog>() ?? throw new InvalidOperationException(
             "UseDynamicSubsets needs services.AddDynamicSubsetYarp() (and a routing catalog).");
-        foreach (var catalog in RoutingCatalogs.Enumerate(services))
-        {
-            services.GetRequiredService<RoutingTelemetry>().Register(catalog);
-        }
-
-        var step = new YarpDynamicSubsets(services, pipeline);
+        var registry = services.GetRequiredService<RoutingCatalogRegistry>();
+        registry.Add(clusters);
+        var step = new YarpDynamicSubsets(registry, services.GetRequiredService<RoutingPipeline>(), clusters);
         proxyPipeline.Use(step.InvokeAsync);
         return proxyPipeline;
     }
 
-    /// <summary>Registers what the YARP step shares with the other entry points: telemetry and the decide-record-log step.</summary>
+    /// <summary>Registers the YARP step's catalog and response transform, and what it shares with the other entry points: the pipeline, the catalog registry and telemetry.</summary>
     /// <param name="services">The services.</param>
     /// <returns>The services.</returns>
     public static IServiceCollection AddDynamicSubsetYarp(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddDynamicSubsetRoutingCore();
+        services.AddDynamicSubsetRoutingPipeline();
+        services.TryAddSingleton<YarpClusterCatalog>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<global::Yarp.ReverseProxy.Transforms.Builder.ITransformProvider, DynamicSubsetTransformProvider>());
         return services;
     }
 

@@ -75,13 +75,29 @@ public sealed class Explanation
     /// <param name="headers">The request's headers.</param>
     /// <returns>The explanation.</returns>
     public static Explanation Of<THeaders>(RoutedService service, in RouteRequest request, THeaders headers)
+        where THeaders : IHeaderSource =>
+        Of(service, request, headers, headers);
+
+    /// <summary>
+    /// Routes and explains a request whose dynamic subset keys are read from other headers than its matches and hash keys
+    /// (a gateway's trusted view of them), as <see cref="RoutedService.Route{THeaders, TCriteria}"/> routes it.
+    /// </summary>
+    /// <typeparam name="THeaders">The header source for matches and hash keys.</typeparam>
+    /// <typeparam name="TCriteria">The header source for dynamic subset keys.</typeparam>
+    /// <param name="service">The service a request's host names.</param>
+    /// <param name="request">The request's method, path, authority, scheme, port and source.</param>
+    /// <param name="headers">The request's headers, for route matches and hash keys.</param>
+    /// <param name="criteriaHeaders">The headers dynamic subset keys are read from.</param>
+    /// <returns>The explanation.</returns>
+    public static Explanation Of<THeaders, TCriteria>(RoutedService service, in RouteRequest request, THeaders headers, TCriteria criteriaHeaders)
         where THeaders : IHeaderSource
+        where TCriteria : IHeaderSource
     {
         ArgumentNullException.ThrowIfNull(service);
-        var decision = service.Route(request, headers);
+        var decision = service.Route(request, headers, criteriaHeaders);
         var checks = service.ExplainRoutes(request, headers);
         var pool = decision.Service;
-        return new Explanation(pool.Name, decision.IsNoRoute ? [] : pool.Resolver.Current.ExplainCriteria(headers), decision.Resolution)
+        return new Explanation(pool.Name, decision.IsNoRoute ? [] : pool.Resolver.Current.ExplainCriteria(criteriaHeaders), decision.Resolution)
         {
             Routes = checks,
             Route = decision.RouteLabel,

@@ -56,7 +56,7 @@ public sealed class AdminJsonTests : IAsyncLifetime
     {
         var pipeline = _app.Services.GetRequiredService<RoutingPipeline>();
         var service = _app.Services.GetRequiredService<RoutingCatalog>().Current.Services[0];
-        pipeline.Decide(service, new DictionaryHeaderSource(headers.ToDictionary(h => h.Item1, h => h.Item2)), activity: null);
+        pipeline.Decide(service, new RouteRequest("GET", "/"), new DictionaryHeaderSource(headers.ToDictionary(h => h.Item1, h => h.Item2)), activity: null);
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class AdminJsonTests : IAsyncLifetime
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var pipeline = new RoutingPipeline(_app.Services.GetRequiredService<RoutingTelemetry>(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, time);
         var service = _app.Services.GetRequiredService<RoutingCatalog>().Current.Services[0];
-        void Decide(string stage) => pipeline.Decide(service, new DictionaryHeaderSource(new Dictionary<string, string> { ["x-stage"] = stage }), activity: null);
+        void Decide(string stage) => pipeline.Decide(service, new RouteRequest("GET", "/"), new DictionaryHeaderSource(new Dictionary<string, string> { ["x-stage"] = stage }), activity: null);
         string Stage(RecordedDecision d) => d.Explanation!.Criteria[1].Value!;
 
         for (var i = 0; i < 150; i++)
@@ -129,7 +129,7 @@ public sealed class AdminJsonTests : IAsyncLifetime
             Decide($"a{i}");
         }
 
-        var first = pipeline.Decisions.Snapshot();
+        var first = pipeline.RecentDecisions();
         Assert.Equal(RoutingPipeline.DecisionsPerSecond, first.Count); // a fallback storm explains a hundred, not all
         Assert.Equal(("a99", "a0"), (Stage(first[0]), Stage(first[^1])));
 
@@ -143,7 +143,7 @@ public sealed class AdminJsonTests : IAsyncLifetime
             Decide($"s{i}");
         }
 
-        var decisions = pipeline.Decisions.Snapshot();
+        var decisions = pipeline.RecentDecisions();
         Assert.Equal(DecisionLog.DefaultCapacity, decisions.Count);
         Assert.Equal(("s249", "s50"), (Stage(decisions[0]), Stage(decisions[^1])));
     }

@@ -49,7 +49,7 @@ internal static class ClientHarness
 
     /// <summary>Every routed service of the provider's catalogs, as the admin view and the gauges see them.</summary>
     public static IReadOnlyList<RoutedService> Routes(this IServiceProvider provider) =>
-        [.. provider.GetRequiredService<RoutingCatalogs>().All.SelectMany(static c => c.Current.Services).DistinctBy(static s => s.Resolver)];
+        [.. provider.GetRequiredService<RoutingCatalogRegistry>().All.SelectMany(static c => c.Current.Services).DistinctBy(static s => s.Resolver)];
 
     /// <summary>Routes the client with a catalog bound from a configuration section, named after the client.</summary>
     public static IHttpClientBuilder FromOptions(this IHttpClientBuilder builder, Microsoft.Extensions.Configuration.IConfigurationSection section)

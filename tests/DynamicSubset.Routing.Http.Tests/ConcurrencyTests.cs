@@ -16,7 +16,7 @@ public sealed class ConcurrencyTests
         // invalidates, then the reader stores what it computed.
         var catalog = new InMemoryRoutingCatalog([Service("x-a")]);
         using var provider = new ServiceCollection().AddSingleton<RoutingCatalog>(catalog).BuildServiceProvider();
-        var routes = new RoutingCatalogs(provider);
+        var routes = new RoutingCatalogRegistry(provider);
         _ = routes.All;
         routes.OnComputed = () =>
         {
@@ -36,7 +36,7 @@ public sealed class ConcurrencyTests
         // the clear, so the old headers were served until the next change.
         var catalog = new InMemoryRoutingCatalog([Service("x-a")]);
         using var provider = new ServiceCollection().AddSingleton<RoutingCatalog>(catalog).BuildServiceProvider();
-        var routes = new RoutingCatalogs(provider);
+        var routes = new RoutingCatalogRegistry(provider);
         _ = routes.MappedHeaders;
         using var stop = new CancellationTokenSource();
         var reader = Task.Run(() =>

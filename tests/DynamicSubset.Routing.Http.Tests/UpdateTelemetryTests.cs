@@ -122,7 +122,7 @@ public sealed class UpdateTelemetryTests
             ["R:headerToDynamicSubsetKey:0:key"] = "stage",
         }).Build();
         using var provider = ClientHarness.Provider(b => b.FromOptions(configuration.GetSection("R")));
-        var routes = provider.GetRequiredService<RoutingCatalogs>();
+        var routes = provider.GetRequiredService<RoutingCatalogRegistry>();
 
         Assert.Equal(["x-stage"], routes.MappedHeaders);
         Assert.Same(routes.MappedHeaders, routes.MappedHeaders); // cached between changes

@@ -5,32 +5,31 @@ namespace DynamicSubset.Routing.Yarp.Tests;
 public sealed class ConcurrencyTests
 {
     [Fact]
-    public async Task ClusterRouting_NeverPairsOnePolicyWithAnotherPolicysResolver()
+    public async Task ClusterCatalog_KeepsOneResolverPerPool_WhilePoliciesChangeUnderConcurrentRequests()
     {
-        // Regression: a (policy, resolver) pair kept in a plain field could be read torn, pairing a policy with the
-        // resolver built for the other one; the request was then routed by the wrong rules.
-        var routing = new YarpDynamicSubsets.ClusterRouting([], []);
+        // The YARP step's pools live in a catalog of their own: one resolver per (cluster, pool) for the life of the app,
+        // rebuilt in place, so its outlier state is never left behind in a resolver that a policy change replaced.
+        var clusters = new YarpClusterCatalog();
         RoutedService[] services =
         [
             new("helloworld", new SubsetResolver(SubsetIndex.Build([], Policy("x-a")))),
             new("helloworld", new SubsetResolver(SubsetIndex.Build([], Policy("x-b")))),
         ];
-        var mismatches = 0;
+        var resolvers = new System.Collections.Concurrent.ConcurrentDictionary<SubsetResolver, byte>();
 
         await Task.WhenAll(Enumerable.Range(0, 2).Select(t => Task.Run(() =>
         {
-            for (var i = 0; i < 600_000; i++)
+            for (var i = 0; i < 20_000; i++)
             {
-                var wanted = services[(i + t) % 2];
-                var routed = routing.For(wanted);
-                if (!ReferenceEquals(routed.Resolver.Current.Policy, wanted.Resolver.Current.Policy))
-                {
-                    Interlocked.Increment(ref mismatches);
-                }
+                var pool = clusters.For("cluster", [], services[(i + t) % 2], isStaticSubset: false);
+                resolvers.TryAdd(pool.Service.Resolver, 0);
             }
         }, TestContext.Current.CancellationToken)));
 
-        Assert.Equal(0, mismatches);
+        Assert.Single(resolvers);
+        var last = clusters.For("cluster", [], services[1], isStaticSubset: false);
+        Assert.Same(services[1].Resolver.Current.Policy, last.Service.Resolver.Current.Policy);
+        Assert.Equal(["helloworld"], clusters.Current.Services.Select(static s => s.Name));
     }
 
     private static RoutingPolicy Policy(string header) =>

@@ -1,0 +1,153 @@
+using Microsoft.Extensions.Logging;
+
+namespace DynamicSubset.Routing.Http;
+
+public sealed partial class RoutingPipeline
+{
+    /// <summary>
+    /// The attempt loop, the same for every entry point: sends a decided request to its endpoint through
+    /// <paramref name="transport"/>, reports each response and failure to outlier detection, and while the rules allow,
+    /// sends it again to an endpoint of the same resolved set that it has not tried (the route's <c>retries</c> and
+    /// <c>timeout</c>, or the entry point's defaults). Retries, ejections and failures are recorded here, once.
+    /// </summary>
+    /// <param name="decision">The decision, with an endpoint (<see cref="Resolution.HasEndpoint"/>).</param>
+    /// <param name="rules">The request's retries and timeouts.</param>
+    /// <param name="method">The request's method: after a timeout or a reset, by default only an idempotent one is sent again.</param>
+    /// <param name="transport">Sends one try.</param>
+    /// <param name="cancellationToken">Cancelled when the caller goes away.</param>
+    /// <returns>How the tries ended; the entry point writes the answer.</returns>
+    public async ValueTask<AttemptOutcome> SendAsync(RouteDecision decision, RetryRules rules, string method, IAttemptTransport transport, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(transport);
+        var pool = decision.Service ?? throw new ArgumentException("the decision has no service: a request without a route gets no try", nameof(decision));
+        var resolution = decision.Resolution;
+        if (!resolution.HasEndpoint)
+        {
+            throw new ArgumentException("the decision has no endpoint: answer 'no healthy upstream' instead of trying", nameof(decision));
+        }
+
+        // The overall deadline is a timestamp, not a second cancellation source: each try gets one budget, the shorter of
+        // the per-try timeout and what is left.
+        var started = _time.GetTimestamp();
+        List<EndpointAddress>? tried = null;
+        for (var number = 0; ; number++)
+        {
+            var budget = Shorter(rules.PerTryTimeout, Remaining(rules.Timeout, _time.GetElapsedTime(started)));
+            var attempt = new Attempt(resolution.Endpoint!, resolution, number, budget,
+                mayHoldBack: rules.RetriesAnyStatus && number < rules.Attempts && transport.CanResend, rules, started, _time);
+
+            // HttpClient's own activity starts below this frame: it takes the decision from here (RoutingActivityEnricher).
+            RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(pool.Name, resolution));
+            AttemptResult result;
+            using (resolution.TrackRequest())
+            {
+                result = await transport.SendAsync(attempt, cancellationToken).ConfigureAwait(false);
+            }
+
+            var endpoint = result.Endpoint ?? attempt.Endpoint;
+            switch (result.Kind)
+            {
+                case AttemptResultKind.Response:
+                    ReportResponse(pool, endpoint, result.StatusCode);
+                    if (!result.HeldBack)
+                    {
+                        return new AttemptOutcome(AttemptOutcomeKind.Responded, number + 1, endpoint, default, null);
+                    }
+
+                    (tried ??= []).Add(endpoint.AddressKey);
+                    if (Remaining(rules.Timeout, _time.GetElapsedTime(started)) != TimeSpan.Zero && rules.TryNext(resolution, tried, out var again))
+                    {
+                        Retrying(pool, endpoint, again.Endpoint!, RetryReason.Status, $"HTTP {result.StatusCode}");
+                        transport.Discard();
+                        resolution = again;
+                        continue;
+                    }
+
+                    // The time ran out between the hold-back and here: the last answer stands.
+                    return new AttemptOutcome(AttemptOutcomeKind.HeldBack, number + 1, endpoint, RetryReason.Status, null);
+
+                case AttemptResultKind.Abandoned:
+                    if (result.UpstreamFault)
+                    {
+                        ReportFailure(pool, endpoint, RetryReason.Reset);
+                        Failed(pool, endpoint, result.Detail ?? "the response failed after it had started");
+                    }
+
+                    return new AttemptOutcome(AttemptOutcomeKind.Abandoned, number + 1, endpoint, RetryReason.Reset, result.Error);
+
+                default:
+                    var reason = result.Reason;
+                    ReportFailure(pool, endpoint, reason);
+                    (tried ??= []).Add(endpoint.AddressKey);
+                    var left = Remaining(rules.Timeout, _time.GetElapsedTime(started));
+
+                    // Never the same endpoint twice while others are left; only a request that can be sent again; after a
+                    // timeout or a reset, by default only one that may be repeated, since the endpoint may have acted on it.
+                    if (number < rules.Attempts && transport.CanResend && rules.RetriesFailure(reason, method) &&
+                        left != TimeSpan.Zero && rules.TryNext(resolution, tried, out var next))
+                    {
+                        Retrying(pool, endpoint, next.Endpoint!, reason, result.Detail ?? ReasonName(reason));
+                        transport.Discard();
+                        resolution = next;
+                        continue;
+                    }
+
+                    Failed(pool, endpoint, reason == RetryReason.PerTryTimeout && left == TimeSpan.Zero
+                        ? $"timed out after {rules.Timeout.TotalSeconds:0.###} s in all"
+                        : result.Detail ?? ReasonName(reason));
+                    return new AttemptOutcome(AttemptOutcomeKind.Failed, number + 1, endpoint, reason, result.Error);
+            }
+        }
+    }
+
+    /// <summary>Records a retry on another endpoint of the same resolved set.</summary>
+    private void Retrying(RoutedService service, Endpoint from, Endpoint to, RetryReason reason, string detail)
+    {
+        _telemetry.RecordRetry(service.Name, reason);
+        if (_logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("retry", service.Name, out var suppressed))
+        {
+            var why = ReasonName(reason);
+            Log.Retrying(_logger, service.Name, from.Authority, to.Authority, why, detail, suppressed);
+        }
+    }
+
+    /// <summary>Records a request that failed after every try it was allowed.</summary>
+    private void Failed(RoutedService service, Endpoint endpoint, string error)
+    {
+        if (_logger.IsEnabled(LogLevel.Warning) && _limiter.ShouldLog("failed", service.Name, out var suppressed))
+        {
+            Log.Failed(_logger, service.Name, endpoint.Authority, error, suppressed);
+        }
+    }
+
+    /// <summary>Feeds outlier detection with a response; records and logs an ejection it causes.</summary>
+    private void ReportResponse(RoutedService service, Endpoint endpoint, int statusCode)
+    {
+        if (service.Resolver.ReportResponse(endpoint, statusCode))
+        {
+            Ejected(service, endpoint, $"HTTP {statusCode}");
+        }
+    }
+
+    /// <summary>Feeds outlier detection with a failure that got no response; records and logs an ejection it causes.</summary>
+    private void ReportFailure(RoutedService service, Endpoint endpoint, RetryReason reason)
+    {
+        if (service.Resolver.ReportFailure(endpoint))
+        {
+            Ejected(service, endpoint, ReasonName(reason));
+        }
+    }
+
+    private void Ejected(RoutedService service, Endpoint endpoint, string last)
+    {
+        _telemetry.RecordEjection(service.Name);
+        if (!_logger.IsEnabled(LogLevel.Warning))
+        {
+            return;
+        }
+
+        var until = service.Resolver.Ejections.FirstOrDefault(e => e.Address == endpoint.AddressKey).Until;
+        Log.Ejected(_logger, service.Name, endpoint.Authority, last, until); // at most one line per ejection: bounded
+    }
+}

@@ -1,0 +1,100 @@
+using DynamicSubset.Routing.AspNetCore;
+using DynamicSubset.Routing.Http;
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace DynamicSubset.Routing.Yarp;
+
+/// <summary>
+/// One request through the YARP step: its routing feature, and its transport. A try hands YARP the resolved set's
+/// destinations not yet tried, so YARP's own load balancing picks among them, and runs the rest of YARP's pipeline.
+/// </summary>
+internal sealed class YarpStepRequest(HttpContext context, IReverseProxyFeature proxy, YarpClusterCatalog.ClusterPool pool, Func<Task> next, RouteDecision decision)
+    : IDynamicSubsetRoutingFeature, IAttemptTransport
+{
+    private readonly HashSet<DestinationState> _tried = [];
+    private Attempt _attempt;
+    private CancellationTokenSource? _perTry;
+
+    public RouteDecision Decision => decision;
+
+    public Endpoint? Endpoint { get; private set; }
+
+    public int Attempts { get; private set; }
+
+    public bool HeldBack { get; private set; }
+
+    public bool CanResend => !context.Response.HasStarted && DynamicSubsetGateway.CanResend(context);
+
+    /// <summary>Called by the response transform with the status: whether to keep it from the client for a retry.</summary>
+    public bool HoldBack(int statusCode) => HeldBack = _attempt.ShouldHoldBack(statusCode);
+
+    /// <summary>Called as the response's headers arrive: the per-try timeout stops there, so a long body is not cut off.</summary>
+    public void ResponseArrived() => _perTry?.CancelAfter(Timeout.Infinite);
+
+    public async ValueTask<AttemptResult> SendAsync(Attempt attempt, CancellationToken cancellationToken)
+    {
+        (_attempt, HeldBack) = (attempt, false);
+        Attempts++;
+        List<DestinationState> candidates = [];
+        foreach (var endpoint in attempt.Resolution.CandidateEndpoints)
+        {
+            if (pool.DestinationOf(endpoint) is { } destination && !_tried.Contains(destination))
+            {
+                candidates.Add(destination);
+            }
+        }
+
+        if (candidates.Count == 0 && pool.DestinationOf(attempt.Endpoint) is { } only)
+        {
+            candidates.Add(only); // every one was tried: the loop retries the one it picked
+        }
+
+        proxy.AvailableDestinations = candidates;
+
+        // YARP's forwarder cancels its try with the request's token: the try's own token stands in for it meanwhile.
+        var aborted = context.RequestAborted;
+        using var perTry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (attempt.Budget != Timeout.InfiniteTimeSpan)
+        {
+            perTry.CancelAfter(attempt.Budget);
+        }
+
+        _perTry = perTry;
+        context.RequestAborted = perTry.Token;
+        try
+        {
+            await next().ConfigureAwait(false);
+        }
+        finally
+        {
+            context.RequestAborted = aborted;
+            _perTry = null;
+        }
+
+        var used = proxy.ProxiedDestination is { } proxied ? pool.EndpointOf(proxied) : null;
+        if (used is null)
+        {
+            return AttemptResult.Abandoned(upstreamFault: false, "YARP forwarded to no destination of the resolved set");
+        }
+
+        _tried.Add(proxy.ProxiedDestination!);
+        Endpoint = used;
+        var error = context.GetForwarderErrorFeature()?.Error ?? ForwarderError.None;
+        if (error == ForwarderError.None)
+        {
+            return AttemptResult.Response(context.Response.StatusCode, HeldBack, used);
+        }
+
+        return perTry.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !context.Response.HasStarted
+            ? AttemptResult.Failed(RetryReason.PerTryTimeout, null, $"no answer within {attempt.Budget.TotalSeconds:0.###} s", used)
+            : ForwarderErrors.Classify(context, error, used);
+    }
+
+    public void Discard()
+    {
+        context.Response.Clear();
+        context.Features.Set<IForwarderErrorFeature>(null);
+    }
+}
