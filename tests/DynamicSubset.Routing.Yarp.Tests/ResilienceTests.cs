@@ -244,6 +244,37 @@ public sealed class ResilienceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AdminExplain_BehindTrustedNetworks_DecidesAsTheGatewayRoutes()
+    {
+        // Regression: explain read the routing headers of any caller, so it said dev/v1 where the gateway, which ignores
+        // an untrusted caller's routing headers, sent the same request to prod/v3.
+        using var mesh = new MeshFolder(_pods, MeshFolder.DestinationRule());
+        await using var gateway = await GatewayHarness.StartAsync("127.0.21.30", mesh.Files, o => o.TrustedNetworks.Add(IPNetwork.Parse("10.0.0.0/8")));
+        (string, string)[] headers = [("x-stage", "dev"), ("x-version", "v1")];
+
+        var (status, body) = await gateway.GetAsync("/", headers: headers);
+        var routed = _pods.Pods.Single(p => body.EndsWith(p.Ip, StringComparison.Ordinal) || body.Contains($"ip: {p.Ip}", StringComparison.Ordinal));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var untrusted = await ExplainAsync(gateway, """{"service": "helloworld", "headers": {"x-stage": "dev", "x-version": "v1"}, "sourceIp": "127.0.21.1"}""");
+        Assert.Equal($"stage={routed.Stage}, version={routed.Version}", untrusted.GetProperty("subset").GetString());
+        Assert.Equal("stage=prod, version=v3", untrusted.GetProperty("subset").GetString());
+
+        // The same headers from a trusted caller count: explain says so, as the gateway would route it.
+        var trusted = await ExplainAsync(gateway, """{"service": "helloworld", "headers": {"x-stage": "dev", "x-version": "v1"}, "sourceIp": "10.1.2.3"}""");
+        Assert.Equal("stage=dev, version=v1", trusted.GetProperty("subset").GetString());
+    }
+
+    private static async Task<System.Text.Json.JsonElement> ExplainAsync(GatewayHarness gateway, string json)
+    {
+        using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        using var response = await gateway.Client.PostAsync("/debug/dynamic-subsets/explain", content, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var document = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        return document.RootElement.Clone();
+    }
+
+    [Fact]
     public async Task UnknownHost_WithTwoServices_IsA404NoRoute()
     {
         using var mesh = new MeshFolder(_pods, MeshFolder.DestinationRule());
