@@ -116,7 +116,7 @@ public sealed class MeshConfiguration
     public InMemoryRoutingCatalog CreateCatalog(TimeProvider? timeProvider = null)
     {
         ThrowIfInvalid();
-        var resolvers = new Internal.ServiceResolvers(timeProvider ?? TimeProvider.System);
+        var resolvers = new MeshServiceResolvers(timeProvider ?? TimeProvider.System);
         return new InMemoryRoutingCatalog(resolvers.Publish(resolvers.Build(this), static s => $"{s.Namespace}/{s.RuleName}"), description: "mesh configuration");
     }
 

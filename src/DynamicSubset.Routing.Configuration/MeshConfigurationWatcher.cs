@@ -1,5 +1,4 @@
 using DynamicSubset.Routing.Configuration.Yaml;
-using DynamicSubset.Routing.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -78,7 +77,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     private readonly ITimer _timer;
     private readonly Lock _scheduleLock = new();
     private readonly Lock _reloadLock = new();
-    private readonly ServiceResolvers _resolvers;
+    private readonly MeshServiceResolvers _resolvers;
     private MeshConfiguration _configuration;
     private MeshConfigurationError? _lastError;
     private DateTimeOffset _burstStart;
@@ -101,7 +100,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     {
         _paths = paths;
         _options = options;
-        _resolvers = new ServiceResolvers(options.TimeProvider);
+        _resolvers = new MeshServiceResolvers(options.TimeProvider);
         _logger = logger ?? NullLogger.Instance;
         _timer = _options.TimeProvider.CreateTimer(static s => ((MeshConfigurationWatcher)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
@@ -222,7 +221,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
             }
 
             var errors = config.Diagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
-            List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)>? built = null;
+            MeshServiceBuild? built = null;
             if (errors.Count == 0)
             {
                 try
@@ -293,10 +292,10 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     private (long Length, DateTime Written)[] Stamps() =>
         [.. _paths.Select(static p => new FileInfo(p) is { Exists: true } f ? (f.Length, f.LastWriteTimeUtc) : (-1L, DateTime.MinValue))];
 
-    private List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)> Build(MeshConfiguration config) => _resolvers.Build(config);
+    private MeshServiceBuild Build(MeshConfiguration config) => _resolvers.Build(config);
 
     /// <summary>Publishes what <see cref="Build"/> made: each resolver's snapshot, then the catalog in one swap.</summary>
-    private void PublishAll(List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)> built) =>
+    private void PublishAll(MeshServiceBuild built) =>
         Publish(_resolvers.Publish(built, static service => $"{service.Namespace}/{service.RuleName}"));
 
     private void OnFileEvent(object sender, FileSystemEventArgs e)

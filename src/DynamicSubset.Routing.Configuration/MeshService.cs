@@ -57,7 +57,7 @@ public sealed class MeshService
     /// </summary>
     /// <param name="pools">Finds a pool by its <see cref="Host"/>.</param>
     /// <returns>The routes, in <c>http[]</c> order; empty when <see cref="HasRoutes"/> is <see langword="false"/>.</returns>
-    public ImmutableArray<HttpRouteRule> CreateRoutes(Func<string, RoutedService> pools)
+    internal ImmutableArray<HttpRouteRule> CreateRoutes(Func<string, RoutedService> pools)
     {
         ArgumentNullException.ThrowIfNull(pools);
         return [.. RouteSpecs.Select(spec => new HttpRouteRule(

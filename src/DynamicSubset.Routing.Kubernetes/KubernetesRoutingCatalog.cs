@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using DynamicSubset.Routing.Configuration;
-using DynamicSubset.Routing.Internal;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -34,7 +33,7 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
     private readonly List<Informer> _informers = [];
     private readonly Channel<ObjectChange> _changes = Channel.CreateUnbounded<ObjectChange>(new UnboundedChannelOptions { SingleReader = true });
     private readonly MeshDocumentSet _documents;
-    private readonly ServiceResolvers _resolvers;
+    private readonly MeshServiceResolvers _resolvers;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HashSet<string> _pendingKinds;
@@ -50,7 +49,7 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _resolvers = new ServiceResolvers(options.TimeProvider);
+        _resolvers = new MeshServiceResolvers(options.TimeProvider);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _telemetry = new KubernetesTelemetry(meterFactory);
         _documents = new MeshDocumentSet(options.Limits);

@@ -1,25 +1,37 @@
-using DynamicSubset.Routing.Configuration;
-
-namespace DynamicSubset.Routing.Internal;
+namespace DynamicSubset.Routing.Configuration;
 
 /// <summary>
 /// One resolver per service host, kept across configurations, so that callers holding a host's resolver (and its
-/// outlier state) see each new snapshot. Every service's next index is built to the side first, then all are published.
+/// outlier state) see each new snapshot. Every source that compiles mesh configuration (the files, the cluster) builds
+/// each service's next index to the side with <see cref="Build"/>, then publishes all of them with <see cref="Publish"/>.
 /// </summary>
-/// <remarks>Linked into each catalog that compiles mesh configuration (files, cluster): shared source, not public API.</remarks>
-internal sealed class ServiceResolvers(TimeProvider timeProvider)
+/// <remarks>Not thread-safe: one writer, the source.</remarks>
+public sealed class MeshServiceResolvers
 {
     private readonly Dictionary<string, SubsetResolver> _resolvers = new(StringComparer.Ordinal);
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Initializes a new instance of the <see cref="MeshServiceResolvers"/> class.</summary>
+    /// <param name="timeProvider">The clock of the resolvers' outlier detection; <see langword="null"/> for the system clock.</param>
+    public MeshServiceResolvers(TimeProvider? timeProvider = null) => _timeProvider = timeProvider ?? TimeProvider.System;
 
     /// <summary>Gets the resolver of a host that has been published.</summary>
+    /// <param name="host">The service's host.</param>
+    /// <returns>The resolver.</returns>
+    /// <exception cref="KeyNotFoundException">The host has not been published.</exception>
     public SubsetResolver this[string host] => _resolvers[host];
 
     /// <summary>Whether a host has been published.</summary>
+    /// <param name="host">The service's host.</param>
+    /// <returns><see langword="true"/> if it has.</returns>
     public bool Contains(string host) => _resolvers.ContainsKey(host);
 
     /// <summary>Builds every service's next snapshot, to the side: throws before anything is published.</summary>
-    public List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)> Build(MeshConfiguration config)
+    /// <param name="config">The compiled configuration.</param>
+    /// <returns>What <see cref="Publish"/> takes.</returns>
+    public MeshServiceBuild Build(MeshConfiguration config)
     {
+        ArgumentNullException.ThrowIfNull(config);
         var built = new List<(MeshService, SubsetResolver?, SubsetIndex)>(config.Services.Length);
         foreach (var service in config.Services)
         {
@@ -27,24 +39,26 @@ internal sealed class ServiceResolvers(TimeProvider timeProvider)
             built.Add((service, resolver, resolver is null ? service.BuildIndex() : resolver.Current.Rebuild(service.Endpoints, service.Policy)));
         }
 
-        return built;
+        return new MeshServiceBuild(built);
     }
 
     /// <summary>Publishes what <see cref="Build"/> made to each resolver and forgets hosts that are gone.</summary>
     /// <param name="built">What <see cref="Build"/> returned.</param>
-    /// <param name="source">Where a service comes from, for operators.</param>
+    /// <param name="origin">Where a service comes from, for operators.</param>
     /// <returns>The services, for the catalog's one swap.</returns>
-    public List<RoutedService> Publish(List<(MeshService Service, SubsetResolver? Resolver, SubsetIndex Index)> built, Func<MeshService, string> source)
+    public IReadOnlyList<RoutedService> Publish(MeshServiceBuild built, Func<MeshService, string> origin)
     {
-        var services = new List<RoutedService>(built.Count);
+        ArgumentNullException.ThrowIfNull(built);
+        ArgumentNullException.ThrowIfNull(origin);
+        var services = new List<RoutedService>(built.Items.Count);
         var pools = new Dictionary<string, RoutedService>(StringComparer.Ordinal);
         var kept = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (service, existing, index) in built)
+        foreach (var (service, existing, index) in built.Items)
         {
             var resolver = existing;
             if (resolver is null)
             {
-                _resolvers[service.Host] = resolver = new SubsetResolver(index, random: null, timeProvider);
+                _resolvers[service.Host] = resolver = new SubsetResolver(index, random: null, _timeProvider);
             }
             else
             {
@@ -52,7 +66,7 @@ internal sealed class ServiceResolvers(TimeProvider timeProvider)
             }
 
             kept.Add(service.Host);
-            var pool = new RoutedService(service.Host, resolver, service.Hosts, source(service));
+            var pool = new RoutedService(service.Host, resolver, service.Hosts, origin(service));
             pools[service.Host] = pool;
             services.Add(pool);
         }
@@ -61,7 +75,7 @@ internal sealed class ServiceResolvers(TimeProvider timeProvider)
         // destination holds the pool without routes, so routing never recurses).
         for (var i = 0; i < services.Count; i++)
         {
-            var (service, _, _) = built[i];
+            var (service, _, _) = built.Items[i];
             if (service.HasRoutes)
             {
                 var pool = services[i];
