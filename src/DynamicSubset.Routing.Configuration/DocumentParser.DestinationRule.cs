@@ -1,0 +1,295 @@
+using DynamicSubset.Routing.Configuration.Yaml;
+
+namespace DynamicSubset.Routing.Configuration;
+
+/// <summary>Reads a DestinationRule: its trafficPolicy (loadBalancer, dynamicSubset, consistentHash, outlierDetection) and subsets.</summary>
+internal sealed partial class DocumentParser
+{
+    private DestinationRuleDoc? DestinationRule(MappingNode doc, MeshDocument info)
+    {
+        var spec = r.Map(doc, "spec", "", required: true);
+        if (spec is null)
+        {
+            return null;
+        }
+
+        r.CheckFields(spec, "spec", ["host", "trafficPolicy", "subsets"], ["exportTo", "workloadSelector"]);
+        var host = r.String(spec, "host", "spec", required: true);
+        var policy = r.Map(spec, "trafficPolicy", "spec") is { } tp ? TrafficPolicy(tp, "spec.trafficPolicy") : TrafficPolicyDoc.Empty;
+
+        var subsets = new List<SubsetDoc>();
+        var list = r.List(spec, "subsets", "spec");
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < (list?.Items.Count ?? 0); i++)
+        {
+            var path = DocumentReader.Item("spec.subsets", i);
+            if (r.AsMap(list!.Items[i], path) is not { } item)
+            {
+                continue;
+            }
+
+            r.CheckFields(item, path, ["name", "labels", "trafficPolicy"], strict: true);
+            var name = r.String(item, "name", path, required: true);
+            var labels = r.StringMap(item, "labels", path) ?? [];
+            var subsetPolicy = r.Map(item, "trafficPolicy", path) is { } stp ? TrafficPolicy(stp, path + ".trafficPolicy") : null;
+            if (name is null)
+            {
+                continue;
+            }
+
+            if (names.TryGetValue(name, out var first))
+            {
+                r.Error(DiagnosticCodes.Duplicate, item["name"]!, path + ".name", $"subset '{name}' is already defined by {DocumentReader.Item("spec.subsets", first)}");
+                continue;
+            }
+
+            names[name] = i;
+            subsets.Add(new SubsetDoc(name, labels, subsetPolicy, item, path));
+        }
+
+        return host is null ? null : new DestinationRuleDoc(info, host, spec["host"]!, policy, subsets);
+    }
+
+    /// <summary>A trafficPolicy: loadBalancer (simple, consistentHash, dynamicSubset) and outlierDetection.</summary>
+    private TrafficPolicyDoc TrafficPolicy(MappingNode node, string tp)
+    {
+        r.CheckFields(node, tp, ["loadBalancer", "outlierDetection"], ["connectionPool", "tls", "portLevelSettings", "tunnel", "proxyProtocol"]);
+        var loadBalancer = r.Map(node, "loadBalancer", tp);
+        var outliers = r.Map(node, "outlierDetection", tp);
+        var outlierDetection = outliers is null ? null : OutlierDetection(outliers, tp + ".outlierDetection");
+
+        var lb = tp + ".loadBalancer";
+        LoadBalancingPolicy? simple = null;
+        DynamicSubsetPolicy? policy = null;
+        MappingNode? dynamicSubset = null;
+        ConsistentHashPolicy? consistentHash = null;
+        if (loadBalancer is not null)
+        {
+            r.CheckFields(loadBalancer, lb, ["simple", "dynamicSubset", "consistentHash"], ["localityLbSetting", "warmupDurationSecs", "warmup"]);
+            simple = Simple(loadBalancer, lb);
+            dynamicSubset = r.Map(loadBalancer, "dynamicSubset", lb);
+            if (dynamicSubset is not null)
+            {
+                policy = DynamicSubset(dynamicSubset, lb + ".dynamicSubset");
+            }
+
+            if (r.Map(loadBalancer, "consistentHash", lb) is { } hash)
+            {
+                if (loadBalancer["simple"] is { } both)
+                {
+                    r.Error(DiagnosticCodes.InvalidValue, both, lb + ".simple", "loadBalancer takes simple or consistentHash, not both");
+                }
+
+                consistentHash = ConsistentHash(hash, lb + ".consistentHash");
+            }
+        }
+
+        return new TrafficPolicyDoc(loadBalancer is not null, simple, policy, dynamicSubset, consistentHash, outliers is not null, outlierDetection);
+    }
+
+    /// <summary>Istio's <c>consistentHash</c>: exactly one key source, on ringHash or maglev.</summary>
+    private ConsistentHashPolicy? ConsistentHash(MappingNode node, string path)
+    {
+        r.CheckFields(node, path, ["httpHeaderName", "httpCookie", "httpQueryParameterName", "useSourceIp", "ringHash", "maglev", "minimumRingSize"], strict: true);
+        string[] sources = ["httpHeaderName", "httpCookie", "httpQueryParameterName", "useSourceIp"];
+        var given = sources.Where(k => node[k] is not null).ToList();
+        if (given.Count != 1)
+        {
+            r.Error(given.Count == 0 ? DiagnosticCodes.MissingField : DiagnosticCodes.InvalidValue, node, path,
+                given.Count == 0 ? $"one of {string.Join(", ", sources)} is needed" : $"only one of {string.Join(", ", given)} may be set");
+            return null;
+        }
+
+        var errors = r.ErrorCount;
+        ConsistentHashPolicy? policy = null;
+        switch (given[0])
+        {
+            case "httpHeaderName":
+                policy = r.String(node, "httpHeaderName", path) is { } header ? Core(node, path, () => ConsistentHashPolicy.ForHeader(header)) : null;
+                break;
+            case "httpQueryParameterName":
+                policy = r.String(node, "httpQueryParameterName", path) is { } query ? Core(node, path, () => ConsistentHashPolicy.ForQueryParameter(query)) : null;
+                break;
+            case "useSourceIp":
+                if (r.Bool(node, "useSourceIp", path) is not true)
+                {
+                    r.Error(DiagnosticCodes.InvalidValue, node["useSourceIp"]!, path + ".useSourceIp", "must be true when it is the key source");
+                    return null;
+                }
+
+                policy = ConsistentHashPolicy.ForSourceIp();
+                break;
+            default:
+                if (r.Map(node, "httpCookie", path) is { } cookie)
+                {
+                    var cookiePath = path + ".httpCookie";
+                    r.CheckFields(cookie, cookiePath, ["name", "path", "ttl"], ["attributes"], strict: true);
+                    var name = r.String(cookie, "name", cookiePath, required: true);
+                    var at = r.String(cookie, "path", cookiePath);
+                    var ttl = Duration(cookie, "ttl", cookiePath, allowZero: true);
+                    policy = name is null ? null : Core(node, path, () => ConsistentHashPolicy.ForCookie(name, at, ttl));
+                }
+
+                break;
+        }
+
+        if (policy is null || r.ErrorCount > errors)
+        {
+            return null;
+        }
+
+        if (node["ringHash"] is not null && node["maglev"] is not null)
+        {
+            r.Error(DiagnosticCodes.InvalidValue, node["maglev"]!, path + ".maglev", "ringHash and maglev cannot both be set");
+            return null;
+        }
+
+        if (r.Map(node, "maglev", path) is { } maglev)
+        {
+            r.CheckFields(maglev, path + ".maglev", ["tableSize"], strict: true);
+            var size = r.Long(maglev, "tableSize", path + ".maglev", min: 2, max: ConsistentHashPolicy.MaximumTableSize) ?? ConsistentHashPolicy.DefaultTableSize;
+            return Core(node, path, () => policy with { Algorithm = ConsistentHashAlgorithm.Maglev, TableSize = (int)size });
+        }
+
+        var ringSize = r.Map(node, "ringHash", path) is { } ring
+            ? CheckedRing(ring, path + ".ringHash")
+            : r.Long(node, "minimumRingSize", path, min: 1, max: ConsistentHashPolicy.MaximumRingSize);
+        return ringSize is { } minimum ? Core(node, path, () => policy with { MinimumRingSize = (int)minimum }) : policy;
+    }
+
+    private long? CheckedRing(MappingNode ring, string path)
+    {
+        r.CheckFields(ring, path, ["minimumRingSize"], strict: true);
+        return r.Long(ring, "minimumRingSize", path, min: 1, max: ConsistentHashPolicy.MaximumRingSize);
+    }
+
+    /// <summary>Istio's <c>outlierDetection</c>; the defaults are Istio's.</summary>
+    private OutlierDetectionPolicy? OutlierDetection(MappingNode node, string path)
+    {
+        r.CheckFields(node, path,
+            ["consecutive5xxErrors", "consecutiveErrors", "consecutiveGatewayErrors", "interval", "baseEjectionTime", "maxEjectionPercent", "minHealthPercent"],
+            ["splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures"]);
+        var errors = r.ErrorCount;
+        var consecutive5xx = r.Int(node, "consecutive5xxErrors", path, min: 0) ?? r.Int(node, "consecutiveErrors", path, min: 0) ?? 5;
+        var consecutiveGateway = r.Int(node, "consecutiveGatewayErrors", path, min: 0) ?? 0;
+        var interval = Duration(node, "interval", path) ?? TimeSpan.FromSeconds(10);
+        var baseEjection = Duration(node, "baseEjectionTime", path) ?? TimeSpan.FromSeconds(30);
+        var maxEjection = r.Int(node, "maxEjectionPercent", path, min: 0, max: 100) ?? 10;
+        var minHealth = r.Int(node, "minHealthPercent", path, min: 0, max: 100) ?? 0;
+        return r.ErrorCount > errors
+            ? null
+            : Core(node, path, () => new OutlierDetectionPolicy(consecutive5xx, consecutiveGateway, interval, baseEjection, maxEjection, minHealth));
+    }
+
+    /// <summary>An Istio duration such as <c>10s</c> or <c>250ms</c>; at least 1 ms, or 0 where <paramref name="allowZero"/>.</summary>
+    private TimeSpan? Duration(MappingNode parent, string key, string path, bool allowZero = false)
+    {
+        if (r.Field(parent, key, path, required: false) is not { } node || r.AsString(node, DocumentReader.Child(path, key)) is not { } text)
+        {
+            return null;
+        }
+
+        if (MeshDurations.TryParseConfigured(text, allowZero, out var duration))
+        {
+            return duration;
+        }
+
+        r.Error(DiagnosticCodes.InvalidValue, node, DocumentReader.Child(path, key), MeshDurations.Invalid(text, allowZero));
+        return null;
+    }
+
+    private LoadBalancingPolicy? Simple(MappingNode loadBalancer, string path)
+    {
+        if (r.Field(loadBalancer, "simple", path, required: false) is not { } node || r.AsString(node, path + ".simple") is not { } text)
+        {
+            return null;
+        }
+
+        if (!MeshEnums.TryParseSimple(text, out var policy, out var unsupported))
+        {
+            r.Error(DiagnosticCodes.UnknownEnum, node, path + ".simple", MeshEnums.UnknownSimple(text));
+            return null;
+        }
+
+        if (unsupported)
+        {
+            r.Warning(DiagnosticCodes.UnsupportedField, node, path + ".simple", $"{text} is not supported by DynamicSubset.Routing; LEAST_REQUEST is used");
+        }
+
+        return policy;
+    }
+
+    private DynamicSubsetPolicy? DynamicSubset(MappingNode node, string path)
+    {
+        var errors = r.ErrorCount;
+        r.CheckFields(node, path, ["subsetSelectors", "fallbackPolicy", "defaultSubset"], strict: true);
+        var global = Fallback(node, path, allowKeysSubset: false) ?? FallbackPolicy.NoFallback;
+        var defaults = r.StringMap(node, "defaultSubset", path);
+
+        var selectorsNode = r.List(node, "subsetSelectors", path, required: true);
+        var selectors = new List<SubsetSelector>();
+        for (var i = 0; i < (selectorsNode?.Items.Count ?? 0); i++)
+        {
+            var itemPath = DocumentReader.Item(path + ".subsetSelectors", i);
+            if (r.AsMap(selectorsNode!.Items[i], itemPath) is not { } item)
+            {
+                continue;
+            }
+
+            if (i == r.Limits.MaxSelectorsPerRule)
+            {
+                r.Error(DiagnosticCodes.Limit, item, itemPath, $"more than {r.Limits.MaxSelectorsPerRule} selectors (MeshConfigurationLimits.MaxSelectorsPerRule)");
+                break;
+            }
+
+            r.CheckFields(item, itemPath, ["keys", "fallbackPolicy", "fallbackKeysSubset"], strict: true);
+            var keys = r.StringList(item, "keys", itemPath, required: true);
+            if (keys is { Count: var keyCount } && keyCount > r.Limits.MaxKeysPerSelector)
+            {
+                r.Error(DiagnosticCodes.Limit, item, DocumentReader.Child(itemPath, "keys"), $"{keyCount} keys, more than {r.Limits.MaxKeysPerSelector} (MeshConfigurationLimits.MaxKeysPerSelector)");
+                continue;
+            }
+
+            var policy = Fallback(item, itemPath, allowKeysSubset: true);
+            var subset = r.StringList(item, "fallbackKeysSubset", itemPath);
+            if (keys is null)
+            {
+                continue;
+            }
+
+            var selector = Core(item, itemPath, () => new SubsetSelector(keys.Select(k => k.Value), policy, subset?.Select(k => k.Value)));
+            if (selector is not null)
+            {
+                selectors.Add(selector);
+            }
+        }
+
+        if (selectorsNode is { Items.Count: 0 })
+        {
+            r.Error(DiagnosticCodes.InvalidValue, selectorsNode, path + ".subsetSelectors", "at least one selector is needed");
+        }
+
+        if (r.ErrorCount > errors)
+        {
+            return null;
+        }
+
+        return Core(node, path, () => new DynamicSubsetPolicy(selectors, global, defaults));
+    }
+
+    private FallbackPolicy? Fallback(MappingNode parent, string path, bool allowKeysSubset)
+    {
+        if (r.Field(parent, "fallbackPolicy", path, required: false) is not { } node || r.AsString(node, path + ".fallbackPolicy") is not { } text)
+        {
+            return null;
+        }
+
+        if (MeshEnums.TryParseFallback(text, allowKeysSubset, out var policy))
+        {
+            return policy;
+        }
+
+        r.Error(DiagnosticCodes.UnknownEnum, node, path + ".fallbackPolicy", MeshEnums.UnknownFallback(text, allowKeysSubset));
+        return null;
+    }
+}

@@ -1,0 +1,48 @@
+namespace DynamicSubset.Routing.Configuration;
+
+/// <summary>Everything read from the files: documents by kind.</summary>
+internal sealed class DocumentSet
+{
+    // Made on first use: a cluster keeps one set per object, and most objects fill one list of the seven.
+    private List<MeshDocument>? _all;
+    private List<DestinationRuleDoc>? _destinationRules;
+    private List<VirtualServiceDoc>? _virtualServices;
+    private List<ServiceDoc>? _services;
+    private List<PodDoc>? _pods;
+    private List<ServiceEntryDoc>? _serviceEntries;
+    private List<WorkloadDoc>? _workloadEntries;
+
+    public List<MeshDocument> All => _all ??= [];
+
+    public List<DestinationRuleDoc> DestinationRules => _destinationRules ??= [];
+
+    public List<VirtualServiceDoc> VirtualServices => _virtualServices ??= [];
+
+    public List<ServiceDoc> Services => _services ??= [];
+
+    public List<PodDoc> Pods => _pods ??= [];
+
+    public List<ServiceEntryDoc> ServiceEntries => _serviceEntries ??= [];
+
+    public List<WorkloadDoc> WorkloadEntries => _workloadEntries ??= [];
+
+    public void AddRange(DocumentSet other)
+    {
+        // Reads the other set's fields, not its properties, so that merging never fills it with empty lists.
+        Add(ref _all, other._all);
+        Add(ref _destinationRules, other._destinationRules);
+        Add(ref _virtualServices, other._virtualServices);
+        Add(ref _services, other._services);
+        Add(ref _pods, other._pods);
+        Add(ref _serviceEntries, other._serviceEntries);
+        Add(ref _workloadEntries, other._workloadEntries);
+    }
+
+    private static void Add<T>(ref List<T>? into, List<T>? from)
+    {
+        if (from is { Count: > 0 })
+        {
+            (into ??= []).AddRange(from);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+using DynamicSubset.Routing.Configuration.Yaml;
+
+namespace DynamicSubset.Routing.Configuration;
+
+internal sealed record HttpRouteDoc(
+    int Index, string? Name, List<HeaderMapping> Mappings, YamlNode? MappingsNode, List<HttpRouteMatch> Matches, List<Destination> Destinations,
+    RouteRetryPolicy? Retries, TimeSpan? Timeout, YamlNode Node, string Path)
+{
+    public string Label => Name ?? Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

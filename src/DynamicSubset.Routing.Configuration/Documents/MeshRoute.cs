@@ -1,0 +1,3 @@
+namespace DynamicSubset.Routing.Configuration;
+
+internal sealed record MeshRoute(HttpRouteDoc Doc, List<(string Pool, Destination Destination)> Destinations);

@@ -1,0 +1,3 @@
+namespace DynamicSubset.Routing.Configuration;
+
+internal sealed record ServiceEntryPort(int Number, string? Name, int? TargetPort);
