@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Text;
 
@@ -102,6 +103,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         /// <summary>Only a body that can be read again is sent again.</summary>
         public bool CanResend => request.Content is null or ByteArrayContent or ReadOnlyMemoryContent;
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         public async ValueTask<AttemptResult> SendAsync(Attempt attempt, CancellationToken cancellationToken)
         {
             request.RequestUri = new Uri($"{original.Scheme}://{attempt.Endpoint.Authority}{original.PathAndQuery}{original.Fragment}", UriKind.Absolute);

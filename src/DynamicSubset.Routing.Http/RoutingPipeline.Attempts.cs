@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 
 namespace DynamicSubset.Routing.Http;
@@ -16,6 +17,7 @@ public sealed partial class RoutingPipeline
     /// <param name="transport">Sends one try.</param>
     /// <param name="cancellationToken">Cancelled when the caller goes away.</param>
     /// <returns>How the tries ended; the entry point writes the answer.</returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // per request: its state box is pooled, not allocated
     public async ValueTask<AttemptOutcome> SendAsync(RouteDecision decision, RetryRules rules, string method, IAttemptTransport transport, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(method);

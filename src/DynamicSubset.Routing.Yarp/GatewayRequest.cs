@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Immutable;
 using DynamicSubset.Routing.AspNetCore;
 using DynamicSubset.Routing.Http;
@@ -33,6 +34,7 @@ internal sealed class GatewayRequest(HttpContext context, RouteDecision decision
     /// <summary>Called by the transformer with the response's status: whether to keep it from the client for a retry.</summary>
     public bool HoldBack(int statusCode) => HeldBack = _attempt.ShouldHoldBack(statusCode);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<AttemptResult> SendAsync(Attempt attempt, CancellationToken cancellationToken)
     {
         (_attempt, Endpoint, HeldBack) = (attempt, attempt.Endpoint, false);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DynamicSubset.Routing.AspNetCore;
 using DynamicSubset.Routing.Http;
 using Microsoft.AspNetCore.Http;
@@ -33,6 +34,7 @@ internal sealed class YarpStepRequest(HttpContext context, IReverseProxyFeature 
     /// <summary>Called as the response's headers arrive: the per-try timeout stops there, so a long body is not cut off.</summary>
     public void ResponseArrived() => _perTry?.CancelAfter(Timeout.Infinite);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<AttemptResult> SendAsync(Attempt attempt, CancellationToken cancellationToken)
     {
         (_attempt, HeldBack) = (attempt, false);
