@@ -22,8 +22,24 @@ internal static class Commands
         var errors = config.Diagnostics.Count(static d => d.Severity == DiagnosticSeverity.Error);
         var warnings = config.Diagnostics.Count(static d => d.Severity == DiagnosticSeverity.Warning);
         var notes = config.Diagnostics.Length - errors - warnings;
+        var services = 0;
+        if (errors == 0)
+        {
+            // Valid means it serves: the files are read through a catalog, as serve and the handler read them.
+            try
+            {
+                using var catalog = config.CreateCatalog();
+                services = catalog.Current.Services.Length;
+            }
+            catch (RoutingValidationException e)
+            {
+                output.Out.WriteLine($"error: {e.Message}");
+                errors++;
+            }
+        }
+
         output.Out.WriteLine(errors == 0
-            ? output.Green($"valid: {config.Services.Length} service(s); {warnings} warning(s), {notes} note(s)")
+            ? output.Green($"valid: {services} service(s); {warnings} warning(s), {notes} note(s)")
             : output.Red($"invalid: {errors} error(s), {warnings} warning(s), {notes} note(s)"));
         return errors == 0 ? ExitCodes.Ok : ExitCodes.InvalidInput;
     }
@@ -43,8 +59,9 @@ internal static class Commands
     public static int Subsets(CliOutput output, string[] files, string? host, bool json)
     {
         var config = Load(files);
-        var services = host is null ? config.Services.ToList() : [Service(config, host)];
-        return Subsets(output, [.. services.Select(static s => (s.Host, s.BuildIndex()))], json);
+        using var catalog = config.CreateCatalog();
+        var services = host is null ? [.. catalog.Current.Services] : new List<RoutedService> { RoutedByName(catalog, config, host) };
+        return Subsets(output, [.. services.DistinctBy(static s => s.Resolver).Select(static s => (s.Name, s.Resolver.Current))], json);
     }
 
     /// <summary>Prints services' subsets, whatever their source: files, or the cluster.</summary>
@@ -141,57 +158,7 @@ internal static class Commands
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {
-            w.WriteStartObject();
-            var resolution = decision.Resolution;
-            if (decision.IsNoRoute)
-            {
-                w.WriteString("error", "no route");
-                w.WriteEndObject();
-                w.Flush();
-                return Encoding.UTF8.GetString(buffer.ToArray());
-            }
-
-            if (resolution.Endpoint is not { } endpoint)
-            {
-                w.WriteString("error", "no healthy upstream");
-            }
-            else
-            {
-                w.WriteString("endpoint", endpoint.Authority);
-                if (resolution.Subset is { } subset)
-                {
-                    w.WriteStartObject("subset");
-                    foreach (var (key, value) in subset.Pairs)
-                    {
-                        w.WriteString(key, value);
-                    }
-
-                    w.WriteEndObject();
-                }
-                else
-                {
-                    w.WriteNull("subset");
-                }
-
-                if (resolution.FallbackPolicy is { } policy)
-                {
-                    w.WriteStartObject("fallback");
-                    w.WriteString("policy", policy.ToMeshName());
-                    w.WriteString("scope", resolution.FallbackScope!.Value.ToMeshName());
-                    w.WriteEndObject();
-                }
-                else
-                {
-                    w.WriteNull("fallback");
-                }
-            }
-
-            w.WriteString("route", decision.RouteLabel);
-            w.WriteStartObject("destination");
-            w.WriteString("host", decision.Destination?.Host ?? decision.Service.Name);
-            w.WriteString("subset", decision.Destination?.Subset);
-            w.WriteEndObject();
-            w.WriteEndObject();
+            decision.WriteJson(w);
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
@@ -286,10 +253,6 @@ internal static class Commands
         config.ThrowIfInvalid();
         return config;
     }
-
-    private static MeshService Service(MeshConfiguration config, string host) =>
-        config.FindService(host) ?? throw new CliException(
-            $"no service '{host}' in the files (services: {(config.Services.IsEmpty ? "none" : string.Join(", ", config.Services.Select(static s => s.Host)))})");
 
     private static HeaderDictionary ParseHeaders(string[] headers)
     {

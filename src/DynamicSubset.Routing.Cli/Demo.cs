@@ -68,16 +68,16 @@ internal static class Demo
                 w.WriteLine(output.Bold(title));
                 var config = MeshConfiguration.Parse([new("pods.yaml", pods), serviceYaml, Embedded(dr), Embedded(vs)]);
                 config.ThrowIfInvalid();
-                var service = config.FindService("helloworld")!;
+                using var catalog = config.CreateCatalog(); // the VirtualService's routes too, as the mesh applies them
                 w.WriteLine(output.Dim($"  applied {dr} and {vs}"));
                 if (table)
                 {
-                    var index = service.BuildIndex();
+                    var index = catalog.Current.TryFind("helloworld", out var routed) ? routed.Resolver.Current : throw new InvalidOperationException("the walkthrough's files name no helloworld service");
                     Table.Write(w, ["SUBSET", "POD", "IP ADDRESS"], index.Subsets.Select(s => (IReadOnlyList<string>)[
                         s.ToString(), string.Join(", ", s.Endpoints.Select(e => e.Name)), string.Join(", ", s.Endpoints.Select(e => e.AddressText))]));
                 }
 
-                await using var provider = Client(service);
+                await using var provider = Client(catalog);
                 var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("helloworld");
                 foreach (var (curl, headers, expected, expectedText) in requests)
                 {
@@ -185,11 +185,11 @@ internal static class Demo
         apps.Clear();
     }
 
-    private static ServiceProvider Client(MeshService service)
+    private static ServiceProvider Client(RoutingCatalog catalog)
     {
         var services = new ServiceCollection();
         services.AddHttpClient("helloworld", c => c.BaseAddress = new Uri("http://helloworld:8000"))
-            .AddDynamicSubsetRouting(service.Policy, service.Endpoints);
+            .AddDynamicSubsetRouting(_ => catalog);
         return services.BuildServiceProvider();
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using DynamicSubset.Routing.Internal;
 
 namespace DynamicSubset.Routing;
 
@@ -159,19 +160,8 @@ public sealed class Explanation
             _ => "no_healthy_upstream",
         });
         writer.WriteString("decision", Decision);
-        writer.WriteString("subset", Resolution.Subset?.ToString());
-        if (Resolution.FallbackPolicy is { } policy)
-        {
-            writer.WriteStartObject("fallback");
-            writer.WriteString("policy", policy.ToMeshName());
-            writer.WriteString("scope", Resolution.FallbackScope!.Value.ToMeshName());
-            writer.WriteEndObject();
-        }
-        else
-        {
-            writer.WriteNull("fallback");
-        }
-
+        DecisionJson.WriteSubset(writer, Resolution.Subset);
+        DecisionJson.WriteFallback(writer, Resolution);
         writer.WriteString("endpoint", Resolution.Endpoint?.Authority);
         writer.WriteStartArray("endpointSet");
         foreach (var endpoint in Resolution.CandidateEndpoints)
@@ -194,16 +184,13 @@ public sealed class Explanation
             }
 
             writer.WriteEndArray();
-            writer.WriteString("route", Route);
             if (Destination is { } destination)
             {
-                writer.WriteStartObject("destination");
-                writer.WriteString("host", destination.Host);
-                writer.WriteString("subset", destination.Subset);
-                writer.WriteEndObject();
+                DecisionJson.WriteRoute(writer, Route, destination, Service);
             }
             else
             {
+                writer.WriteString("route", Route);
                 writer.WriteNull("destination");
             }
         }

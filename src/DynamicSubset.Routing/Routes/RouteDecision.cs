@@ -1,3 +1,6 @@
+using System.Text.Json;
+using DynamicSubset.Routing.Internal;
+
 namespace DynamicSubset.Routing;
 
 /// <summary>
@@ -39,4 +42,37 @@ public readonly struct RouteDecision
 
     /// <summary>Gets the route's label: its name, else its index as text; <see langword="null"/> without a route.</summary>
     public string? RouteLabel => Route is null ? null : Route.Name ?? RouteIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Writes the decision as one JSON object, a line of the batch contract (docs/cli.md): <c>{"endpoint", "subset",
+    /// "fallback", "route", "destination": {"host", "subset"}}</c>; <c>{"error": "no healthy upstream", "route",
+    /// "destination"}</c> when no endpoint can take it; <c>{"error": "no route"}</c> when no route matches. The
+    /// <c>subset</c> and <c>fallback</c> fields are written as explanations write them.
+    /// </summary>
+    /// <param name="writer">The writer.</param>
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        if (IsNoRoute)
+        {
+            writer.WriteString("error", "no route");
+            writer.WriteEndObject();
+            return;
+        }
+
+        if (Resolution.Endpoint is not { } endpoint)
+        {
+            writer.WriteString("error", "no healthy upstream");
+        }
+        else
+        {
+            writer.WriteString("endpoint", endpoint.Authority);
+            DecisionJson.WriteSubset(writer, Resolution.Subset);
+            DecisionJson.WriteFallback(writer, Resolution);
+        }
+
+        DecisionJson.WriteRoute(writer, RouteLabel, Destination, Service.Name);
+        writer.WriteEndObject();
+    }
 }
