@@ -31,7 +31,7 @@ internal static class DebugView
         {
             if (seen.Add(service.Resolver))
             {
-                SnapshotJson.WriteService(w, service.Name, service.Resolver);
+                service.Resolver.WriteJson(w, service.Name);
             }
         }
 

@@ -358,7 +358,7 @@ internal static class Commands
             w.WriteStartArray("services");
             foreach (var (name, index) in services)
             {
-                SnapshotJson.WriteService(w, name, index);
+                index.WriteJson(w, name);
             }
 
             w.WriteEndArray();

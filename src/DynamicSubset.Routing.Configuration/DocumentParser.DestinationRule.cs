@@ -170,11 +170,11 @@ internal sealed partial class DocumentParser
             ["consecutive5xxErrors", "consecutiveErrors", "consecutiveGatewayErrors", "interval", "baseEjectionTime", "maxEjectionPercent", "minHealthPercent"],
             ["splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures"]);
         var errors = r.ErrorCount;
-        var consecutive5xx = r.Int(node, "consecutive5xxErrors", path, min: 0) ?? r.Int(node, "consecutiveErrors", path, min: 0) ?? 5;
+        var consecutive5xx = r.Int(node, "consecutive5xxErrors", path, min: 0) ?? r.Int(node, "consecutiveErrors", path, min: 0) ?? OutlierDetectionPolicy.DefaultConsecutive5xxErrors;
         var consecutiveGateway = r.Int(node, "consecutiveGatewayErrors", path, min: 0) ?? 0;
-        var interval = Duration(node, "interval", path) ?? TimeSpan.FromSeconds(10);
-        var baseEjection = Duration(node, "baseEjectionTime", path) ?? TimeSpan.FromSeconds(30);
-        var maxEjection = r.Int(node, "maxEjectionPercent", path, min: 0, max: 100) ?? 10;
+        var interval = Duration(node, "interval", path);
+        var baseEjection = Duration(node, "baseEjectionTime", path);
+        var maxEjection = r.Int(node, "maxEjectionPercent", path, min: 0, max: 100) ?? OutlierDetectionPolicy.DefaultMaxEjectionPercent;
         var minHealth = r.Int(node, "minHealthPercent", path, min: 0, max: 100) ?? 0;
         return r.ErrorCount > errors
             ? null

@@ -3,11 +3,6 @@ using DynamicSubset.Routing.Configuration.Yaml;
 
 namespace DynamicSubset.Routing.Configuration;
 
-/// <summary>A named piece of configuration text: a file's name and its content.</summary>
-/// <param name="Name">The name shown in diagnostics, usually the file's path.</param>
-/// <param name="Content">The YAML or JSON text; several documents may be separated by <c>---</c>.</param>
-public readonly record struct ConfigurationText(string Name, string Content);
-
 /// <summary>
 /// The mesh configuration read from YAML or JSON files: every service routed with dynamic subsets, and every
 /// error, warning and note with its file, line and column.

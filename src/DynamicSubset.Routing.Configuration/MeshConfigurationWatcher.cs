@@ -4,47 +4,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DynamicSubset.Routing.Configuration;
 
-/// <summary>Tuning for <see cref="MeshConfigurationWatcher"/>.</summary>
-public sealed class MeshConfigurationWatcherOptions
-{
-    /// <summary>Gets or sets how long the files must be quiet before a reload.</summary>
-    /// <value>Defaults to 150 ms.</value>
-    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(150);
-
-    /// <summary>Gets or sets the longest a reload waits after the first change of a burst, however long the burst.</summary>
-    /// <value>Defaults to 750 ms, so a change applies within 1 s.</value>
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(750);
-
-    /// <summary>Gets or sets what the reader accepts: file size, nesting, aliases, endpoints and more.</summary>
-    /// <value>Defaults to <see cref="MeshConfigurationLimits.Default"/>.</value>
-    public MeshConfigurationLimits Limits { get; set; } = MeshConfigurationLimits.Default;
-
-    /// <summary>Gets or sets the time source.</summary>
-    /// <value>Defaults to <see cref="TimeProvider.System"/>.</value>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
-}
-
-/// <summary>The outcome of one reload.</summary>
-/// <param name="succeeded">Whether the new configuration was applied.</param>
-/// <param name="version">The configuration version serving after the reload.</param>
-/// <param name="diagnostics">The reload's diagnostics.</param>
-public sealed class MeshConfigurationReloadedEventArgs(bool succeeded, long version, IReadOnlyList<ConfigurationDiagnostic> diagnostics) : EventArgs
-{
-    /// <summary>Gets a value indicating whether the new configuration was applied.</summary>
-    public bool Succeeded { get; } = succeeded;
-
-    /// <summary>Gets the configuration version serving after the reload.</summary>
-    public long Version { get; } = version;
-
-    /// <summary>Gets the reload's diagnostics; for a rejected reload, its errors come first.</summary>
-    public IReadOnlyList<ConfigurationDiagnostic> Diagnostics { get; } = diagnostics;
-}
-
-/// <summary>A rejected reload: when, and why.</summary>
-/// <param name="At">When the reload was rejected.</param>
-/// <param name="Errors">The errors, each with file:line:column.</param>
-public sealed record MeshConfigurationError(DateTimeOffset At, IReadOnlyList<ConfigurationDiagnostic> Errors);
-
 /// <summary>
 /// The routing catalog of mesh YAML or JSON files: loads them, keeps one <see cref="SubsetResolver"/> per service, and
 /// reloads when the files change: on write, and on a new file renamed over an old one (editors' atomic saves,

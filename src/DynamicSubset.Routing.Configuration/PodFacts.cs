@@ -1,10 +1,5 @@
 namespace DynamicSubset.Routing.Configuration;
 
-/// <summary>A container port of a pod: its name (for a Service's named targetPort) and number.</summary>
-/// <param name="Name">The port's name, or <see langword="null"/>.</param>
-/// <param name="Number">The port number.</param>
-public readonly record struct ContainerPort(string? Name, int Number);
-
 /// <summary>What routing needs of a pod: the same fields a Pod document gives (see docs/configuration.md).</summary>
 /// <param name="Name">The pod's name.</param>
 /// <param name="Namespace">The pod's namespace.</param>

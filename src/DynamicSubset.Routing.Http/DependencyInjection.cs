@@ -104,7 +104,7 @@ public static class DynamicSubsetHttpClientBuilderExtensions
         services.AddDynamicSubsetRoutingPipeline();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DynamicSubsetHttpOptions>, DynamicSubsetHttpOptionsValidator>());
         services.AddOptions<DynamicSubsetHttpOptions>(name)
-            .Validate(static o => IsTimeout(o.PerTryTimeout) && IsTimeout(o.Timeout), "PerTryTimeout and Timeout must be from 1 ms to 1 day, or Timeout.InfiniteTimeSpan")
+            .Validate(static o => RetryRules.IsTimeout(o.PerTryTimeout) && RetryRules.IsTimeout(o.Timeout), RetryRules.TimeoutRange)
             .ValidateOnStart();
 
         // The handler is created per pipeline (IHttpClientFactory recycles them); the catalog, once per client.
@@ -144,10 +144,6 @@ public static class DynamicSubsetHttpClientBuilderExtensions
         RoutingActivityEnricher.EnsureStarted();
         return services;
     }
-
-    private static bool IsTimeout(TimeSpan value) =>
-        value == Timeout.InfiniteTimeSpan || (value >= TimeSpan.FromMilliseconds(1) && value <= TimeSpan.FromDays(1));
-
     internal static ILogger Logger(IServiceProvider sp, Type type) =>
         sp.GetService<ILoggerFactory>()?.CreateLogger(type.FullName!) ?? NullLogger.Instance;
 }

@@ -29,6 +29,15 @@ public readonly struct RetryRules
     /// <summary>Gets a value indicating whether some response statuses are retried (only a route's policy does that).</summary>
     public bool RetriesAnyStatus => _policy is { } p && (p.RetryOn & (RetryOn.ServerError | RetryOn.GatewayError | RetryOn.Retriable4xx | RetryOn.RetriableStatusCodes)) != 0;
 
+    /// <summary>The message when a configured timeout fails <see cref="IsTimeout"/>.</summary>
+    public const string TimeoutRange = "PerTryTimeout and Timeout must be from 1 ms to 1 day, or Timeout.InfiniteTimeSpan";
+
+    /// <summary>Whether a value can be a per-try or an overall timeout: from 1 ms to 1 day, or <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>.</summary>
+    /// <param name="value">The value.</param>
+    /// <returns><see langword="true"/> if it can.</returns>
+    public static bool IsTimeout(TimeSpan value) =>
+        value == System.Threading.Timeout.InfiniteTimeSpan || (value >= TimeSpan.FromMilliseconds(1) && value <= TimeSpan.FromDays(1));
+
     /// <summary>The rules of a request: its route's <c>retries</c> and <c>timeout</c>, else the entry point's defaults.</summary>
     /// <param name="route">The route the request matched, or <see langword="null"/>.</param>
     /// <param name="defaultRetries">The retries of a request whose route says nothing.</param>

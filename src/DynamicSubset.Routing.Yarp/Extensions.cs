@@ -24,7 +24,7 @@ public static class DynamicSubsetYarpExtensions
         services.AddDynamicSubsetRoutingPipeline();
         var options = services.AddOptions<DynamicSubsetGatewayOptions>()
             .Validate(static o => o.ConnectRetries is >= 0 and <= 16, "ConnectRetries must be from 0 to 16")
-            .Validate(static o => IsTimeout(o.PerTryTimeout) && IsTimeout(o.Timeout), "PerTryTimeout and Timeout must be from 1 ms to 1 day, or Timeout.InfiniteTimeSpan")
+            .Validate(static o => RetryRules.IsTimeout(o.PerTryTimeout) && RetryRules.IsTimeout(o.Timeout), RetryRules.TimeoutRange)
             .ValidateOnStart();
         if (configure is not null)
         {
@@ -89,7 +89,4 @@ public static class DynamicSubsetYarpExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<global::Yarp.ReverseProxy.Transforms.Builder.ITransformProvider, DynamicSubsetTransformProvider>());
         return services;
     }
-
-    private static bool IsTimeout(TimeSpan value) =>
-        value == Timeout.InfiniteTimeSpan || (value >= TimeSpan.FromMilliseconds(1) && value <= TimeSpan.FromDays(1));
 }

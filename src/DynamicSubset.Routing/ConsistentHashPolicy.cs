@@ -1,31 +1,5 @@
 namespace DynamicSubset.Routing;
 
-/// <summary>Where a consistent-hash key comes from (<c>trafficPolicy.loadBalancer.consistentHash</c>).</summary>
-public enum ConsistentHashSource
-{
-    /// <summary>A request header (<c>httpHeaderName</c>).</summary>
-    Header = 0,
-
-    /// <summary>A cookie (<c>httpCookie</c>); generated and set on the response when missing and a TTL is given.</summary>
-    Cookie = 1,
-
-    /// <summary>A query parameter (<c>httpQueryParameterName</c>).</summary>
-    QueryParameter = 2,
-
-    /// <summary>The caller's IP address (<c>useSourceIp</c>).</summary>
-    SourceIp = 3,
-}
-
-/// <summary>The table that maps a hash onto an endpoint.</summary>
-public enum ConsistentHashAlgorithm
-{
-    /// <summary>Ketama-style ring (<c>ringHash</c>); Istio's default.</summary>
-    RingHash = 0,
-
-    /// <summary>Maglev lookup table (<c>maglev</c>): even spread, larger table.</summary>
-    Maglev = 1,
-}
-
 /// <summary>
 /// Session affinity: the same key goes to the same endpoint of the chosen set while that endpoint stays routable, and
 /// removing an endpoint moves only (about) its own share of the keys. A request without a key is balanced as usual.

@@ -1,21 +1,5 @@
 namespace DynamicSubset.Routing;
 
-/// <summary>What an <see cref="EndpointChange"/> does.</summary>
-public enum EndpointChangeKind
-{
-    /// <summary>Adds the endpoint, or replaces the one with the same address (new labels, health or weight).</summary>
-    Upsert = 0,
-
-    /// <summary>Removes the endpoint with the address; nothing happens if there is none.</summary>
-    Remove = 1,
-
-    /// <summary>Sets the health of the endpoint with the address; nothing happens if there is none.</summary>
-    SetHealth = 2,
-
-    /// <summary>Replaces the labels of the endpoint with the address; nothing happens if there is none.</summary>
-    SetLabels = 3,
-}
-
 /// <summary>One change to a service's endpoints, applied with <see cref="SubsetIndex.Apply(IEnumerable{EndpointChange})"/>.</summary>
 /// <remarks>
 /// Removing, or changing, an endpoint that is not there changes nothing, as in Envoy: watch streams replay

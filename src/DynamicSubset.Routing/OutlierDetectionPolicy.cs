@@ -18,6 +18,18 @@ public sealed class OutlierDetectionPolicy
     /// <summary>The longest an endpoint stays ejected, however often it was: Envoy's <c>max_ejection_time</c> default.</summary>
     public static readonly TimeSpan MaxEjectionTime = TimeSpan.FromSeconds(300);
 
+    /// <summary>Istio's default <c>consecutive5xxErrors</c>.</summary>
+    public const int DefaultConsecutive5xxErrors = 5;
+
+    /// <summary>Istio's default <c>maxEjectionPercent</c>.</summary>
+    public const int DefaultMaxEjectionPercent = 10;
+
+    /// <summary>Istio's default <c>interval</c>.</summary>
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Istio's default <c>baseEjectionTime</c>.</summary>
+    public static readonly TimeSpan DefaultBaseEjectionTime = TimeSpan.FromSeconds(30);
+
     /// <summary>Initializes a new instance of the <see cref="OutlierDetectionPolicy"/> class; the defaults are Istio's.</summary>
     /// <param name="consecutive5xxErrors">5xx responses in a row that eject an endpoint; 0 turns this check off.</param>
     /// <param name="consecutiveGatewayErrors">502, 503 and 504 responses in a row that eject an endpoint; 0 (the default) turns this check off.</param>
@@ -27,22 +39,22 @@ public sealed class OutlierDetectionPolicy
     /// <param name="minHealthPercent">Below this percentage of healthy endpoints, ejection stops (panic); 0 turns panic off.</param>
     /// <exception cref="RoutingValidationException">A value is out of range; the field path is Istio's.</exception>
     public OutlierDetectionPolicy(
-        int consecutive5xxErrors = 5,
+        int consecutive5xxErrors = DefaultConsecutive5xxErrors,
         int consecutiveGatewayErrors = 0,
         TimeSpan? interval = null,
         TimeSpan? baseEjectionTime = null,
-        int maxEjectionPercent = 10,
+        int maxEjectionPercent = DefaultMaxEjectionPercent,
         int minHealthPercent = 0)
     {
         Consecutive5xxErrors = consecutive5xxErrors >= 0 ? consecutive5xxErrors : throw Invalid("consecutive5xxErrors", consecutive5xxErrors, "0 or more");
         ConsecutiveGatewayErrors = consecutiveGatewayErrors >= 0 ? consecutiveGatewayErrors : throw Invalid("consecutiveGatewayErrors", consecutiveGatewayErrors, "0 or more");
-        Interval = interval ?? TimeSpan.FromSeconds(10);
+        Interval = interval ?? DefaultInterval;
         if (Interval < TimeSpan.FromMilliseconds(1))
         {
             throw new RoutingValidationException("outlierDetection.interval", $"{Interval} is not a duration of at least 1ms", nameof(interval));
         }
 
-        BaseEjectionTime = baseEjectionTime ?? TimeSpan.FromSeconds(30);
+        BaseEjectionTime = baseEjectionTime ?? DefaultBaseEjectionTime;
         if (BaseEjectionTime < TimeSpan.FromMilliseconds(1))
         {
             throw new RoutingValidationException("outlierDetection.baseEjectionTime", $"{BaseEjectionTime} is not a duration of at least 1ms", nameof(baseEjectionTime));

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using DynamicSubset.Routing.Internal;
 
 namespace DynamicSubset.Routing;
 
@@ -123,15 +122,4 @@ public readonly struct Resolution
 
     internal static Resolution NoHealthyUpstream(FallbackPolicy policy, FallbackScope scope) =>
         new(ResolutionOutcome.NoHealthyUpstream, null, 0, policy, scope);
-}
-
-/// <summary>An in-flight request to an endpoint; disposing it records that the request ended.</summary>
-public readonly struct InFlightRequest : IDisposable
-{
-    private readonly InFlightCounter? _counter;
-
-    internal InFlightRequest(InFlightCounter? counter) => _counter = counter;
-
-    /// <summary>Records the end of the request. Call it once.</summary>
-    public void Dispose() => _counter?.Decrement();
 }

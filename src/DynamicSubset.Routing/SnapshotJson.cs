@@ -5,8 +5,9 @@ namespace DynamicSubset.Routing;
 /// <summary>
 /// Writes a service's live snapshot as JSON, in the one shape the CLI (<c>dynsubset subsets -o json</c>) and the
 /// debug view share: host, generation, policy summary, subsets with their endpoints, default subset, unassigned.
+/// Reached through <see cref="SubsetIndex.WriteJson"/> and <see cref="SubsetResolver.WriteJson"/>.
 /// </summary>
-public static class SnapshotJson
+internal static class SnapshotJson
 {
     /// <summary>Writes one service as a JSON object.</summary>
     /// <param name="writer">The writer.</param>

@@ -195,26 +195,3 @@ public sealed partial class SubsetIndex
         EmptyHeader,
     }
 }
-
-/// <summary>Where a criterion's value came from.</summary>
-public enum CriterionSource
-{
-    /// <summary>The header was absent and the mapping has no default: the key is left out.</summary>
-    Absent = 0,
-
-    /// <summary>The request's header.</summary>
-    Header = 1,
-
-    /// <summary>The mapping's <c>defaultValue</c>, because the header was absent (or too long, which counts as absent).</summary>
-    Default = 2,
-
-    /// <summary>The header was present but empty: the key is left out and the default does not apply.</summary>
-    EmptyHeader = 3,
-}
-
-/// <summary>One header mapping's contribution to a request's criteria, for explaining a decision.</summary>
-/// <param name="Mapping">The header mapping.</param>
-/// <param name="Value">The key's value, or <see langword="null"/> when the key is left out.</param>
-/// <param name="Source">Where the value came from.</param>
-/// <param name="HeaderTooLong">Whether the header was present but longer than <see cref="HeaderMapping.MaxValueLength"/>.</param>
-public readonly record struct Criterion(HeaderMapping Mapping, string? Value, CriterionSource Source, bool HeaderTooLong = false);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json;
 using DynamicSubset.Routing.Internal;
 
 namespace DynamicSubset.Routing;
@@ -227,4 +228,12 @@ public sealed partial class SubsetIndex
 
         return true;
     }
+
+    /// <summary>
+    /// Writes the snapshot as one JSON object, the shape <c>dynsubset subsets -o json</c> and the admin view share:
+    /// host, generation, policy summary, subsets with their endpoints, default subset, unassigned endpoints.
+    /// </summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="service">The service's name, written as <c>host</c>.</param>
+    public void WriteJson(Utf8JsonWriter writer, string service) => SnapshotJson.WriteService(writer, service, this);
 }

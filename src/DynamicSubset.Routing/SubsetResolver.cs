@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Text.Json;
 using DynamicSubset.Routing.Internal;
 
 namespace DynamicSubset.Routing;
@@ -388,22 +389,9 @@ public sealed class SubsetResolver
             ? configured
             : configured.Apply(changes);
     }
-}
 
-/// <summary>An endpoint ejected by outlier detection.</summary>
-/// <param name="Address">The endpoint's address.</param>
-/// <param name="Until">When it returns (at the first review after this).</param>
-/// <param name="Times">How many times it was ejected; the ejection time's multiplier.</param>
-public readonly record struct EndpointEjection(EndpointAddress Address, DateTimeOffset Until, int Times);
-
-/// <summary>Describes a published snapshot change.</summary>
-/// <param name="previous">The snapshot that was replaced.</param>
-/// <param name="current">The snapshot that was published.</param>
-public sealed class SubsetIndexChangedEventArgs(SubsetIndex previous, SubsetIndex current) : EventArgs
-{
-    /// <summary>Gets the snapshot that was replaced.</summary>
-    public SubsetIndex Previous { get; } = previous;
-
-    /// <summary>Gets the snapshot that was published.</summary>
-    public SubsetIndex Current { get; } = current;
+    /// <summary>Writes the live state as one JSON object: the current snapshot as <see cref="SubsetIndex.WriteJson"/> does, with each endpoint's ejection.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="service">The service's name, written as <c>host</c>.</param>
+    public void WriteJson(Utf8JsonWriter writer, string service) => SnapshotJson.WriteService(writer, service, this);
 }

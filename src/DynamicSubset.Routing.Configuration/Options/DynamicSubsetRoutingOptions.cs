@@ -317,11 +317,11 @@ public sealed class DynamicSubsetRoutingOptions
         }
 
         return Prefixed(path, () => new OutlierDetectionPolicy(
-            o.Consecutive5xxErrors ?? 5,
+            o.Consecutive5xxErrors ?? OutlierDetectionPolicy.DefaultConsecutive5xxErrors,
             o.ConsecutiveGatewayErrors ?? 0,
             Duration(o.Interval, "outlierDetection.interval"),
             Duration(o.BaseEjectionTime, "outlierDetection.baseEjectionTime"),
-            o.MaxEjectionPercent ?? 10,
+            o.MaxEjectionPercent ?? OutlierDetectionPolicy.DefaultMaxEjectionPercent,
             o.MinHealthPercent ?? 0));
     }
 

@@ -2,45 +2,6 @@ using System.Collections.Immutable;
 
 namespace DynamicSubset.Routing;
 
-/// <summary>The conditions a route retries on (Istio's <c>retryOn</c>, Envoy's names).</summary>
-[Flags]
-public enum RetryOn
-{
-    /// <summary>Nothing.</summary>
-    None = 0,
-
-    /// <summary><c>5xx</c>: any 5xx response, and a try that got no response (connect failure, reset, per-try timeout).</summary>
-    ServerError = 1,
-
-    /// <summary><c>gateway-error</c>: a 502, 503 or 504 response, and a per-try timeout.</summary>
-    GatewayError = 2,
-
-    /// <summary><c>connect-failure</c>: the connection could not be made.</summary>
-    ConnectFailure = 4,
-
-    /// <summary><c>reset</c>: the connection failed before the response headers came, or the try timed out.</summary>
-    Reset = 8,
-
-    /// <summary><c>retriable-4xx</c>: a 409 response.</summary>
-    Retriable4xx = 16,
-
-    /// <summary><c>retriable-status-codes</c>: a response whose status is in <see cref="RouteRetryPolicy.RetriableStatusCodes"/>.</summary>
-    RetriableStatusCodes = 32,
-}
-
-/// <summary>How a request that failed a try was not answered.</summary>
-public enum TryFailure
-{
-    /// <summary>The connection could not be made: nothing reached the endpoint.</summary>
-    ConnectFailure = 0,
-
-    /// <summary>The connection failed after the request was sent, before the response headers.</summary>
-    Reset = 1,
-
-    /// <summary>The try took longer than its per-try timeout.</summary>
-    PerTryTimeout = 2,
-}
-
 /// <summary>A route's <c>retries</c>: how many more tries a request gets, on what, and how long each may take.</summary>
 public sealed class RouteRetryPolicy
 {
