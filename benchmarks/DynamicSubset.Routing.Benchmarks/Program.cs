@@ -7,5 +7,11 @@ if (args is ["kubernetes-scale", ..])
     return await KubernetesScale.RunAsync(args[1..]);
 }
 
+if (args is ["plain-forwarder", ..])
+{
+    // The baseline server of benchmarks/gateway-wrk.sh.
+    return await PlainForwarder.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkConfig).Assembly).Run(args, new BenchmarkConfig());
 return 0;

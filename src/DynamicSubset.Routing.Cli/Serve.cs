@@ -162,6 +162,10 @@ internal static class Serve
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft", LogLevel.Warning);
         logging.AddFilter("Yarp", LogLevel.Warning);
+
+        // Hosting logs nothing here above Information, but while its category is enabled at all it starts an Activity
+        // and a logging scope for every request (about a fifth of the gateway's throughput under wrk).
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         logging.AddProvider(new LineLoggerProvider(output.Error));
     }
 

@@ -49,7 +49,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
             request.Headers.Host = original.Authority;
         }
 
-        var transport = new Transport(this, request, original);
+        var transport = new Transport(this, request, original, decision.Service.Name);
         try
         {
             var rules = RetryRules.For(decision.Route, options.ConnectRetries, options.PerTryTimeout, options.Timeout);
@@ -96,7 +96,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         new(status) { RequestMessage = request, Content = new StringContent(body, Encoding.UTF8, "text/plain") };
 
     /// <summary>One try through the inner handler: the request's URI pointed at the endpoint, under the try's own timeout.</summary>
-    private sealed class Transport(DynamicSubsetHandler handler, HttpRequestMessage request, Uri original) : IAttemptTransport
+    private sealed class Transport(DynamicSubsetHandler handler, HttpRequestMessage request, Uri original, string pool) : IAttemptTransport
     {
         private HttpResponseMessage? _response;
 
@@ -106,6 +106,8 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         public async ValueTask<AttemptResult> SendAsync(Attempt attempt, CancellationToken cancellationToken)
         {
+            // HttpClient's own activity starts below this frame: it takes the decision from here (RoutingActivityEnricher).
+            RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(pool, attempt.Resolution));
             request.RequestUri = new Uri($"{original.Scheme}://{attempt.Endpoint.Authority}{original.PathAndQuery}{original.Fragment}", UriKind.Absolute);
             using var perTry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (attempt.Budget != Timeout.InfiniteTimeSpan)

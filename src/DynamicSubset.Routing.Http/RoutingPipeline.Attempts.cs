@@ -39,8 +39,6 @@ public sealed partial class RoutingPipeline
             var attempt = new Attempt(resolution.Endpoint!, resolution, number, budget,
                 mayHoldBack: rules.RetriesAnyStatus && number < rules.Attempts && transport.CanResend, rules, started, _time);
 
-            // HttpClient's own activity starts below this frame: it takes the decision from here (RoutingActivityEnricher).
-            RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(pool.Name, resolution));
             AttemptResult result;
             using (resolution.TrackRequest())
             {
