@@ -141,10 +141,11 @@ internal static class AdminEndpoints
 
                 path = at;
             }
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("sourceIp", out var ip) && ip.ValueKind == JsonValueKind.String &&
-                !System.Net.IPAddress.TryParse(ip.GetString(), out caller))
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("sourceIp", out var ip) && ip.ValueKind != JsonValueKind.Null &&
+                (ip.ValueKind != JsonValueKind.String || !System.Net.IPAddress.TryParse(ip.GetString(), out caller)))
             {
-                await ErrorAsync(context, "sourceIp: not an IP address").ConfigureAwait(false);
+                var shown = ip.ValueKind == JsonValueKind.String ? ip.GetString()! : ip.GetRawText();
+                await ErrorAsync(context, $"sourceIp: '{(shown.Length <= 64 ? shown : shown[..64] + "...")}' is not an IP address").ConfigureAwait(false);
                 return;
             }
 

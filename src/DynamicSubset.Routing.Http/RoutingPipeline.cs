@@ -49,9 +49,6 @@ public sealed partial class RoutingPipeline
 
     internal RoutingTelemetry Telemetry => _telemetry;
 
-    /// <summary>Gets the clock the attempt loop times tries with.</summary>
-    public TimeProvider TimeProvider => _time;
-
     /// <summary>Gets the last decisions that were not plain matches (fallbacks, no healthy upstream, no route), newest first.</summary>
     /// <returns>At most <see cref="RecentDecisionCapacity"/> decisions.</returns>
     public IReadOnlyList<RecordedDecision> RecentDecisions() => _recent.Snapshot();

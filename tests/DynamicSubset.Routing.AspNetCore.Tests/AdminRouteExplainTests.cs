@@ -88,4 +88,16 @@ public sealed class AdminRouteExplainTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("path: 'shop' must start with '/'", json.GetProperty("error").GetString());
     }
+
+    [Theory]
+    [InlineData("\"10.0.0.300\"", "sourceIp: '10.0.0.300' is not an IP address")]
+    [InlineData("42", "sourceIp: '42' is not an IP address")]
+    [InlineData("\"\"", "sourceIp: '' is not an IP address")]
+    public async Task Explain_BadSourceIp_IsA400ThatQuotesIt(string sourceIp, string error)
+    {
+        var (status, json) = await ExplainAsync($$"""{"service": "helloworld", "sourceIp": {{sourceIp}}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(error, json.GetProperty("error").GetString());
+    }
 }

@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need when it is missing, then runs them.
-#   bash test.sh                  # every test, Release
-#   bash test.sh --no-build ...   # extra arguments go to 'dotnet test'
-# The admin page tests drive a real headless Chromium; on Debian, chromium and chromium-driver are installed here
-# (as root, or through sudo) when missing. Without them those tests fail and say how to install them.
-set -euo pipefail
-cd "$(dirname "$0")"
+# Installs what the admin page tests need when it is missing: they drive a real headless Chromium. On Debian,
+# chromium and chromium-driver are installed (as root, or through sudo). Run by the build of
+# tests/DynamicSubset.Routing.Cli.Tests, so the README's 'dotnet test -c Release' sets itself up; without a browser
+# those tests fail and say how to install it. Never fails the build.
+set -uo pipefail
 
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   install=(apt-get install -y -qq chromium chromium-driver)
@@ -24,4 +22,4 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   fi
 fi
 
-exec dotnet test -c Release "$@"
+exit 0
