@@ -105,9 +105,9 @@ internal static class AdminEndpoints
     }
 
     /// <summary>
-    /// Explains a request typed into the page: <c>{"service": "...", "headers": {"name": "value" | ["v1", "v2"]}}</c>,
-    /// optionally with <c>"method"</c> and <c>"path"</c> for a service with VirtualService routes, and <c>"sourceIp"</c>
-    /// for the caller (behind a gateway with trusted networks, an unknown caller's routing headers do not count).
+    /// Explains a request typed into the page, a <see cref="RecordedRequest"/>: <c>{"service": "...", "headers": {...}}</c>,
+    /// optionally with the method, path and the other facts a VirtualService's routes match, and <c>"sourceIp"</c> for the
+    /// caller (behind a gateway with trusted networks, an unknown caller's routing headers do not count).
     /// </summary>
     private static async Task ExplainAsync(HttpContext context)
     {
@@ -117,39 +117,11 @@ internal static class AdminEndpoints
             return;
         }
 
-        string? name;
-        string method = "GET", path = "/";
-        System.Net.IPAddress? caller = null;
-        IHeaderDictionary? headers = new HeaderDictionary();
+        RecordedRequest? typed;
         try
         {
             using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
-            var root = document.RootElement;
-            name = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("service", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String && m.GetString() is { Length: > 0 } given)
-            {
-                method = given;
-            }
-
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("path", out var p) && p.ValueKind == JsonValueKind.String && p.GetString() is { } at)
-            {
-                if (at.Length == 0 || at[0] != '/')
-                {
-                    await ErrorAsync(context, $"path: '{(at.Length <= 64 ? at : at[..64] + "...")}' must start with '/'").ConfigureAwait(false);
-                    return;
-                }
-
-                path = at;
-            }
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("sourceIp", out var ip) && ip.ValueKind != JsonValueKind.Null &&
-                (ip.ValueKind != JsonValueKind.String || !System.Net.IPAddress.TryParse(ip.GetString(), out caller)))
-            {
-                var shown = ip.ValueKind == JsonValueKind.String ? ip.GetString()! : ip.GetRawText();
-                await ErrorAsync(context, $"sourceIp: '{(shown.Length <= 64 ? shown : shown[..64] + "...")}' is not an IP address").ConfigureAwait(false);
-                return;
-            }
-
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("headers", out var h) && !HeaderJson.TryRead(h, out headers, out var error))
+            if (!RecordedRequest.TryRead(document.RootElement, out typed, out var error))
             {
                 await ErrorAsync(context, error).ConfigureAwait(false);
                 return;
@@ -161,6 +133,7 @@ internal static class AdminEndpoints
             return;
         }
 
+        var name = typed.Service;
         var catalogs = (context.RequestServices.GetService<RoutingCatalogRegistry>() ?? new RoutingCatalogRegistry(context.RequestServices)).All;
         RoutedService? service = null;
         foreach (var catalog in catalogs)
@@ -180,8 +153,7 @@ internal static class AdminEndpoints
 
         // Explained as the gateway routes it: the same routes, and subset keys only from a caller it trusts.
         var trust = context.RequestServices.GetService<TrustedRoutingHeaders>() ?? TrustedRoutingHeaders.Everyone;
-        var request = new RouteRequest(method, path, sourceIp: caller);
-        var explanation = RoutingPipeline.Explain(service, request, new HeaderDictionarySource(headers), trust.For(headers, caller));
+        var explanation = RoutingPipeline.Explain(service, typed.Request, new HeaderDictionarySource(typed.Headers), trust.For(typed.Headers, typed.Request.SourceIp));
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
         explanation.WriteJson(writer);

@@ -116,18 +116,41 @@ internal static class Commands
 
         var config = Load(files);
         using var catalog = config.CreateCatalog();
-        var service = host is not null ? RoutedByName(catalog, config, host) : Entries(config) switch
+        RoutedService Default() => host is not null ? RoutedByName(catalog, config, host) : Entries(config) switch
         {
             [var only] => catalog.Current.Services.First(s => s.Name == only.Host),
             [] => throw new CliException("no routed service in the files: a DestinationRule, or a VirtualService with a route, is needed"),
-            var several => throw new CliException($"the files hold several services ({string.Join(", ", several.Select(static s => s.Host))}); pick one with --host"),
+            var several => throw new CliException($"the files hold several services ({string.Join(", ", several.Select(static s => s.Host))}); pick one with --host, or name it in each request's \"service\""),
         };
 
-        List<CliRequest> requests = requestsFile is null ? [new(ParseHeaders(headerArgs), Facts(method, path, null, "http", 0, null, "--path"))] : ReadRequests(requestsFile);
+        if (path.Length == 0 || path[0] != '/')
+        {
+            throw new CliException($"--path: '{path}' is not a path: it must start with '/' (the query may follow, as /items?id=3)");
+        }
+
+        // A request line may name its service; the others go to --host, or to the files' only service. Every line is
+        // checked before anything is written, so that invalid input leaves no partial output.
+        var fallback = new Lazy<RoutedService>(Default);
+        List<(RoutedService Service, IHeaderDictionary Headers, RouteRequest Facts)> requests = requestsFile is null
+            ? [(fallback.Value, ParseHeaders(headerArgs), new RouteRequest(method, path))]
+            : [.. ReadRequests(requestsFile).Select(r => (r.Request.Service is { } name ? Named(name, r.Where) : fallback.Value, r.Request.Headers, r.Request.Request))];
+        RoutedService Named(string name, string where)
+        {
+            try
+            {
+                return RoutedByName(catalog, config, name);
+            }
+            catch (CliException e)
+            {
+                throw new CliException($"{where}: service: {e.Message}");
+            }
+        }
+
         foreach (var request in requests)
         {
             for (var i = 0; i < count; i++)
             {
+                var service = request.Service;
                 var decision = service.Route(request.Facts, new HeaderDictionarySource(request.Headers));
                 if (json)
                 {
@@ -135,7 +158,7 @@ internal static class Commands
                 }
                 else if (i == 0)
                 {
-                    Explain(output, service, request, decision, count);
+                    Explain(output, service, (request.Headers, request.Facts), decision, count);
                 }
                 else
                 {
@@ -164,33 +187,32 @@ internal static class Commands
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static void Explain(CliOutput output, RoutedService service, CliRequest request, RouteDecision decision, int count)
+    private static void Explain(CliOutput output, RoutedService service, (IHeaderDictionary Headers, RouteRequest Facts) request, RouteDecision decision, int count)
     {
-        if (!service.Routes.IsEmpty)
+        // The explanation the admin page shows, of this decision; only the colours are the terminal's.
+        var headers = new HeaderDictionarySource(request.Headers);
+        var explanation = Explanation.Of(service, request.Facts, headers, headers, decision);
+        if (explanation.EntryService is not null)
         {
             output.Out.WriteLine($"request   {request.Facts.Method} {request.Facts.Path}");
             output.Out.WriteLine($"routes    of {service.Name}");
-            var checks = service.ExplainRoutes(request.Facts, new HeaderDictionarySource(request.Headers));
-            Table.Write(output.Out, ["ROUTE", "MATCHED", "WHY"], checks.Select(c => (IReadOnlyList<string>)[
+            Table.Write(output.Out, ["ROUTE", "MATCHED", "WHY"], explanation.Routes.Select(c => (IReadOnlyList<string>)[
                 c.Label, c.Matched ? output.Green("yes") : output.Dim("no"), c.Reason,
             ]));
-            if (decision.IsNoRoute)
+            if (explanation.Destination is not { } destination)
             {
                 output.Out.WriteLine($"decision  {output.Red("no route: 404")}");
                 return;
             }
 
-            var destination = decision.Destination!;
-            var weights = decision.Route!.Destinations.Length > 1
-                ? $" (weight {destination.Weight} of {decision.Route.Destinations.Sum(static d => d.Weight)})"
+            var weights = decision.Route is { Destinations.Length: > 1 } route
+                ? $" (weight {destination.Weight} of {route.Destinations.Sum(static d => d.Weight)})"
                 : "";
-            output.Out.WriteLine($"route     {decision.RouteLabel} -> {destination}{weights}");
+            output.Out.WriteLine($"route     {explanation.Route} -> {destination}{weights}");
         }
 
-        // The same explanation the admin page shows; only the colours are the terminal's.
         var pool = decision.Service;
-        var resolution = decision.Resolution;
-        var explanation = Explanation.Of(pool.Name, pool.Resolver.Current, new HeaderDictionarySource(request.Headers), resolution);
+        var resolution = explanation.Resolution;
         output.Out.WriteLine($"service   {explanation.Service}");
         if (pool.Resolver.Current.Policy.ConsistentHash is { } hash)
         {
@@ -272,7 +294,7 @@ internal static class Commands
         return result;
     }
 
-    private static List<CliRequest> ReadRequests(string file)
+    private static List<(RecordedRequest Request, string Where)> ReadRequests(string file)
     {
         string[] lines;
         try
@@ -284,7 +306,7 @@ internal static class Commands
             throw new CliException($"{file}: cannot read the file: {e.Message}");
         }
 
-        var result = new List<CliRequest>();
+        var result = new List<(RecordedRequest, string)>();
         for (var i = 0; i < lines.Length; i++)
         {
             if (string.IsNullOrWhiteSpace(lines[i]))
@@ -296,32 +318,12 @@ internal static class Commands
             try
             {
                 using var doc = JsonDocument.Parse(lines[i]);
-                var root = doc.RootElement;
-                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("headers", out var headers) || headers.ValueKind != JsonValueKind.Object)
-                {
-                    throw new CliException($"{where}: expected {{\"headers\": {{\"name\": \"value\", ...}}}}");
-                }
-
-                if (!HeaderJson.TryRead(headers, out var request, out var error))
+                if (!RecordedRequest.TryRead(doc.RootElement, out var request, out var error))
                 {
                     throw new CliException($"{where}: {error}");
                 }
 
-                var port = 0;
-                if (root.TryGetProperty("port", out var portValue) && (portValue.ValueKind != JsonValueKind.Number || !portValue.TryGetInt32(out port) || port is < 1 or > 65535))
-                {
-                    throw new CliException($"{where}: port: expected a number from 1 to 65535");
-                }
-
-                var sourceIp = Text(root, "sourceIp", where);
-                System.Net.IPAddress? address = null;
-                if (sourceIp is not null && !System.Net.IPAddress.TryParse(sourceIp, out address))
-                {
-                    throw new CliException($"{where}: sourceIp: '{sourceIp}' is not an IP address");
-                }
-
-                var facts = Facts(Text(root, "method", where) ?? "GET", Text(root, "path", where) ?? "/", Text(root, "authority", where), Text(root, "scheme", where) ?? "http", port, address, $"{where}: path");
-                result.Add(new CliRequest(request, facts));
+                result.Add((request, where));
             }
             catch (JsonException e)
             {
@@ -331,23 +333,6 @@ internal static class Commands
 
         return result;
     }
-
-    private static string? Text(JsonElement root, string name, string where) =>
-        !root.TryGetProperty(name, out var value) ? null
-        : value.ValueKind == JsonValueKind.String ? value.GetString()
-        : throw new CliException($"{where}: {name}: expected a string");
-
-    private static RouteRequest Facts(string method, string path, string? authority, string scheme, int port, System.Net.IPAddress? sourceIp, string where)
-    {
-        if (path.Length == 0 || path[0] != '/')
-        {
-            throw new CliException($"{where}: '{path}' is not a path: it must start with '/' (the query may follow, as /items?id=3)");
-        }
-
-        return new RouteRequest(method, path, authority, scheme, port, sourceIp);
-    }
-
-    private sealed record CliRequest(IHeaderDictionary Headers, RouteRequest Facts);
 
     private static void WriteSubsetsJson(TextWriter writer, IReadOnlyList<(string Name, SubsetIndex Index)> services)
     {

@@ -95,7 +95,26 @@ public sealed class Explanation
         where TCriteria : IHeaderSource
     {
         ArgumentNullException.ThrowIfNull(service);
-        var decision = service.Route(request, headers, criteriaHeaders);
+        return Of(service, request, headers, criteriaHeaders, service.Route(request, headers, criteriaHeaders));
+    }
+
+    /// <summary>
+    /// Explains a decision already made by <see cref="RoutedService.Route{THeaders, TCriteria}"/> for a request: the routes
+    /// tried and why, then the picked pool's criteria; the destination and endpoint are the decision's own.
+    /// </summary>
+    /// <typeparam name="THeaders">The header source for matches and hash keys.</typeparam>
+    /// <typeparam name="TCriteria">The header source for dynamic subset keys.</typeparam>
+    /// <param name="service">The service a request's host names.</param>
+    /// <param name="request">The request's method, path, authority, scheme, port and source.</param>
+    /// <param name="headers">The request's headers, for route matches and hash keys.</param>
+    /// <param name="criteriaHeaders">The headers dynamic subset keys are read from.</param>
+    /// <param name="decision">The decision made for the request.</param>
+    /// <returns>The explanation.</returns>
+    public static Explanation Of<THeaders, TCriteria>(RoutedService service, in RouteRequest request, THeaders headers, TCriteria criteriaHeaders, RouteDecision decision)
+        where THeaders : IHeaderSource
+        where TCriteria : IHeaderSource
+    {
+        ArgumentNullException.ThrowIfNull(service);
         var checks = service.ExplainRoutes(request, headers);
         var pool = decision.Service;
         return new Explanation(pool.Name, decision.IsNoRoute ? [] : pool.Resolver.Current.ExplainCriteria(criteriaHeaders), decision.Resolution)

@@ -166,6 +166,10 @@ public sealed class AdminJsonTests : IAsyncLifetime
     [InlineData("""{"service": "helloworld", "headers": []}""", "headers: expected an object of header names to a string or a list of strings")]
     [InlineData("""{"service": "helloworld", "headers": {"x-stage": 5}}""", "headers.x-stage: expected a string or a list of strings")]
     [InlineData("""{"service": """, "invalid JSON: ")]
+    [InlineData("""[]""", "expected an object like {")]
+    [InlineData("""{"service": 7}""", "service: expected a string, not '7'")]
+    [InlineData("""{"service": "helloworld", "port": 70000}""", "port: '70000' is not a number from 1 to 65535")]
+    [InlineData("""{"service": "helloworld", "method": ""}""", "method: expected a method such as GET")]
     public async Task Explain_BadInput_IsA400ThatSaysWhat(string body, string message)
     {
         var (status, json) = await GetAsync("/admin/explain", body);

@@ -86,7 +86,7 @@ public sealed class AdminRouteExplainTests : IAsyncLifetime
         var (status, json) = await ExplainAsync("""{"service": "helloworld", "path": "shop"}""");
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Equal("path: 'shop' must start with '/'", json.GetProperty("error").GetString());
+        Assert.Equal("path: 'shop' is not a path: it must start with '/' (the query may follow, as /items?id=3)", json.GetProperty("error").GetString());
     }
 
     [Theory]

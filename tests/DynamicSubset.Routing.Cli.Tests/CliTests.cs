@@ -132,13 +132,14 @@ public sealed class CliTests : IDisposable
     }
 
     [Theory]
-    [InlineData("{\"headers\": 5}", ":1: expected {\"headers\": {\"name\": \"value\", ...}}")]
+    [InlineData("{\"headers\": 5}", ":1: headers: expected an object of header names to a string or a list of strings")]
+    [InlineData("[1]", ":1: expected an object like {\"headers\": {\"name\": \"value\"}, \"path\": \"/\"}")]
     [InlineData("{\"headers\": {\"x-stage\": 1}}", ":1: headers.x-stage: expected a string or a list of strings")]
     [InlineData("not json", ":1: invalid JSON: ")]
-    [InlineData("{\"headers\": {}, \"port\": 0}", ":1: port: expected a number from 1 to 65535")]
+    [InlineData("{\"headers\": {}, \"port\": 0}", ":1: port: '0' is not a number from 1 to 65535")]
     [InlineData("{\"headers\": {}, \"path\": \"shop\"}", ":1: path: 'shop' is not a path: it must start with '/'")]
     [InlineData("{\"headers\": {}, \"sourceIp\": \"nowhere\"}", ":1: sourceIp: 'nowhere' is not an IP address")]
-    [InlineData("{\"headers\": {}, \"method\": 5}", ":1: method: expected a string")]
+    [InlineData("{\"headers\": {}, \"method\": 5}", ":1: method: expected a string, not '5'")]
     public async Task Resolve_Batch_InvalidInput_Exits2WithAMessage(string line, string message)
     {
         var requests = Path.Combine(_dir, "bad.jsonl");
@@ -148,6 +149,47 @@ public sealed class CliTests : IDisposable
 
         Assert.Equal((2, ""), (exit, output));
         Assert.StartsWith($"dynsubset: {requests}{message}", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resolve_Batch_ALineMayNameItsService()
+    {
+        var other = Path.Combine(_dir, "other.yaml");
+        await File.WriteAllTextAsync(other, """
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: other}
+            spec:
+              hosts: [other.example.com]
+              resolution: STATIC
+              ports: [{number: 80, name: http}]
+              endpoints: [{address: 10.9.0.1}]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: other}
+            spec: {host: other.example.com}
+            """, TestContext.Current.CancellationToken);
+        var requests = Path.Combine(_dir, "two.jsonl");
+        await File.WriteAllLinesAsync(requests,
+        [
+            """{"service": "other.example.com"}""",
+            """{"service": "helloworld", "headers": {"x-stage": "dev", "x-version": "v1"}}""",
+        ], TestContext.Current.CancellationToken);
+        string[] files = [.. Files("dr-step2.yaml", "vs-step2.yaml"), "-f", other];
+
+        var (exit, output, error) = await Run(["resolve", .. files, "--requests", requests, "-o", "json"]);
+        var lines = output.TrimEnd('\n').Split('\n');
+
+        Assert.Equal((0, ""), (exit, error));
+        Assert.StartsWith("""{"endpoint":"10.9.0.1:80",""", lines[0], StringComparison.Ordinal);
+        Assert.Contains("\"subset\":{\"stage\":\"dev\",\"version\":\"v1\"}", lines[1], StringComparison.Ordinal);
+
+        // An unknown service is the line's error, and nothing is written.
+        await File.AppendAllTextAsync(requests, """{"service": "nosuch"}""" + "\n", TestContext.Current.CancellationToken);
+        (exit, output, error) = await Run(["resolve", .. files, "--requests", requests, "-o", "json"]);
+        Assert.Equal((2, ""), (exit, output));
+        Assert.StartsWith($"dynsubset: {requests}:3: service: no service 'nosuch' in the files", error, StringComparison.Ordinal);
     }
 
     private const string RoutedMesh = """
@@ -252,7 +294,7 @@ public sealed class CliTests : IDisposable
         var (picked, output, _) = await Run(["resolve", "-f", Data("reference/dr-step2.yaml"), "-f", other, "--host", "other", "-H", "x: y"]);
 
         Assert.Equal(2, exit);
-        Assert.Equal("dynsubset: the files hold several services (helloworld.default.svc.cluster.local, other.default.svc.cluster.local); pick one with --host\n", error);
+        Assert.Equal("dynsubset: the files hold several services (helloworld.default.svc.cluster.local, other.default.svc.cluster.local); pick one with --host, or name it in each request's \"service\"\n", error);
         Assert.Equal(0, picked);
         Assert.StartsWith("service   other.default.svc.cluster.local\n", output, StringComparison.Ordinal);
     }
