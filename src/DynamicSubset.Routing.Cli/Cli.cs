@@ -126,6 +126,18 @@ internal static class Cli
             output, p.GetRequiredValue(files), p.GetValue(headers) ?? [], p.GetValue(count), p.GetValue(requests), p.GetValue(host), p.GetRequiredValue(format) == "json",
             p.GetRequiredValue(method), p.GetRequiredValue(path)));
 
+        var beforeFiles = new Option<string[]>("--before") { Description = "The configuration as it is: YAML files or directories (repeat).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true, Required = true };
+        var afterFiles = new Option<string[]>("--after") { Description = "The configuration with the edit: YAML files or directories (repeat).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true, Required = true };
+        var replayed = new Option<string?>("--requests")
+        {
+            Description = "A JSON-lines file of recorded requests (the batch contract's lines; a line may name its \"service\"), routed under both sides.",
+        };
+        var diff = new Command("diff", "Predict an edit: what changes in each service's subsets and policy, and which recorded requests go somewhere else. Exit 0 if nothing changes, 1 if something does, 2 on invalid input.")
+        {
+            beforeFiles, afterFiles, replayed, host, format,
+        };
+        diff.SetAction(p => DiffCommand.Run(output, p.GetRequiredValue(beforeFiles), p.GetRequiredValue(afterFiles), p.GetValue(replayed), p.GetValue(host), p.GetRequiredValue(format) == "json"));
+
         var validate = new Command("validate", "Check files; print every error and warning with file:line:column. Exit 0 if valid (warnings allowed), 2 on errors.") { files };
         validate.SetAction(p => Commands.Validate(output, p.GetRequiredValue(files)));
 
@@ -193,7 +205,7 @@ internal static class Cli
             "dynsubset: dynamic subset routing from your service mesh YAML.\n" +
             "Exit codes: 0 success; 1 a demo step was not as expected, or an unexpected failure; 2 invalid input.")
         {
-            subsets, resolve, validate, demo, serve,
+            subsets, resolve, diff, validate, demo, serve,
         };
 
         var parse = root.Parse(args);
