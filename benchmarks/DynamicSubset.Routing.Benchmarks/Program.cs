@@ -7,6 +7,12 @@ if (args is ["kubernetes-scale", ..])
     return await KubernetesScale.RunAsync(args[1..]);
 }
 
+if (args is ["diff-data", ..])
+{
+    // The input of benchmarks/diff-scale.sh.
+    return await DiffData.RunAsync(args[1..]);
+}
+
 if (args is ["plain-forwarder", ..])
 {
     // The baseline server of benchmarks/gateway-wrk.sh.

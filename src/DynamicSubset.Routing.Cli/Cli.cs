@@ -203,7 +203,7 @@ internal static class Cli
 
         var root = new RootCommand(
             "dynsubset: dynamic subset routing from your service mesh YAML.\n" +
-            "Exit codes: 0 success; 1 a demo step was not as expected, or an unexpected failure; 2 invalid input.")
+            "Exit codes: 0 success; 1 a demo step was not as expected, diff found a change, or an unexpected failure; 2 invalid input.")
         {
             subsets, resolve, diff, validate, demo, serve,
         };
