@@ -126,17 +126,40 @@ internal static class Cli
             output, p.GetRequiredValue(files), p.GetValue(headers) ?? [], p.GetValue(count), p.GetValue(requests), p.GetValue(host), p.GetRequiredValue(format) == "json",
             p.GetRequiredValue(method), p.GetRequiredValue(path)));
 
-        var beforeFiles = new Option<string[]>("--before") { Description = "The configuration as it is: YAML files or directories (repeat).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true, Required = true };
-        var afterFiles = new Option<string[]>("--after") { Description = "The configuration with the edit: YAML files or directories (repeat).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true, Required = true };
+        var beforeFiles = new Option<string[]>("--before") { Description = "The configuration as it is: YAML or JSON files. Or --kubernetes: the live cluster.", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true };
+        var afterFiles = new Option<string[]>("--after") { Description = "The configuration with the edit: YAML or JSON files; with --kubernetes, the objects to apply over the live ones (same kind, namespace and name replace).", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true, Required = true };
         var replayed = new Option<string?>("--requests")
         {
             Description = "A JSON-lines file of recorded requests (the batch contract's lines; a line may name its \"service\"), routed under both sides.",
         };
         var diff = new Command("diff", "Predict an edit: what changes in each service's subsets and policy, and which recorded requests go somewhere else. Exit 0 if nothing changes, 1 if something does, 2 on invalid input.")
         {
-            beforeFiles, afterFiles, replayed, host, format,
+            beforeFiles, afterFiles, replayed, host, format, kubernetes, kubeconfig, context, namespaces,
         };
-        diff.SetAction(p => DiffCommand.Run(output, p.GetRequiredValue(beforeFiles), p.GetRequiredValue(afterFiles), p.GetValue(replayed), p.GetValue(host), p.GetRequiredValue(format) == "json"));
+        diff.Validators.Add(r =>
+        {
+            var fromFiles = r.GetValue(beforeFiles) is { Length: > 0 };
+            var fromCluster = r.GetValue(kubernetes);
+            if (fromFiles == fromCluster)
+            {
+                r.AddError(fromFiles ? "--before and --kubernetes cannot be used together: the cluster is the 'before'" : "Option '--before' is required (or --kubernetes).");
+            }
+            else if (!fromCluster && (r.GetValue(kubeconfig) is not null || r.GetValue(context) is not null || r.GetValue(namespaces) is { Length: > 0 }))
+            {
+                r.AddError("--kubeconfig, --context and --namespace go with --kubernetes");
+            }
+        });
+        diff.SetAction(async (p, ct) =>
+        {
+            var (after, requestsFile, onlyHost, json) = (p.GetRequiredValue(afterFiles), p.GetValue(replayed), p.GetValue(host), p.GetRequiredValue(format) == "json");
+            if (Cluster(p) is not { } cluster)
+            {
+                return DiffCommand.Run(output, p.GetRequiredValue(beforeFiles), after, requestsFile, onlyHost, json);
+            }
+
+            using var catalog = await cluster.ConnectAsync(output, ct);
+            return DiffCommand.RunAgainst(output, ((Kubernetes.KubernetesRoutingCatalog)catalog).CopyDocuments(), after, requestsFile, onlyHost, json);
+        });
 
         var validate = new Command("validate", "Check files; print every error and warning with file:line:column. Exit 0 if valid (warnings allowed), 2 on errors.") { files };
         validate.SetAction(p => Commands.Validate(output, p.GetRequiredValue(files)));

@@ -22,6 +22,25 @@ internal static class DiffCommand
         return Report(output, beforeCatalog.Current, afterCatalog.Current, requestsFile, host, json);
     }
 
+    /// <summary>
+    /// The live objects as before, and the same objects with the files applied over them as after; both compiled the
+    /// same way, and nothing written anywhere.
+    /// </summary>
+    public static int RunAgainst(CliOutput output, MeshDocumentSet live, string[] afterFiles, string? requestsFile, string? host, bool json)
+    {
+        var before = live.Compile();
+        if (before.HasErrors)
+        {
+            throw new CliException("the cluster's objects do not compile as they are: " + string.Join("; ", before.Diagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).Select(static d => d.ToString())));
+        }
+
+        var after = live.Compile(afterFiles);
+        after.ThrowIfInvalid();
+        using var beforeCatalog = before.CreateCatalog();
+        using var afterCatalog = after.CreateCatalog();
+        return Report(output, beforeCatalog.Current, afterCatalog.Current, requestsFile, host, json);
+    }
+
     /// <summary>Compares two snapshots and replays the requests file against them; writes nothing until every line was read.</summary>
     public static int Report(CliOutput output, RoutingCatalogSnapshot before, RoutingCatalogSnapshot after, string? requestsFile, string? host, bool json)
     {

@@ -45,8 +45,28 @@ public sealed class MeshConfiguration
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(limits);
-        var sources = new List<ConfigurationText>();
         var unreadable = new List<ConfigurationDiagnostic>();
+        return Parse(Read(paths, limits, unreadable), unreadable, limits);
+    }
+
+    /// <summary>Reads files into documents; a file that cannot be read, or has an error, is reported in <paramref name="diagnostics"/> and left out.</summary>
+    internal static DocumentSet ReadDocuments(IEnumerable<string> paths, MeshConfigurationLimits limits, List<ConfigurationDiagnostic> diagnostics)
+    {
+        var accepted = new DocumentSet();
+        foreach (var source in Read(paths, limits, diagnostics))
+        {
+            if (ParseOne(source, diagnostics, limits) is { } set)
+            {
+                accepted.AddRange(set);
+            }
+        }
+
+        return accepted;
+    }
+
+    private static List<ConfigurationText> Read(IEnumerable<string> paths, MeshConfigurationLimits limits, List<ConfigurationDiagnostic> unreadable)
+    {
+        var sources = new List<ConfigurationText>();
         foreach (var path in paths)
         {
             try
@@ -63,8 +83,9 @@ public sealed class MeshConfiguration
             }
         }
 
-        return Parse(sources, unreadable, limits);
+        return sources;
     }
+
 
     /// <summary>Reads YAML or JSON text, within the default <see cref="MeshConfigurationLimits"/>.</summary>
     /// <param name="sources">The texts, each with the name to show in diagnostics.</param>

@@ -4,7 +4,7 @@ namespace DynamicSubset.Routing.Configuration;
 
 /// <summary>
 /// Mesh documents that change one object at a time (as a cluster's watch delivers them), each kept by name and read
-/// once when it changes; <see cref="Compile"/> turns the current set into services.
+/// once when it changes; <see cref="Compile()"/> turns the current set into services.
 /// </summary>
 /// <remarks>
 /// An object whose new version has an error is rejected alone: <see cref="Set"/> returns the errors and its last good
@@ -103,12 +103,49 @@ public sealed class MeshDocumentSet
         return _entries.Remove(name);
     }
 
+    /// <summary>Copies the set: the copy shares the documents already read, and changes apart from this one.</summary>
+    /// <returns>The copy.</returns>
+    public MeshDocumentSet Copy()
+    {
+        var copy = new MeshDocumentSet(_limits);
+        foreach (var (name, entry) in _entries)
+        {
+            copy._entries[name] = entry;
+        }
+
+        return copy;
+    }
+
+    /// <summary>
+    /// Compiles the set as it would be with files applied over it, changing nothing: an object of the files replaces
+    /// the set's object of the same kind, namespace and name; the others are added (what <c>dynsubset diff
+    /// --kubernetes</c> predicts).
+    /// </summary>
+    /// <param name="paths">The files.</param>
+    /// <returns>The configuration; a file's errors set <see cref="MeshConfiguration.HasErrors"/>, with their positions.</returns>
+    public MeshConfiguration Compile(IEnumerable<string> paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var diagnostics = new List<ConfigurationDiagnostic>();
+        var overlay = MeshConfiguration.ReadDocuments(paths, _limits, diagnostics);
+        var replaced = overlay.All.Select(static d => (d.Kind, d.Namespace, d.Name)).ToHashSet();
+        var accepted = Accepted(diagnostics);
+        accepted.RemoveWhere(d => replaced.Contains((d.Kind, d.Namespace, d.Name)));
+        accepted.AddRange(overlay);
+        return MeshConfiguration.Compile(accepted, diagnostics, _limits);
+    }
+
     /// <summary>Compiles the set: every object's last good version, into services.</summary>
     /// <returns>The configuration; errors found only across objects (two DestinationRules for one host, a limit) set <see cref="MeshConfiguration.HasErrors"/>.</returns>
     public MeshConfiguration Compile()
     {
-        var accepted = new DocumentSet();
         var diagnostics = new List<ConfigurationDiagnostic>();
+        return MeshConfiguration.Compile(Accepted(diagnostics), diagnostics, _limits);
+    }
+
+    private DocumentSet Accepted(List<ConfigurationDiagnostic> diagnostics)
+    {
+        var accepted = new DocumentSet();
         foreach (var entry in _entries.Values)
         {
             if (entry.Documents is { } documents)
@@ -127,7 +164,7 @@ public sealed class MeshDocumentSet
             }
         }
 
-        return MeshConfiguration.Compile(accepted, diagnostics, _limits);
+        return accepted;
     }
 
     /// <summary>One object: its documents, or (the common case in a cluster) one pod kept compact.</summary>

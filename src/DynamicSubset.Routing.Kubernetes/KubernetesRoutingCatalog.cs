@@ -207,7 +207,30 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
         }
     }
 
+    /// <summary>
+    /// Copies the cluster's objects as the catalog last read them (pods, Services, DestinationRules, VirtualServices,
+    /// ServiceEntries, WorkloadEntries), to compile apart from the catalog: what <c>dynsubset diff --kubernetes</c>
+    /// compares with the same objects and an edit applied. Changes nothing in the catalog or the cluster.
+    /// </summary>
+    /// <returns>The copy.</returns>
+    public MeshDocumentSet CopyDocuments()
+    {
+        lock (_documents)
+        {
+            return _documents.Copy();
+        }
+    }
+
     private void Apply(List<ObjectChange> batch)
+    {
+        // The set has one writer (this loop); the lock only keeps CopyDocuments from reading it halfway through a batch.
+        lock (_documents)
+        {
+            ApplyLocked(batch);
+        }
+    }
+
+    private void ApplyLocked(List<ObjectChange> batch)
     {
         var rulesChanged = false;
         var rejected = new List<string>();

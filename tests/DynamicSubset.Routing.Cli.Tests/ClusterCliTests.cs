@@ -69,6 +69,49 @@ public sealed class ClusterCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Diff_AgainstTheCluster_AppliesTheFilesOverTheLiveObjects_AndWritesNothing()
+    {
+        // The edit: the live DestinationRule (NO_FALLBACK by default) with ANY_ENDPOINT, and a pod that is not in the cluster.
+        var edit = Path.Combine(_dir, "edit.yaml");
+        await File.WriteAllTextAsync(edit, """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: helloworld, namespace: default}
+            spec:
+              host: helloworld.default.svc.cluster.local
+              trafficPolicy: {loadBalancer: {dynamicSubset: {subsetSelectors: [{keys: [stage, version], fallbackPolicy: ANY_ENDPOINT}]}}}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: canary, namespace: default, labels: {app: helloworld, stage: dev, version: v4}}
+            status: {podIP: 127.0.32.20, conditions: [{type: Ready, status: "True"}]}
+            """, TestContext.Current.CancellationToken);
+        var requests = Path.Combine(_dir, "requests.jsonl");
+        await File.WriteAllLinesAsync(requests, [
+            """{"headers": {"x-stage": "dev", "x-version": "v1"}}""",
+            """{"headers": {"x-stage": "test", "x-version": "v1"}}""",
+            """{"headers": {"x-stage": "dev", "x-version": "v4"}}""",
+        ], TestContext.Current.CancellationToken);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var exit = await Cli.RunAsync(["diff", "--kubernetes", "--kubeconfig", Kubeconfig, "--namespace", "default", "--after", edit, "--requests", requests, "-o", "json"],
+            new CliOutput(stdout, stderr, color: false), TestContext.Current.CancellationToken);
+
+        Assert.Equal((1, ""), (exit, stderr.ToString()));
+        var service = System.Text.Json.JsonDocument.Parse(stdout.ToString()).RootElement.GetProperty("services").EnumerateArray().Single();
+        Assert.Equal(["[stage, version] -> [stage, version] fallback ANY_ENDPOINT"],
+            service.GetProperty("policy").EnumerateArray().Select(static p => p.GetString()!["subsetSelectors: ".Length..]));
+        Assert.Equal("v4", service.GetProperty("subsets").GetProperty("added")[0].GetProperty("subset").GetProperty("version").GetString());
+        var transitions = service.GetProperty("requests").GetProperty("transitions").EnumerateArray()
+            .Select(static t => (t.GetProperty("from").GetString(), t.GetProperty("to").GetString(), t.GetProperty("count").GetInt32())).ToList();
+        Assert.Equal([("no healthy upstream", "fallback ANY_ENDPOINT", 1), ("no healthy upstream", "stage=dev, version=v4", 1)], transitions);
+
+        // Nothing was written to the cluster: the live rule is as it was.
+        Assert.DoesNotContain("ANY_ENDPOINT", _api.Get("destinationrules", "default", "helloworld").ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_FromTheCluster_RoutesAndFollowsARelabel()
     {
         using var stop = new CancellationTokenSource();

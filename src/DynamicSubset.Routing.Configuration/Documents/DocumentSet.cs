@@ -38,6 +38,18 @@ internal sealed class DocumentSet
         Add(ref _workloadEntries, other._workloadEntries);
     }
 
+    /// <summary>Removes every document whose identity matches, from each kind's list.</summary>
+    public void RemoveWhere(Func<MeshDocument, bool> match)
+    {
+        _all?.RemoveAll(d => match(d));
+        _destinationRules?.RemoveAll(d => match(d.Info));
+        _virtualServices?.RemoveAll(d => match(d.Info));
+        _services?.RemoveAll(d => match(d.Info));
+        _pods?.RemoveAll(d => match(d.Info));
+        _serviceEntries?.RemoveAll(d => match(d.Info));
+        _workloadEntries?.RemoveAll(d => match(d.Info));
+    }
+
     private static void Add<T>(ref List<T>? into, List<T>? from)
     {
         if (from is { Count: > 0 })
