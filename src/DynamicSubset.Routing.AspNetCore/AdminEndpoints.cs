@@ -19,6 +19,7 @@ internal sealed record AdminMeters(IMeterFactory Factory);
 internal static class AdminEndpoints
 {
     private const int MaxExplainBody = 64 * 1024;
+    private const int MaxWhatIfBody = 1024 * 1024;
 
     public static RouteGroupBuilder Map(IEndpointRouteBuilder endpoints, string pattern)
     {
@@ -33,6 +34,7 @@ internal static class AdminEndpoints
         group.MapGet("/stats", context => WriteStatsAsync(context, history));
         group.MapGet("/decisions", WriteDecisionsAsync);
         group.MapPost("/explain", ExplainAsync);
+        group.MapPost("/whatif", WhatIfAsync);
         return group;
     }
 
@@ -157,6 +159,87 @@ internal static class AdminEndpoints
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
         explanation.WriteJson(writer);
+    }
+
+    /// <summary>
+    /// "What if": <c>{"candidate": "YAML"}</c>, a DestinationRule or VirtualService (or any objects) as they would be
+    /// edited. The catalog's source is compiled as it is and with the candidate applied, apart from what serves, and
+    /// the recent decisions are replayed against both (<see cref="RoutingDiff"/>, <see cref="RequestReplay"/>): the
+    /// same report as <c>dynsubset diff</c>, and nothing is applied.
+    /// </summary>
+    private static async Task WhatIfAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength is > MaxWhatIfBody)
+        {
+            await ErrorAsync(context, $"the request is larger than {MaxWhatIfBody} bytes").ConfigureAwait(false);
+            return;
+        }
+
+        string? candidate;
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            candidate = document.RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("candidate", out var c) && c.ValueKind == JsonValueKind.String
+                ? c.GetString()
+                : null;
+        }
+        catch (JsonException e)
+        {
+            await ErrorAsync(context, $"invalid JSON: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(candidate))
+        {
+            await ErrorAsync(context, "candidate: expected the edited objects as YAML or JSON text").ConfigureAwait(false);
+            return;
+        }
+
+        var catalogs = (context.RequestServices.GetService<RoutingCatalogRegistry>() ?? new RoutingCatalogRegistry(context.RequestServices)).All;
+        RoutingCatalogPreview? preview = null;
+        var problems = new List<string>();
+        foreach (var catalog in catalogs)
+        {
+            if (catalog.TryPreview(candidate, out preview, out var problem))
+            {
+                break;
+            }
+
+            problems.Add(problem);
+        }
+
+        if (preview is null)
+        {
+            await ErrorAsync(context, problems.Count == 0 ? "no routing catalog is registered" : string.Join("\n", problems)).ConfigureAwait(false);
+            return;
+        }
+
+        // Replayed: each kept decision's request, with the headers its criteria were read from.
+        var replay = new RequestReplay(preview.Before, preview.After);
+        foreach (var decision in context.RequestServices.GetService<RoutingPipeline>()?.RecentDecisions() ?? [])
+        {
+            if (decision.EntryService is not { } service)
+            {
+                continue;
+            }
+
+            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var criterion in decision.Explanation?.Criteria ?? [])
+            {
+                if (criterion.Source == CriterionSource.Header && criterion.Value is { } value)
+                {
+                    headers[criterion.Mapping.Header] = value;
+                }
+            }
+
+            replay.Add(service, decision.Request, new DictionaryHeaderSource(headers), () =>
+                $"#{decision.Sequence} {decision.Request.Method} {decision.Request.Path} {string.Join(", ", headers.Select(static h => $"{h.Key}: {h.Value}"))}".TrimEnd());
+        }
+
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "no-store";
+        await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
+        RoutingDiff.Compare(preview.Before, preview.After).WriteJson(writer, replay);
     }
 
     private static async Task ErrorAsync(HttpContext context, string message)

@@ -49,9 +49,13 @@ public sealed class MeshConfiguration
         return Parse(Read(paths, limits, unreadable), unreadable, limits);
     }
 
-    /// <summary>Reads files into documents; a file that cannot be read, or has an error, is reported in <paramref name="diagnostics"/> and left out.</summary>
-    internal static DocumentSet ReadDocuments(IEnumerable<string> paths, MeshConfigurationLimits limits, List<ConfigurationDiagnostic> diagnostics)
+    /// <summary>
+    /// Reads files as <see cref="Load(IEnumerable{string}, MeshConfigurationLimits)"/> does, with candidate objects
+    /// applied over them: an object of the candidate replaces the files' object of the same kind, namespace and name.
+    /// </summary>
+    internal static MeshConfiguration LoadWith(IEnumerable<string> paths, IEnumerable<ConfigurationText> candidate, MeshConfigurationLimits limits)
     {
+        var diagnostics = new List<ConfigurationDiagnostic>();
         var accepted = new DocumentSet();
         foreach (var source in Read(paths, limits, diagnostics))
         {
@@ -61,10 +65,29 @@ public sealed class MeshConfiguration
             }
         }
 
-        return accepted;
+        return Overlay(accepted, candidate, diagnostics, limits);
     }
 
-    private static List<ConfigurationText> Read(IEnumerable<string> paths, MeshConfigurationLimits limits, List<ConfigurationDiagnostic> unreadable)
+    /// <summary>Applies candidate objects over accepted ones (same kind, namespace and name replace; the others are added), then compiles.</summary>
+    internal static MeshConfiguration Overlay(DocumentSet accepted, IEnumerable<ConfigurationText> candidate, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
+    {
+        var overlay = new DocumentSet();
+        foreach (var source in candidate)
+        {
+            if (ParseOne(source, diagnostics, limits) is { } set)
+            {
+                overlay.AddRange(set);
+            }
+        }
+
+        var replaced = overlay.All.Select(static d => (d.Kind, d.Namespace, d.Name)).ToHashSet();
+        accepted.RemoveWhere(d => replaced.Contains((d.Kind, d.Namespace, d.Name)));
+        accepted.AddRange(overlay);
+        return Compile(accepted, diagnostics, limits);
+    }
+
+    /// <summary>Reads files as texts; a file that cannot be read is reported in <paramref name="unreadable"/> and left out.</summary>
+    internal static List<ConfigurationText> Read(IEnumerable<string> paths, MeshConfigurationLimits limits, List<ConfigurationDiagnostic> unreadable)
     {
         var sources = new List<ConfigurationText>();
         foreach (var path in paths)

@@ -96,6 +96,16 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     /// <summary>Gets the watched files, as full paths.</summary>
     public IReadOnlyList<string> Paths => _paths;
 
+    /// <inheritdoc/>
+    /// <remarks>The files are read again as they are now, and the candidate applied over them.</remarks>
+    public override bool TryPreview(string candidate, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RoutingCatalogPreview? preview, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var before = MeshConfiguration.Load(_paths, _options.Limits);
+        var after = MeshConfiguration.LoadWith(_paths, [new ConfigurationText(MeshPreview.CandidateName, candidate)], _options.Limits);
+        return MeshPreview.TryCreate(before, after, out preview, out problem);
+    }
+
     /// <summary>Gets the configuration serving now: the last one that loaded without errors.</summary>
     public MeshConfiguration Configuration => Volatile.Read(ref _configuration);
 

@@ -127,12 +127,18 @@ public sealed class MeshDocumentSet
     {
         ArgumentNullException.ThrowIfNull(paths);
         var diagnostics = new List<ConfigurationDiagnostic>();
-        var overlay = MeshConfiguration.ReadDocuments(paths, _limits, diagnostics);
-        var replaced = overlay.All.Select(static d => (d.Kind, d.Namespace, d.Name)).ToHashSet();
-        var accepted = Accepted(diagnostics);
-        accepted.RemoveWhere(d => replaced.Contains((d.Kind, d.Namespace, d.Name)));
-        accepted.AddRange(overlay);
-        return MeshConfiguration.Compile(accepted, diagnostics, _limits);
+        var texts = MeshConfiguration.Read(paths, _limits, diagnostics);
+        return MeshConfiguration.Overlay(Accepted(diagnostics), texts, diagnostics, _limits);
+    }
+
+    /// <summary>Compiles the set as it would be with candidate objects applied over it, changing nothing (as <see cref="Compile(IEnumerable{string})"/>).</summary>
+    /// <param name="candidate">The candidate objects' texts, each with the name to show in diagnostics.</param>
+    /// <returns>The configuration; the candidate's errors set <see cref="MeshConfiguration.HasErrors"/>, with their positions.</returns>
+    public MeshConfiguration Compile(IEnumerable<ConfigurationText> candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var diagnostics = new List<ConfigurationDiagnostic>();
+        return MeshConfiguration.Overlay(Accepted(diagnostics), candidate, diagnostics, _limits);
     }
 
     /// <summary>Compiles the set: every object's last good version, into services.</summary>

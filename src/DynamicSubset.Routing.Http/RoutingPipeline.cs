@@ -130,7 +130,7 @@ public sealed partial class RoutingPipeline
             // service whose traffic all falls back would otherwise explain every request): its criteria are read
             // again, to say why.
             var explanation = Explanation.Of(pool.Name, pool.Resolver.Current, criteriaHeaders, resolution);
-            _recent.Add(new RecordedDecision(_recent.NextSequence(), _time.GetUtcNow(), pool.Name, null, explanation));
+            _recent.Add(new RecordedDecision(_recent.NextSequence(), _time.GetUtcNow(), pool.Name, null, explanation) { EntryService = service.Name, Request = request });
         }
 
         if (activity is { IsAllDataRequested: true })
@@ -173,7 +173,7 @@ public sealed partial class RoutingPipeline
         _telemetry.RecordNoRoute();
         if (_decisions.ShouldLog("no-route", service.Name, out _))
         {
-            _recent.Add(new RecordedDecision(_recent.NextSequence(), _time.GetUtcNow(), service.Name, $"no route matches {Shorten(request.Method)} {Shorten(request.Path)}", null));
+            _recent.Add(new RecordedDecision(_recent.NextSequence(), _time.GetUtcNow(), service.Name, $"no route matches {Shorten(request.Method)} {Shorten(request.Path)}", null) { EntryService = service.Name, Request = request });
         }
 
         if (_logger.IsEnabled(LogLevel.Information) && _limiter.ShouldLog("no-route", service.Name, out var missed))

@@ -221,6 +221,15 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
         }
     }
 
+    /// <inheritdoc/>
+    /// <remarks>The cluster's objects as the catalog last read them, and with the candidate applied over them; nothing is written to the cluster.</remarks>
+    public override bool TryPreview(string candidate, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RoutingCatalogPreview? preview, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var live = CopyDocuments();
+        return MeshPreview.TryCreate(live.Compile(), live.Compile([new ConfigurationText(MeshPreview.CandidateName, candidate)]), out preview, out problem);
+    }
+
     private void Apply(List<ObjectChange> batch)
     {
         // The set has one writer (this loop); the lock only keeps CopyDocuments from reading it halfway through a batch.

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Frozen;
 
 namespace DynamicSubset.Routing;
@@ -53,6 +54,21 @@ public abstract class RoutingCatalog : IDisposable
     /// <summary>Gets facts about the source for operators, such as the last resourceVersion seen per watched kind.</summary>
     /// <value>Empty unless the source has some to tell.</value>
     public virtual IReadOnlyDictionary<string, string> SourceDetails => FrozenDictionary<string, string>.Empty;
+
+    /// <summary>
+    /// Compiles the catalog's source as it would be with candidate objects applied over it, publishing nothing: the
+    /// admin page's "what if". An object of the candidate replaces the source's object of the same kind, namespace and
+    /// name; the others are added. Both sides are compiled afresh, the same way, so that only the edit differs.
+    /// </summary>
+    /// <param name="candidate">The candidate objects, in the source's own format (mesh YAML or JSON for files and clusters).</param>
+    /// <param name="preview">The source as it is, and with the candidate applied.</param>
+    /// <param name="problem">What is wrong with the candidate (with its line and column), or why this catalog cannot preview.</param>
+    /// <returns><see langword="true"/> if the preview was made.</returns>
+    public virtual bool TryPreview(string candidate, [NotNullWhen(true)] out RoutingCatalogPreview? preview, [NotNullWhen(false)] out string? problem)
+    {
+        (preview, problem) = (null, $"{Description}: this catalog cannot preview an edit (files and clusters can)");
+        return false;
+    }
 
     /// <inheritdoc />
     public void Dispose()

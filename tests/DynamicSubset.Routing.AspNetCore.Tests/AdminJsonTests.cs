@@ -178,6 +178,18 @@ public sealed class AdminJsonTests : IAsyncLifetime
         Assert.StartsWith(message, json.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"candidate": ""}""", "candidate: expected the edited objects as YAML or JSON text")]
+    [InlineData("""{"candidate": 5}""", "candidate: expected the edited objects as YAML or JSON text")]
+    [InlineData("""{"candidate": "kind: DestinationRule"}""", ": this catalog cannot preview an edit (files and clusters can)")]
+    public async Task WhatIf_WithoutAPreviewableCandidate_IsA400ThatSaysWhy(string body, string message)
+    {
+        var (status, json) = await GetAsync("/admin/whatif", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.EndsWith(message, json.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Page_IsSelfContained()
     {

@@ -131,6 +131,51 @@ public sealed class AdminPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Page_WhatIf_PredictsAnEditOverTheRecentDecisions_AndAppliesNothing()
+    {
+        // Two requests that NO_FALLBACK leaves without an endpoint, and one match: the ring keeps the two.
+        using var client = new HttpClient();
+        foreach (var (stage, version) in new[] { ("prod", "v1"), ("dev", "v1"), ("test", "v2") })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, _gateway);
+            request.Headers.Add("x-stage", stage);
+            request.Headers.Add("x-version", version);
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        }
+
+        using var browser = Browser.Start();
+        var driver = browser.Driver;
+        driver.Navigate().GoToUrl(new Uri(_admin, "/debug/dynamic-subsets/ui"));
+        var wait = Wait(driver);
+        wait.Until(d => Texts(d, "[data-testid=decision-row]").Count >= 2);
+
+        // A candidate with a mistake: a positioned error, and no report.
+        var candidate = driver.FindElement(By.CssSelector("[data-testid=whatif-candidate]"));
+        candidate.SendKeys("apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: helloworld, namespace: default}\nspec: {host: [1]}\n");
+        driver.FindElement(By.CssSelector("[data-testid=whatif-go]")).Click();
+        var error = wait.Until(d => Texts(d, "[data-testid=whatif-error]").FirstOrDefault(t => t.Length > 0));
+        Assert.StartsWith("candidate:4:", error, StringComparison.Ordinal);
+
+        // The page's rule with ANY_ENDPOINT: both kept requests would now reach an endpoint.
+        candidate.Clear();
+        candidate.SendKeys(
+            "apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: {name: helloworld, namespace: default}\n" +
+            "spec:\n  host: helloworld.default.svc.cluster.local\n  trafficPolicy: {loadBalancer: {dynamicSubset: {subsetSelectors: [{keys: [stage, version], fallbackPolicy: ANY_ENDPOINT}]}}}\n");
+        driver.FindElement(By.CssSelector("[data-testid=whatif-go]")).Click();
+        var summary = wait.Until(d => Texts(d, "[data-testid=whatif-summary]").FirstOrDefault(t => t.Length > 0));
+        Assert.Equal("2 of 2 recent decisions move", summary);
+        Assert.StartsWith("from\tto\tcount\texample\nno healthy upstream\tfallback ANY_ENDPOINT\t2\t#", Texts(driver, "[data-testid=whatif-transitions]")[0], StringComparison.Ordinal);
+        Assert.Contains(Texts(driver, "[data-testid=whatif-policy]"), t => t.EndsWith("fallback NO_FALLBACK -> [stage, version] fallback ANY_ENDPOINT", StringComparison.Ordinal));
+
+        // Nothing was applied: the gateway still answers prod/v1 with no healthy upstream.
+        using var again = new HttpRequestMessage(HttpMethod.Get, _gateway);
+        again.Headers.Add("x-stage", "prod");
+        again.Headers.Add("x-version", "v1");
+        using var still = await client.SendAsync(again, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, still.StatusCode);
+    }
+
+    [Fact]
     public async Task Page_WithAThousandSubsets_ShowsAFilteredFewAndSaysHowManyMore()
     {
         // A thousand subsets: the %ip% selector over a thousand workload entries. The page draws at most 60 cards.
