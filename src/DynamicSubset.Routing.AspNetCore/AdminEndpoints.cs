@@ -113,25 +113,15 @@ internal static class AdminEndpoints
     /// </summary>
     private static async Task ExplainAsync(HttpContext context)
     {
-        if (context.Request.ContentLength is > MaxExplainBody)
+        using var document = await ReadJsonAsync(context, MaxExplainBody).ConfigureAwait(false);
+        if (document is null)
         {
-            await ErrorAsync(context, $"the request is larger than {MaxExplainBody} bytes").ConfigureAwait(false);
             return;
         }
 
-        RecordedRequest? typed;
-        try
+        if (!RecordedRequest.TryRead(document.RootElement, out var typed, out var error))
         {
-            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
-            if (!RecordedRequest.TryRead(document.RootElement, out typed, out var error))
-            {
-                await ErrorAsync(context, error).ConfigureAwait(false);
-                return;
-            }
-        }
-        catch (JsonException e)
-        {
-            await ErrorAsync(context, $"invalid JSON: {e.Message}").ConfigureAwait(false);
+            await ErrorAsync(context, error).ConfigureAwait(false);
             return;
         }
 
@@ -169,25 +159,15 @@ internal static class AdminEndpoints
     /// </summary>
     private static async Task WhatIfAsync(HttpContext context)
     {
-        if (context.Request.ContentLength is > MaxWhatIfBody)
+        using var document = await ReadJsonAsync(context, MaxWhatIfBody).ConfigureAwait(false);
+        if (document is null)
         {
-            await ErrorAsync(context, $"the request is larger than {MaxWhatIfBody} bytes").ConfigureAwait(false);
             return;
         }
 
-        string? candidate;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
-            candidate = document.RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("candidate", out var c) && c.ValueKind == JsonValueKind.String
-                ? c.GetString()
-                : null;
-        }
-        catch (JsonException e)
-        {
-            await ErrorAsync(context, $"invalid JSON: {e.Message}").ConfigureAwait(false);
-            return;
-        }
+        var candidate = document.RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("candidate", out var c) && c.ValueKind == JsonValueKind.String
+            ? c.GetString()
+            : null;
 
         if (string.IsNullOrWhiteSpace(candidate))
         {
@@ -240,6 +220,26 @@ internal static class AdminEndpoints
         context.Response.Headers.CacheControl = "no-store";
         await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
         RoutingDiff.Compare(preview.Before, preview.After).WriteJson(writer, replay);
+    }
+
+    /// <summary>Reads a request's JSON body, or answers a 400 that says why not (too large, not JSON) and returns <see langword="null"/>.</summary>
+    private static async Task<JsonDocument?> ReadJsonAsync(HttpContext context, int maxBytes)
+    {
+        if (context.Request.ContentLength is { } length && length > maxBytes)
+        {
+            await ErrorAsync(context, $"the request is larger than {maxBytes} bytes").ConfigureAwait(false);
+            return null;
+        }
+
+        try
+        {
+            return await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            await ErrorAsync(context, $"invalid JSON: {e.Message}").ConfigureAwait(false);
+            return null;
+        }
     }
 
     private static async Task ErrorAsync(HttpContext context, string message)

@@ -75,15 +75,15 @@ internal static class Cli
         ClusterSettings? Cluster(ParseResult p) => p.GetValue(kubernetes)
             ? new ClusterSettings(p.GetValue(kubeconfig), p.GetValue(context), p.GetValue(namespaces) ?? [])
             : null;
-        void RequireOneSource(Command command)
+        void RequireOneSource(Command command, Option<string[]> files, string filesName)
         {
             command.Validators.Add(r =>
             {
-                var fromFiles = r.GetValue(optionalFiles) is { Length: > 0 };
+                var fromFiles = r.GetValue(files) is { Length: > 0 };
                 var fromCluster = r.GetValue(kubernetes);
                 if (fromFiles == fromCluster)
                 {
-                    r.AddError(fromFiles ? "--file and --kubernetes cannot be used together" : "Option '--file' is required (or --kubernetes).");
+                    r.AddError(fromFiles ? $"{filesName} and --kubernetes cannot be used together" : $"Option '{filesName}' is required (or --kubernetes).");
                 }
                 else if (!fromCluster && (r.GetValue(kubeconfig) is not null || r.GetValue(context) is not null || r.GetValue(namespaces) is { Length: > 0 }))
                 {
@@ -96,7 +96,7 @@ internal static class Cli
         {
             optionalFiles, kubernetes, kubeconfig, context, namespaces, format, host,
         };
-        RequireOneSource(subsets);
+        RequireOneSource(subsets, optionalFiles, "--file");
         subsets.SetAction(async (p, ct) =>
         {
             var json = p.GetRequiredValue(format) == "json";
@@ -136,19 +136,7 @@ internal static class Cli
         {
             beforeFiles, afterFiles, replayed, host, format, kubernetes, kubeconfig, context, namespaces,
         };
-        diff.Validators.Add(r =>
-        {
-            var fromFiles = r.GetValue(beforeFiles) is { Length: > 0 };
-            var fromCluster = r.GetValue(kubernetes);
-            if (fromFiles == fromCluster)
-            {
-                r.AddError(fromFiles ? "--before and --kubernetes cannot be used together: the cluster is the 'before'" : "Option '--before' is required (or --kubernetes).");
-            }
-            else if (!fromCluster && (r.GetValue(kubeconfig) is not null || r.GetValue(context) is not null || r.GetValue(namespaces) is { Length: > 0 }))
-            {
-                r.AddError("--kubeconfig, --context and --namespace go with --kubernetes");
-            }
-        });
+        RequireOneSource(diff, beforeFiles, "--before");
         diff.SetAction(async (p, ct) =>
         {
             var (after, requestsFile, onlyHost, json) = (p.GetRequiredValue(afterFiles), p.GetValue(replayed), p.GetValue(host), p.GetRequiredValue(format) == "json");
@@ -215,7 +203,7 @@ internal static class Cli
         {
             optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, admin, perTry, timeout, maxConnections, trusted,
         };
-        RequireOneSource(serve);
+        RequireOneSource(serve, optionalFiles, "--file");
         serve.SetAction((p, ct) =>
         {
             var settings = new ServeSettings(p.GetValue(perTry), p.GetValue(timeout), p.GetValue(maxConnections), p.GetValue(trusted) ?? []);
