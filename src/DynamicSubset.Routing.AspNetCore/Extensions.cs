@@ -2,6 +2,8 @@ using DynamicSubset.Routing.AspNetCore;
 using DynamicSubset.Routing.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -61,6 +63,27 @@ public static class DynamicSubsetAspNetCoreExtensions
         }
 
         return services;
+    }
+
+    /// <summary>
+    /// Adds a health check of the routing catalogs (every catalog the app registered): unhealthy while one has never
+    /// synced, degraded while one's source is unreachable and it serves its last state, healthy when all are in sync.
+    /// Tag it (<c>tags: ["ready"]</c>) to make it a readiness probe's.
+    /// </summary>
+    /// <param name="builder">The health checks builder.</param>
+    /// <param name="name">The check's name.</param>
+    /// <param name="tags">Tags, to filter by in <c>MapHealthChecks</c>.</param>
+    /// <returns>The builder.</returns>
+    public static IHealthChecksBuilder AddDynamicSubsetHealthChecks(this IHealthChecksBuilder builder, string name = "dynamic-subset-routing", IEnumerable<string>? tags = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(name);
+        builder.Services.TryAddSingleton(static sp => new RoutingCatalogRegistry(sp));
+        return builder.Add(new HealthCheckRegistration(
+            name,
+            static sp => new RoutingCatalogHealthCheck(sp.GetRequiredService<RoutingCatalogRegistry>()),
+            failureStatus: null,
+            tags));
     }
 
     /// <summary>

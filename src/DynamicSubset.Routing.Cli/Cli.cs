@@ -182,6 +182,12 @@ internal static class Cli
             DefaultValueFactory = _ => ServeSettings.Default.Timeout,
             CustomParser = ParseDuration,
         };
+        var drainTime = new Option<TimeSpan>("--drain-time")
+        {
+            Description = "After SIGTERM or Ctrl+C, how long the listeners keep serving (with /readyz answering 503) before they stop accepting; a second signal stops at once.",
+            DefaultValueFactory = _ => ServeSettings.Default.DrainTime,
+            CustomParser = ParseDuration,
+        };
         var maxConnections = new Option<int?>("--max-connections")
         {
             Description = "The most client connections at once; past it new ones are refused and open ones keep being served. Default: half the descriptor limit.",
@@ -201,12 +207,12 @@ internal static class Cli
         };
         var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Follows the files, or the cluster, live.")
         {
-            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, admin, perTry, timeout, maxConnections, trusted,
+            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, admin, perTry, timeout, drainTime, maxConnections, trusted,
         };
         RequireOneSource(serve, optionalFiles, "--file");
         serve.SetAction((p, ct) =>
         {
-            var settings = new ServeSettings(p.GetValue(perTry), p.GetValue(timeout), p.GetValue(maxConnections), p.GetValue(trusted) ?? []);
+            var settings = new ServeSettings(p.GetValue(perTry), p.GetValue(timeout), p.GetValue(maxConnections), p.GetValue(trusted) ?? []) { DrainTime = p.GetValue(drainTime) };
             return Cluster(p) is { } cluster
                 ? Serve.RunAsync(output, token => cluster.ConnectAsync(output, token), p.GetRequiredValue(listen), p.GetValue(admin), settings, ct)
                 : Serve.RunAsync(output, p.GetRequiredValue(optionalFiles), p.GetRequiredValue(listen), p.GetValue(admin), settings, ct);
@@ -233,7 +239,7 @@ internal static class Cli
 
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = output.Out, Error = output.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = output.Out, Error = output.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancellationToken);
         }
         catch (CliException e)
         {

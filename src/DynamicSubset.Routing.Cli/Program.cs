@@ -4,7 +4,10 @@ using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;
-    cancel.Cancel();
+    if (!Serve.HandlesSignals)
+    {
+        cancel.Cancel(); // serve drains on Ctrl+C itself, as on SIGTERM
+    }
 };
 
 return await Cli.RunAsync(args, CliOutput.FromConsole(), cancel.Token);

@@ -1,7 +1,12 @@
+using System.Runtime.InteropServices;
 using DynamicSubset.Routing.Configuration;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace DynamicSubset.Routing.Cli;
@@ -10,11 +15,19 @@ namespace DynamicSubset.Routing.Cli;
 internal sealed record ServeSettings(TimeSpan PerTryTimeout, TimeSpan Timeout, int? MaxConnections, IReadOnlyList<System.Net.IPNetwork> TrustedNetworks)
 {
     public static ServeSettings Default { get; } = new(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(45), null, []);
+
+    /// <summary>Gets how long the listeners keep serving after SIGTERM or SIGINT, with <c>/readyz</c> answering 503, before they stop accepting.</summary>
+    public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary><c>dynsubset serve</c>: a dynamic subset gateway over mesh YAML files, reloaded live.</summary>
 internal static class Serve
 {
+    private static bool s_handlesSignals;
+
+    /// <summary>Gets a value indicating whether a running <c>serve</c> drains on SIGINT itself (Ctrl+C must not stop it at once).</summary>
+    public static bool HandlesSignals => Volatile.Read(ref s_handlesSignals);
+
     public static Task<int> RunAsync(
         CliOutput output, string[] files, Uri listen, Uri? admin, ServeSettings settings, CancellationToken cancellationToken, Action<Uri, Uri?>? started = null) =>
         RunAsync(output, _ => Task.FromResult<RoutingCatalog>(new MeshConfigurationWatcher(files.Select(Path.GetFullPath), Logger<MeshConfigurationWatcher>(output))),
@@ -34,13 +47,16 @@ internal static class Serve
         using var catalog = await source(cancellationToken);
         var maxConnections = settings.MaxConnections ?? DefaultMaxConnections();
 
+        var drain = new DrainState();
         await using var gateway = Build(output, catalog, listen, maxConnections, settings);
         gateway.MapDynamicSubsetGateway();
         var listening = await StartAsync(gateway, listen, cancellationToken);
-        await using var adminApp = admin is null ? null : BuildAdmin(output, admin, gateway.Services);
+        await using var adminApp = admin is null ? null : BuildAdmin(output, admin, gateway.Services, drain);
         Uri? adminListening = null;
         if (adminApp is not null)
         {
+            MapProbes(adminApp);
+            adminApp.MapGet("/", static () => Results.Redirect("/debug/dynamic-subsets/ui"));
             adminApp.MapDynamicSubsetDebug();
             adminListening = await StartAsync(adminApp, admin!, cancellationToken);
         }
@@ -50,19 +66,43 @@ internal static class Serve
             (adminListening is null ? "" : $"; admin page on {new Uri(adminListening, "/debug/dynamic-subsets/ui")}"));
         started?.Invoke(listening, adminListening);
 
-        // Ctrl+C (the CLI's token) or SIGTERM (the host's lifetime) both end it.
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, gateway.Lifetime.ApplicationStopping);
-        try
+        // SIGTERM or SIGINT drains: /readyz answers 503 at once, the listeners keep serving for the drain time (so a
+        // load balancer takes the pod out before anything is refused), then stop accepting and let requests in flight
+        // finish within --timeout. A second signal stops at once. The caller's token (tests, an embedding) stops at once.
+        using var now = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var drainSignal = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
         {
-            await Task.Delay(Timeout.Infinite, stopping.Token);
-        }
-        catch (OperationCanceledException)
-        {
+            context.Cancel = true; // the process is not killed: it drains, and exits 0
+            if (drain.IsDraining)
+            {
+                now.Cancel();
+                return;
+            }
+
+            drain.Start();
+            drainSignal.Cancel();
         }
 
-        // Graceful: stop accepting, let requests in flight finish.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        Volatile.Write(ref s_handlesSignals, true);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(now.Token, drainSignal.Token);
+        await Task.Delay(Timeout.Infinite, waiting.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
+        if (drain.IsDraining && !now.IsCancellationRequested)
+        {
+            output.Out.WriteLine($"dynsubset gateway draining: /readyz answers 503; still serving for {settings.DrainTime.TotalSeconds:0.###}s");
+            await Task.Delay(settings.DrainTime, now.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
+
+        Volatile.Write(ref s_handlesSignals, false);
+
+        // Graceful: stop accepting, let requests in flight finish within the overall timeout (at once after a second signal).
         output.Out.WriteLine("dynsubset gateway stopping");
-        await gateway.StopAsync(CancellationToken.None);
+        drain.Start();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(now.Token);
+        deadline.CancelAfter(now.IsCancellationRequested && drainSignal.IsCancellationRequested ? TimeSpan.Zero : settings.Timeout);
+        await gateway.StopAsync(deadline.Token);
         if (adminApp is not null)
         {
             await adminApp.StopAsync(CancellationToken.None);
@@ -124,14 +164,75 @@ internal static class Serve
     /// The admin listener is an app of its own, so that its endpoints are never reachable through the traffic port;
     /// it shares the gateway's catalog, its decide-record-log step (recent decisions) and its meters (live numbers).
     /// </summary>
-    private static WebApplication BuildAdmin(CliOutput output, Uri url, IServiceProvider gateway)
+    private static WebApplication BuildAdmin(CliOutput output, Uri url, IServiceProvider gateway, DrainState drain)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = 64);
+        builder.Services.AddSingleton<IHostLifetime, SignalsHandledByServe>();
         ConfigureLogging(builder.Logging, output);
         builder.Services.AddDynamicSubsetAdminOf(gateway);
+        builder.Services.AddHealthChecks()
+            .AddDynamicSubsetHealthChecks(tags: [Ready])
+            .AddCheck("drain", () => drain.IsDraining ? HealthCheckResult.Unhealthy("draining: the gateway is shutting down") : HealthCheckResult.Healthy(), tags: [Ready]);
         return builder.Build();
+    }
+
+    private const string Ready = "ready";
+
+    /// <summary>
+    /// <c>/healthz</c>: 200 while the process serves. <c>/readyz</c>: 200 once every catalog has synced (also while a
+    /// source is unreachable and the last state serves), 503 with a one-line reason before that and from the moment a
+    /// drain starts.
+    /// </summary>
+    private static void MapProbes(WebApplication admin)
+    {
+        admin.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = static _ => false, ResponseWriter = OneLine });
+        admin.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = static r => r.Tags.Contains(Ready),
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status200OK,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+            ResponseWriter = OneLine,
+        });
+
+        static Task OneLine(HttpContext context, HealthReport report)
+        {
+            context.Response.ContentType = "text/plain";
+            context.Response.Headers.CacheControl = "no-store";
+            var worst = report.Entries.Values.Where(e => e.Status == report.Status && e.Status != HealthStatus.Healthy).Select(static e => e.Description).FirstOrDefault();
+            return context.Response.WriteAsync(report.Status switch
+            {
+                HealthStatus.Healthy => "ok\n",
+                HealthStatus.Degraded => $"ok, degraded: {worst}\n",
+                _ => $"not ready: {worst}\n",
+            });
+        }
+    }
+
+    /// <summary>Whether a drain has started: from then on <c>/readyz</c> answers 503.</summary>
+    private sealed class DrainState
+    {
+        private int _draining;
+
+        public bool IsDraining => Volatile.Read(ref _draining) != 0;
+
+        public void Start() => Volatile.Write(ref _draining, 1);
+    }
+
+    /// <summary>
+    /// A host lifetime that leaves SIGTERM and SIGINT to <c>serve</c> (the default one stops the host at once, which
+    /// would refuse requests sent in the moment before a load balancer notices).
+    /// </summary>
+    private sealed class SignalsHandledByServe : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static WebApplication Build(CliOutput output, RoutingCatalog catalog, Uri url, int maxConnections, ServeSettings settings)
@@ -139,6 +240,7 @@ internal static class Serve
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = maxConnections);
+        builder.Services.AddSingleton<IHostLifetime, SignalsHandledByServe>();
         ConfigureLogging(builder.Logging, output);
         builder.Services.AddSingleton<RoutingCatalog>(catalog); // the one catalog, shared by the gateway and the admin view
         builder.Services.AddDynamicSubsetGateway(o =>
@@ -166,6 +268,9 @@ internal static class Serve
         // Hosting logs nothing here above Information, but while its category is enabled at all it starts an Activity
         // and a logging scope for every request (about a fifth of the gateway's throughput under wrk).
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+
+        // A probe answered 503 (not synced yet, draining) is the probe's answer, not an error of the process.
+        logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
         logging.AddProvider(new LineLoggerProvider(output.Error));
     }
 

@@ -508,6 +508,11 @@ internal sealed class Backends : IAsyncDisposable
                     builder.Logging.ClearProviders();
                     var app = builder.Build();
                     apps.Add(app);
+                    app.Map("/slow", async (Microsoft.AspNetCore.Http.HttpContext c) =>
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(1.5), c.RequestAborted);
+                        return $"{ip} slow";
+                    });
                     app.Map("/{**rest}", (Microsoft.AspNetCore.Http.HttpContext c) => $"{ip} host={c.Request.Host}");
                     await app.StartAsync();
                     port = new Uri(app.Urls.First()).Port;
