@@ -33,8 +33,8 @@ internal static class AdminEndpoints
         group.MapGet("/ui", WritePageAsync);
         group.MapGet("/stats", context => WriteStatsAsync(context, history));
         group.MapGet("/decisions", WriteDecisionsAsync);
-        group.MapPost("/explain", ExplainAsync);
-        group.MapPost("/whatif", WhatIfAsync);
+        group.MapPost("/explain", SameOriginOnly(ExplainAsync));
+        group.MapPost("/whatif", SameOriginOnly(WhatIfAsync));
         return group;
     }
 
@@ -221,6 +221,27 @@ internal static class AdminEndpoints
         await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
         RoutingDiff.Compare(preview.Before, preview.After).WriteJson(writer, replay);
     }
+
+    /// <summary>
+    /// Refuses a POST that a page of another site sent from an operator's browser (its <c>Sec-Fetch-Site</c> says
+    /// cross-site, or its <c>Origin</c> names another host than the request's): the admin page's own requests are
+    /// same-origin, and scripts send neither header.
+    /// </summary>
+    private static RequestDelegate SameOriginOnly(RequestDelegate next) => context =>
+    {
+        var request = context.Request;
+        var site = request.Headers["Sec-Fetch-Site"].ToString();
+        var origin = request.Headers.Origin.ToString();
+        var crossSite = site is "cross-site" or "same-site" ||
+            (origin.Length > 0 && (!Uri.TryCreate(origin, UriKind.Absolute, out var from) || !string.Equals(from.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase)));
+        if (!crossSite)
+        {
+            return next(context);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        return WriteJsonAsync(context, w => w.WriteString("error", "a cross-site request is refused: post from the admin page itself, or from a script"));
+    };
 
     /// <summary>Reads a request's JSON body, or answers a 400 that says why not (too large, not JSON) and returns <see langword="null"/>.</summary>
     private static async Task<JsonDocument?> ReadJsonAsync(HttpContext context, int maxBytes)

@@ -55,6 +55,7 @@ internal static class Serve
         Uri? adminListening = null;
         if (adminApp is not null)
         {
+            adminApp.Use(OnlyOwnHost);
             MapProbes(adminApp);
             adminApp.MapGet("/", static () => Results.Redirect("/debug/dynamic-subsets/ui"));
             adminApp.MapDynamicSubsetDebug();
@@ -179,6 +180,24 @@ internal static class Serve
     }
 
     private const string Ready = "ready";
+
+    /// <summary>
+    /// The admin listener answers only a Host that names it: an IP address or <c>localhost</c>. A web page whose DNS name
+    /// was rebound to the loopback address sends its own name, and cannot read the admin JSON from an operator's browser.
+    /// </summary>
+    private static Task OnlyOwnHost(HttpContext context, RequestDelegate next)
+    {
+        var host = context.Request.Host.Host;
+        if (host.Length > 0 && (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || System.Net.IPAddress.TryParse(host.Trim('[', ']'), out _)))
+        {
+            return next(context);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status421MisdirectedRequest;
+        context.Response.ContentType = "text/plain";
+        var shown = host.Length <= 64 ? host : host[..64] + "...";
+        return context.Response.WriteAsync($"the admin listener answers only its address or localhost, not the host '{shown}'\n");
+    }
 
     /// <summary>
     /// <c>/healthz</c>: 200 while the process serves. <c>/readyz</c>: 200 once every catalog has synced (also while a

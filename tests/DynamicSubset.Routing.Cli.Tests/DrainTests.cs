@@ -49,6 +49,14 @@ public sealed partial class DrainTests : IDisposable
             // The probes, and the admin root that leads to the page.
             Assert.Equal((HttpStatusCode.OK, "ok\n"), await Get(probe, new Uri(admin, "/healthz")));
             Assert.Equal((HttpStatusCode.OK, "ok\n"), await Get(probe, new Uri(admin, "/readyz")));
+            using (var foreign = new HttpRequestMessage(HttpMethod.Get, new Uri(admin, "/debug/dynamic-subsets")))
+            {
+                // A page whose DNS name was rebound to this address cannot read the admin JSON: its Host is refused.
+                foreign.Headers.Host = "evil.example";
+                using var refused = await probe.SendAsync(foreign, TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.MisdirectedRequest, refused.StatusCode);
+            }
+
             using (var root = await probe.GetAsync(admin, TestContext.Current.CancellationToken))
             {
                 Assert.Equal(HttpStatusCode.Redirect, root.StatusCode);
