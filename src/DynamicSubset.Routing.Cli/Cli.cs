@@ -188,6 +188,9 @@ internal static class Cli
             DefaultValueFactory = _ => ServeSettings.Default.DrainTime,
             CustomParser = ParseDuration,
         };
+        var accessLog = new Option<string?>("--access-log") { Description = "Write one JSON object per request to this file (reopened on SIGHUP or when moved), or to standard output with -. Off by default." };
+        var accessLogQuery = new Option<bool>("--access-log-query") { Description = "With --access-log: keep the query in each line's path." };
+        var accessLogHeaders = new Option<bool>("--access-log-routing-headers") { Description = "With --access-log: add the values of the headers the configuration maps, so that lines can be replayed (dynsubset diff --requests)." };
         var maxConnections = new Option<int?>("--max-connections")
         {
             Description = "The most client connections at once; past it new ones are refused and open ones keep being served. Default: half the descriptor limit.",
@@ -207,12 +210,22 @@ internal static class Cli
         };
         var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Follows the files, or the cluster, live.")
         {
-            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, admin, perTry, timeout, drainTime, maxConnections, trusted,
+            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, admin, perTry, timeout, drainTime, accessLog, accessLogQuery, accessLogHeaders, maxConnections, trusted,
         };
         RequireOneSource(serve, optionalFiles, "--file");
+        serve.Validators.Add(r =>
+        {
+            if (r.GetValue(accessLog) is null && (r.GetValue(accessLogQuery) || r.GetValue(accessLogHeaders)))
+            {
+                r.AddError("--access-log-query and --access-log-routing-headers go with --access-log");
+            }
+        });
         serve.SetAction((p, ct) =>
         {
-            var settings = new ServeSettings(p.GetValue(perTry), p.GetValue(timeout), p.GetValue(maxConnections), p.GetValue(trusted) ?? []) { DrainTime = p.GetValue(drainTime) };
+            var settings = new ServeSettings(p.GetValue(perTry), p.GetValue(timeout), p.GetValue(maxConnections), p.GetValue(trusted) ?? []) {
+                DrainTime = p.GetValue(drainTime),
+                AccessLog = p.GetValue(accessLog) is { } log ? new AccessLogSettings(log, p.GetValue(accessLogQuery), p.GetValue(accessLogHeaders)) : null,
+            };
             return Cluster(p) is { } cluster
                 ? Serve.RunAsync(output, token => cluster.ConnectAsync(output, token), p.GetRequiredValue(listen), p.GetValue(admin), settings, ct)
                 : Serve.RunAsync(output, p.GetRequiredValue(optionalFiles), p.GetRequiredValue(listen), p.GetValue(admin), settings, ct);

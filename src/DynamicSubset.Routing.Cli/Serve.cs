@@ -18,6 +18,9 @@ internal sealed record ServeSettings(TimeSpan PerTryTimeout, TimeSpan Timeout, i
 
     /// <summary>Gets how long the listeners keep serving after SIGTERM or SIGINT, with <c>/readyz</c> answering 503, before they stop accepting.</summary>
     public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets where the access log goes, or <see langword="null"/> for none (the default).</summary>
+    public AccessLogSettings? AccessLog { get; init; }
 }
 
 /// <summary><c>dynsubset serve</c>: a dynamic subset gateway over mesh YAML files, reloaded live.</summary>
@@ -49,6 +52,12 @@ internal static class Serve
 
         var drain = new DrainState();
         await using var gateway = Build(output, catalog, listen, maxConnections, settings);
+        await using var accessLog = settings.AccessLog is { } log ? new AccessLog(log, gateway.Services.GetRequiredService<Http.RoutingCatalogRegistry>()) : null;
+        if (accessLog is not null)
+        {
+            gateway.Use(accessLog.InvokeAsync);
+        }
+
         gateway.MapDynamicSubsetGateway();
         var listening = await StartAsync(gateway, listen, cancellationToken);
         await using var adminApp = admin is null ? null : BuildAdmin(output, admin, gateway.Services, drain);

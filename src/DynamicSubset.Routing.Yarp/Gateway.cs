@@ -72,6 +72,8 @@ internal sealed class DynamicSubsetGateway : IDisposable
         // from a trusted caller, and only allowed values.
         var criteria = _trust.For(request.Headers, context.Connection.RemoteIpAddress);
         var decision = _pipeline.Decide(service, Facts(context), new HeaderDictionarySource(request.Headers), criteria, Activity.Current);
+        var state = new GatewayRequest(context, decision, this, criteria.IsTrusted ? [] : decision.Service.Resolver.Current.Policy.HeaderMappings);
+        context.Features.Set<IDynamicSubsetRoutingFeature>(state); // also for the answers below: an access log reads the decision
         if (decision.IsNoRoute)
         {
             await WriteAsync(context, StatusCodes.Status404NotFound, RoutingPipeline.NoRouteBody).ConfigureAwait(false);
@@ -84,8 +86,6 @@ internal sealed class DynamicSubsetGateway : IDisposable
             return;
         }
 
-        var state = new GatewayRequest(context, decision, this, criteria.IsTrusted ? [] : decision.Service.Resolver.Current.Policy.HeaderMappings);
-        context.Features.Set<IDynamicSubsetRoutingFeature>(state);
         var rules = RetryRules.For(decision.Route, _options.ConnectRetries, _options.PerTryTimeout, _options.Timeout);
         var outcome = await _pipeline.SendAsync(decision, rules, request.Method, state, context.RequestAborted).ConfigureAwait(false);
         if (outcome.Kind == AttemptOutcomeKind.Failed && !context.Response.HasStarted)
