@@ -4,6 +4,8 @@
 # each round and the ratios (serve / plain) over all rounds. Needs wrk and nginx (apt-get install wrk nginx-light).
 #   bash benchmarks/gateway-wrk.sh [rounds=8] [seconds=5] [connections=32]
 # SERVE_DLL=path/to/dynsubset.dll runs another build of serve (an earlier commit) against the same baseline.
+# SERVE_ARGS="..." adds options to serve; BASELINE=serve makes the baseline serve itself without them, on the
+# baseline's address (for example SERVE_ARGS="--access-log /tmp/a.log" BASELINE=serve: the access log on vs off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-8}; seconds=${2:-5}; connections=${3:-32}
@@ -39,18 +41,25 @@ sed 's/targetPort: 5678/targetPort: 8080/' src/DynamicSubset.Routing.Cli/Referen
 cp src/DynamicSubset.Routing.Cli/Reference/dr-step2.yaml src/DynamicSubset.Routing.Cli/Reference/vs-step2.yaml "$work/"
 
 for project in src/DynamicSubset.Routing.Cli benchmarks/DynamicSubset.Routing.Benchmarks; do dotnet build -c Release "$project" -v q -nologo >/dev/null; done
-dotnet "${SERVE_DLL:-src/DynamicSubset.Routing.Cli/bin/Release/net10.0/dynsubset.dll}" serve -f "$work/pods.yaml" -f "$work/service.yaml" -f "$work/dr-step2.yaml" -f "$work/vs-step2.yaml" \
-  --listen http://127.0.40.1:18080 > "$work/serve.log" 2>&1 &
+serve_dll=${SERVE_DLL:-src/DynamicSubset.Routing.Cli/bin/Release/net10.0/dynsubset.dll}
+read -r -a serve_args <<<"${SERVE_ARGS:-}"
+dotnet "$serve_dll" serve -f "$work/pods.yaml" -f "$work/service.yaml" -f "$work/dr-step2.yaml" -f "$work/vs-step2.yaml" \
+  --listen http://127.0.40.1:18080 "${serve_args[@]}" > "$work/serve.log" 2>&1 &
 pids+=($!); serve_pid=$!
-plain_args=()
-for i in "${!pods[@]}"; do read -r _ stage version <<<"${pods[$i]}"; plain_args+=(--pod "$stage/$version/127.0.40.$((11 + i)):8080"); done
-dotnet benchmarks/DynamicSubset.Routing.Benchmarks/bin/Release/net10.0/DynamicSubset.Routing.Benchmarks.dll plain-forwarder --listen http://127.0.40.2:18081 "${plain_args[@]}" > "$work/plain.log" 2>&1 &
+if [ "${BASELINE:-plain}" = serve ]; then
+  dotnet "$serve_dll" serve -f "$work/pods.yaml" -f "$work/service.yaml" -f "$work/dr-step2.yaml" -f "$work/vs-step2.yaml" \
+    --listen http://127.0.40.2:18081 > "$work/plain.log" 2>&1 &
+else
+  plain_args=()
+  for i in "${!pods[@]}"; do read -r _ stage version <<<"${pods[$i]}"; plain_args+=(--pod "$stage/$version/127.0.40.$((11 + i)):8080"); done
+  dotnet benchmarks/DynamicSubset.Routing.Benchmarks/bin/Release/net10.0/DynamicSubset.Routing.Benchmarks.dll plain-forwarder --listen http://127.0.40.2:18081 "${plain_args[@]}" > "$work/plain.log" 2>&1 &
+fi
 pids+=($!); plain_pid=$!
 
 wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null -H 'Host: helloworld:8000' "$1" && return 0; sleep 0.1; done; echo "$1 did not start"; cat "$work"/*.log; exit 1; }
 wait_for http://127.0.40.1:18080/; wait_for http://127.0.40.2:18081/
 [ "$(curl -s -H 'Host: helloworld:8000' -H 'x-stage: dev' -H 'x-version: v1' http://127.0.40.1:18080/)" = dev-v1 ] || { echo "serve does not route x-stage: dev, x-version: v1 to dev-v1"; exit 1; }
-[ "$(curl -s -H 'x-stage: dev' -H 'x-version: v1' http://127.0.40.2:18081/)" = dev-v1 ] || { echo "the plain forwarder does not route to dev-v1"; exit 1; }
+[ "$(curl -s -H 'Host: helloworld:8000' -H 'x-stage: dev' -H 'x-version: v1' http://127.0.40.2:18081/)" = dev-v1 ] || { echo "the baseline does not route to dev-v1"; exit 1; }
 
 # One Lua script: a third of the requests each to dev/v1, prod/v2 and the default (prod/v3, two pods).
 cat > "$work/mix.lua" <<'LUA'
@@ -88,12 +97,13 @@ for r in $(seq 1 "$rounds"); do
   else
     read -r b bp bb bc <<<"$(run http://127.0.40.1:18080/ "$serve_pid")"; read -r a ap ab ac <<<"$(run http://127.0.40.2:18081/ "$plain_pid")"
   fi
-  printf '%-6s %-8s %12s %10s %8s %14s\n' "$r" plain "$a" "$ap" "$ab" "$ac"
+  printf '%-6s %-8s %12s %10s %8s %14s\n' "$r" "${BASELINE:-plain}" "$a" "$ap" "$ab" "$ac"
   printf '%-6s %-8s %12s %10s %8s %14s\n' "$r" serve "$b" "$bp" "$bb" "$bc"
   ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.4f", b/a}')"); p99s+=("$(awk -v a="$ap" -v b="$bp" 'BEGIN{printf "%.4f", b/a}')"); cpus+=("$(awk -v a="$ac" -v b="$bc" 'BEGIN{printf "%.4f", b/a}')")
 done
+base=${BASELINE:-plain}; [ "$base" = serve ] && base="serve-without-SERVE_ARGS"
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
-echo "per-round throughput ratios (serve / plain): ${ratios[*]}"
-echo "per-round p99 ratios (serve / plain): ${p99s[*]}"
-echo "per-round CPU-per-request ratios (serve / plain): ${cpus[*]}"
-echo "serve / plain: throughput $(median "${ratios[@]}")x, p99 $(median "${p99s[@]}")x, CPU per request $(median "${cpus[@]}")x (medians over $rounds rounds of ${seconds}s, $connections connections)"
+echo "per-round throughput ratios (serve / $base): ${ratios[*]}"
+echo "per-round p99 ratios (serve / $base): ${p99s[*]}"
+echo "per-round CPU-per-request ratios (serve / $base): ${cpus[*]}"
+echo "serve / $base: throughput $(median "${ratios[@]}")x, p99 $(median "${p99s[@]}")x, CPU per request $(median "${cpus[@]}")x (medians over $rounds rounds of ${seconds}s, $connections connections)"
