@@ -103,14 +103,18 @@ public sealed class ResilienceTests : IAsyncLifetime
         a.FailWith = 503;
         try
         {
-            var failures = 0;
-            for (var i = 0; i < 200 && gateway.Catalog.Current.Services[0].Resolver.Ejections.Count == 0; i++)
+            // A 503 from a pod is passed on (not retried); the fifth ejects it. The client sees each 503 a moment before
+            // the loop reports it, so the test sends until it has seen five, then waits for the ejection.
+            var (failures, before) = (0, a.Hits);
+            for (var i = 0; i < 200 && failures < 5; i++)
             {
                 failures += (await gateway.GetAsync("/", headers: ProdV3)).Status == HttpStatusCode.ServiceUnavailable ? 1 : 0;
             }
 
-            Assert.Equal(5, failures); // a 503 from a pod is passed on (not retried); the fifth ejects it
+            Assert.Equal(5, failures);
+            await Wait.Until(() => gateway.Catalog.Current.Services[0].Resolver.Ejections.Count == 1 && gateway.Ejections.GetMeasurementSnapshot().Count > 0, "the fifth 503 ejects the pod, counted once");
             Assert.Single(gateway.Ejections.GetMeasurementSnapshot());
+            Assert.Equal(5, a.Hits - before);
             var hits = a.Hits;
             for (var i = 0; i < 20; i++)
             {
