@@ -188,6 +188,8 @@ internal static class Cli
             DefaultValueFactory = _ => ServeSettings.Default.DrainTime,
             CustomParser = ParseDuration,
         };
+        var logFormat = new Option<string>("--log-format") { Description = "How log and status lines are written: text, or json (one object per line on stdout and stderr, as the JSON console formatter writes).", DefaultValueFactory = _ => "text" };
+        logFormat.AcceptOnlyFromAmong("text", "json");
         var accessLog = new Option<string?>("--access-log") { Description = "Write one JSON object per request to this file (reopened on SIGHUP or when moved), or to standard output with -. Off by default." };
         var accessLogQuery = new Option<bool>("--access-log-query") { Description = "With --access-log: keep the query in each line's path." };
         var accessLogHeaders = new Option<bool>("--access-log-routing-headers") { Description = "With --access-log: add the values of the headers the configuration maps, so that lines can be replayed (dynsubset diff --requests)." };
@@ -210,7 +212,7 @@ internal static class Cli
         };
         var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Follows the files, or the cluster, live.")
         {
-            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, admin, perTry, timeout, drainTime, accessLog, accessLogQuery, accessLogHeaders, maxConnections, trusted,
+            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, admin, perTry, timeout, drainTime, logFormat, accessLog, accessLogQuery, accessLogHeaders, maxConnections, trusted,
         };
         RequireOneSource(serve, optionalFiles, "--file");
         serve.Validators.Add(r =>
@@ -238,15 +240,24 @@ internal static class Cli
             subsets, resolve, diff, validate, demo, serve,
         };
 
+        if (JsonLogsAsked(args))
+        {
+            output = output.WithJsonLogs(); // every line a JSON object, errors included (the actions see this output too)
+        }
+
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)
             {
-                await output.Error.WriteLineAsync($"dynsubset: {error.Message}");
+                output.Complain(error.Message);
             }
 
-            await output.Error.WriteLineAsync("Run 'dynsubset --help' for usage.");
+            if (!output.JsonLogs)
+            {
+                await output.Error.WriteLineAsync("Run 'dynsubset --help' for usage.");
+            }
+
             return ExitCodes.InvalidInput;
         }
 
@@ -256,17 +267,38 @@ internal static class Cli
         }
         catch (CliException e)
         {
-            await output.Error.WriteLineAsync($"dynsubset: {e.Message}");
+            output.Complain(e.Message);
             return ExitCodes.InvalidInput;
         }
         catch (MeshConfigurationException e)
         {
             foreach (var d in e.Diagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error))
             {
-                await output.Error.WriteLineAsync(Commands.Describe(d, output));
+                if (output.JsonLogs)
+                {
+                    output.Complain(d.ToString());
+                }
+                else
+                {
+                    await output.Error.WriteLineAsync(Commands.Describe(d, output));
+                }
             }
 
             return ExitCodes.InvalidInput;
         }
+    }
+
+    /// <summary>Whether the command line asks for JSON logs: read before parsing, so that a usage error is JSON too.</summary>
+    private static bool JsonLogsAsked(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--log-format=json" || (args[i] == "--log-format" && i + 1 < args.Length && args[i + 1] == "json"))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -72,8 +72,8 @@ internal static class Serve
         }
 
         var services = string.Join(", ", catalog.Current.Services.Select(static s => s.Name));
-        output.Out.WriteLine($"dynsubset gateway listening on {listening} for {services} (configuration version {catalog.Current.Version}, at most {maxConnections} connections)" +
-            (adminListening is null ? "" : $"; admin page on {new Uri(adminListening, "/debug/dynamic-subsets/ui")}"));
+        output.Say($"dynsubset gateway listening on {listening} for {services} (configuration version {catalog.Current.Version}, at most {maxConnections} connections)" +
+            (adminListening is null ? "" : $"; admin page on {new Uri(adminListening, "/debug/dynamic-subsets/ui")}"), 1, "Listening");
         started?.Invoke(listening, adminListening);
 
         // SIGTERM or SIGINT drains: /readyz answers 503 at once, the listeners keep serving for the drain time (so a
@@ -101,14 +101,14 @@ internal static class Serve
         await Task.Delay(Timeout.Infinite, waiting.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
         if (drain.IsDraining && !now.IsCancellationRequested)
         {
-            output.Out.WriteLine($"dynsubset gateway draining: /readyz answers 503; still serving for {settings.DrainTime.TotalSeconds:0.###}s");
+            output.Say($"dynsubset gateway draining: /readyz answers 503; still serving for {settings.DrainTime.TotalSeconds:0.###}s", 3, "Draining");
             await Task.Delay(settings.DrainTime, now.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
         }
 
         Volatile.Write(ref s_handlesSignals, false);
 
         // Graceful: stop accepting, let requests in flight finish within the overall timeout (at once after a second signal).
-        output.Out.WriteLine("dynsubset gateway stopping");
+        output.Say("dynsubset gateway stopping", 4, "Stopping");
         drain.Start();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(now.Token);
         deadline.CancelAfter(now.IsCancellationRequested && drainSignal.IsCancellationRequested ? TimeSpan.Zero : settings.Timeout);
@@ -299,7 +299,7 @@ internal static class Serve
 
         // A probe answered 503 (not synced yet, draining) is the probe's answer, not an error of the process.
         logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
-        logging.AddProvider(new LineLoggerProvider(output.Error));
+        logging.AddProvider(output.JsonLogs ? new JsonLineLoggerProvider(output.Error) : new LineLoggerProvider(output.Error));
     }
 
     /// <summary>One line per log entry on stderr: reloads, rejected edits with file:line, no healthy upstream.</summary>
@@ -329,6 +329,33 @@ internal static class Serve
                 lock (writer)
                 {
                     writer.WriteLine($"{DateTimeOffset.Now:HH:mm:ss} {level}: {formatter(state, exception)}");
+                }
+            }
+        }
+    }
+
+    /// <summary>One JSON object per log entry on stderr (<c>--log-format json</c>), in the shape of <c>AddJsonConsole()</c>'s.</summary>
+    private sealed class JsonLineLoggerProvider(TextWriter writer) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new JsonLineLogger(writer, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class JsonLineLogger(TextWriter writer, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                var line = CliOutput.JsonLine(logLevel, eventId, category, formatter(state, exception), state as IReadOnlyList<KeyValuePair<string, object?>>, exception);
+                lock (writer)
+                {
+                    writer.WriteLine(line);
                 }
             }
         }
