@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
 
 namespace DynamicSubset.Routing.Cli;
 
@@ -51,7 +53,7 @@ internal static class Serve
         var maxConnections = settings.MaxConnections ?? DefaultMaxConnections();
 
         var drain = new DrainState();
-        await using var gateway = Build(output, catalog, listen, maxConnections, settings);
+        await using var gateway = Build(output, catalog, listen, maxConnections, settings, prometheus: admin is not null);
         await using var accessLog = settings.AccessLog is { } log ? new AccessLog(log, gateway.Services.GetRequiredService<Http.RoutingCatalogRegistry>()) : null;
         if (accessLog is not null)
         {
@@ -66,6 +68,12 @@ internal static class Serve
         {
             adminApp.Use(OnlyOwnHost);
             MapProbes(adminApp);
+            if (gateway.Services.GetService<MeterProvider>() is { } meters)
+            {
+                // The gateway's meters, scraped on the admin listener: Prometheus text at /metrics.
+                adminApp.UseOpenTelemetryPrometheusScrapingEndpoint(meters, static c => c.Request.Path == "/metrics", null, null, null);
+            }
+
             adminApp.MapGet("/", static () => Results.Redirect("/debug/dynamic-subsets/ui"));
             adminApp.MapDynamicSubsetDebug();
             adminListening = await StartAsync(adminApp, admin!, cancellationToken);
@@ -190,6 +198,37 @@ internal static class Serve
 
     private const string Ready = "ready";
 
+    /// <summary>The meters <c>serve</c> exports: routing's, its own (the access log), and ASP.NET Core's and HttpClient's standard ones.</summary>
+    internal static readonly string[] Meters = [Http.RoutingTelemetryNames.Meter, "DynamicSubset.Routing.Cli", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http"];
+
+    /// <summary>
+    /// Metrics for Prometheus on the admin listener (<c>/metrics</c>), and OTLP export of metrics and traces when the
+    /// standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (with the other <c>OTEL_*</c> variables: protocol, headers,
+    /// service name, intervals). Neither costs a request anything when it is off: no listener, no measurement.
+    /// </summary>
+    private static void AddOpenTelemetry(IServiceCollection services, bool prometheus)
+    {
+        var otlp = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        if (!prometheus && !otlp)
+        {
+            return;
+        }
+
+        var telemetry = services.AddOpenTelemetry().WithMetrics(metrics =>
+        {
+            metrics.AddMeter(Meters);
+            if (prometheus)
+            {
+                metrics.AddPrometheusExporter();
+            }
+        });
+        if (otlp)
+        {
+            // Server spans carry the routing decision's tags; client spans are the tries sent to pods.
+            telemetry.WithTracing(tracing => tracing.AddSource("Microsoft.AspNetCore", "System.Net.Http")).UseOtlpExporter();
+        }
+    }
+
     /// <summary>
     /// The admin listener answers only a Host that names it: an IP address or <c>localhost</c>. A web page whose DNS name
     /// was rebound to the loopback address sends its own name, and cannot read the admin JSON from an operator's browser.
@@ -263,7 +302,7 @@ internal static class Serve
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private static WebApplication Build(CliOutput output, RoutingCatalog catalog, Uri url, int maxConnections, ServeSettings settings)
+    private static WebApplication Build(CliOutput output, RoutingCatalog catalog, Uri url, int maxConnections, ServeSettings settings, bool prometheus)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
@@ -271,6 +310,7 @@ internal static class Serve
         builder.Services.AddSingleton<IHostLifetime, SignalsHandledByServe>();
         ConfigureLogging(builder.Logging, output);
         builder.Services.AddSingleton<RoutingCatalog>(catalog); // the one catalog, shared by the gateway and the admin view
+        AddOpenTelemetry(builder.Services, prometheus);
         builder.Services.AddDynamicSubsetGateway(o =>
         {
             o.PerTryTimeout = settings.PerTryTimeout;
