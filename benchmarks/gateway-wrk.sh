@@ -6,6 +6,8 @@
 # SERVE_DLL=path/to/dynsubset.dll runs another build of serve (an earlier commit) against the same baseline.
 # SERVE_ARGS="..." adds options to serve; BASELINE=serve makes the baseline serve itself without them, on the
 # baseline's address (for example SERVE_ARGS="--access-log /tmp/a.log" BASELINE=serve: the access log on vs off).
+# SERVE_ENV="NAME=value ..." sets variables for that serve only; nginx also answers 200 on 127.0.40.30:4318, an OTLP/HTTP
+# sink: SERVE_ENV="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.40.30:4318 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" BASELINE=serve.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-8}; seconds=${2:-5}; connections=${3:-32}
@@ -25,6 +27,7 @@ pods=("dev-v1 dev v1" "dev-v2 dev v2" "dev-v3 dev v3" "prod-v2 prod v2" "prod-v3
     read -r name _ _ <<<"${pods[$i]}"
     echo "  server { listen 127.0.40.$((11 + i)):8080; location / { return 200 '$name'; } }"
   done
+  echo "  server { listen 127.0.40.30:4318; location / { return 200; } }"
   echo "}"
 } > "$work/nginx.conf"
 mkdir -p "$work/logs"
@@ -43,7 +46,8 @@ cp src/DynamicSubset.Routing.Cli/Reference/dr-step2.yaml src/DynamicSubset.Routi
 for project in src/DynamicSubset.Routing.Cli benchmarks/DynamicSubset.Routing.Benchmarks; do dotnet build -c Release "$project" -v q -nologo >/dev/null; done
 serve_dll=${SERVE_DLL:-src/DynamicSubset.Routing.Cli/bin/Release/net10.0/dynsubset.dll}
 read -r -a serve_args <<<"${SERVE_ARGS:-}"
-dotnet "$serve_dll" serve -f "$work/pods.yaml" -f "$work/service.yaml" -f "$work/dr-step2.yaml" -f "$work/vs-step2.yaml" \
+read -r -a serve_env <<<"${SERVE_ENV:-}"
+env "${serve_env[@]}" dotnet "$serve_dll" serve -f "$work/pods.yaml" -f "$work/service.yaml" -f "$work/dr-step2.yaml" -f "$work/vs-step2.yaml" \
   --listen http://127.0.40.1:18080 "${serve_args[@]}" > "$work/serve.log" 2>&1 &
 pids+=($!); serve_pid=$!
 if [ "${BASELINE:-plain}" = serve ]; then

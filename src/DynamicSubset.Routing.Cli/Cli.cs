@@ -197,6 +197,17 @@ internal static class Cli
         {
             Description = "The most client connections at once; past it new ones are refused and open ones keep being served. Default: half the descriptor limit.",
         };
+        var maxPerSource = new Option<int?>("--max-connections-per-source")
+        {
+            Description = "The most connections one client address may hold at once; past it a new one is closed. Default: no such limit.",
+        };
+        maxPerSource.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1)
+            {
+                r.AddError("--max-connections-per-source must be 1 or more");
+            }
+        });
         maxConnections.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int?>() is < 1)
@@ -212,7 +223,7 @@ internal static class Cli
         };
         var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Follows the files, or the cluster, live.")
         {
-            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, admin, perTry, timeout, drainTime, logFormat, accessLog, accessLogQuery, accessLogHeaders, maxConnections, trusted,
+            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, admin, perTry, timeout, drainTime, logFormat, accessLog, accessLogQuery, accessLogHeaders, maxConnections, maxPerSource, trusted,
         };
         RequireOneSource(serve, optionalFiles, "--file");
         serve.Validators.Add(r =>
@@ -226,6 +237,7 @@ internal static class Cli
         {
             var settings = new ServeSettings(p.GetValue(perTry), p.GetValue(timeout), p.GetValue(maxConnections), p.GetValue(trusted) ?? []) {
                 DrainTime = p.GetValue(drainTime),
+                MaxConnectionsPerSource = p.GetValue(maxPerSource),
                 AccessLog = p.GetValue(accessLog) is { } log ? new AccessLogSettings(log, p.GetValue(accessLogQuery), p.GetValue(accessLogHeaders)) : null,
             };
             return Cluster(p) is { } cluster

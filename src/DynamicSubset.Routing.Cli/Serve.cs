@@ -21,12 +21,15 @@ internal sealed record ServeSettings(TimeSpan PerTryTimeout, TimeSpan Timeout, i
     /// <summary>Gets how long the listeners keep serving after SIGTERM or SIGINT, with <c>/readyz</c> answering 503, before they stop accepting.</summary>
     public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Gets the most connections one client address may hold at once, or <see langword="null"/> for no such limit.</summary>
+    public int? MaxConnectionsPerSource { get; init; }
+
     /// <summary>Gets where the access log goes, or <see langword="null"/> for none (the default).</summary>
     public AccessLogSettings? AccessLog { get; init; }
 }
 
 /// <summary><c>dynsubset serve</c>: a dynamic subset gateway over mesh YAML files, reloaded live.</summary>
-internal static class Serve
+internal static partial class Serve
 {
     private static bool s_handlesSignals;
 
@@ -198,6 +201,50 @@ internal static class Serve
 
     private const string Ready = "ready";
 
+    private const string PerSourceCategory = "DynamicSubset.Routing.Cli.Serve.PerSourceLimit";
+
+    /// <summary>
+    /// <c>--max-connections-per-source</c>: one client address may hold at most so many connections; past it a new one is
+    /// closed at once, so that one client cannot take every connection the gateway has.
+    /// </summary>
+    private sealed partial class PerSourceLimit(int most, ILogger logger)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<System.Net.IPAddress, int> _open = new();
+
+        public Microsoft.AspNetCore.Connections.ConnectionDelegate Middleware(Microsoft.AspNetCore.Connections.ConnectionDelegate next) => async connection =>
+        {
+            if (connection.RemoteEndPoint is not System.Net.IPEndPoint { Address: var source })
+            {
+                await next(connection).ConfigureAwait(false);
+                return;
+            }
+
+            var open = _open.AddOrUpdate(source, 1, static (_, n) => n + 1);
+            try
+            {
+                if (open > most)
+                {
+                    Refused(logger, source, most);
+                    connection.Abort();
+                    return;
+                }
+
+                await next(connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Down by one; an address with none left is forgotten, so the map holds only addresses with connections.
+                if (_open.AddOrUpdate(source, 0, static (_, n) => n - 1) <= 0)
+                {
+                    _open.TryRemove(new KeyValuePair<System.Net.IPAddress, int>(source, 0));
+                }
+            }
+        };
+
+        [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "Refused a connection from {Source}: it holds {Most} already (--max-connections-per-source).")]
+        private static partial void Refused(ILogger logger, System.Net.IPAddress source, int most);
+    }
+
     /// <summary>The meters <c>serve</c> exports: routing's, its own (the access log), and ASP.NET Core's and HttpClient's standard ones.</summary>
     internal static readonly string[] Meters = [Http.RoutingTelemetryNames.Meter, "DynamicSubset.Routing.Cli", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http"];
 
@@ -306,7 +353,15 @@ internal static class Serve
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = maxConnections);
+        var perSource = settings.MaxConnectionsPerSource is { } most ? new PerSourceLimit(most, Logger<PerSourceLimit>(output)) : null;
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxConcurrentConnections = maxConnections;
+            if (perSource is not null)
+            {
+                k.ConfigureEndpointDefaults(listen => listen.Use(perSource.Middleware));
+            }
+        });
         builder.Services.AddSingleton<IHostLifetime, SignalsHandledByServe>();
         ConfigureLogging(builder.Logging, output);
         builder.Services.AddSingleton<RoutingCatalog>(catalog); // the one catalog, shared by the gateway and the admin view
@@ -345,13 +400,13 @@ internal static class Serve
     /// <summary>One line per log entry on stderr: reloads, rejected edits with file:line, no healthy upstream.</summary>
     private sealed class LineLoggerProvider(TextWriter writer) : ILoggerProvider
     {
-        public ILogger CreateLogger(string categoryName) => new LineLogger(writer);
+        public ILogger CreateLogger(string categoryName) => new LineLogger(writer, categoryName);
 
         public void Dispose()
         {
         }
 
-        private sealed class LineLogger(TextWriter writer) : ILogger
+        private sealed class LineLogger(TextWriter writer, string category) : ILogger
         {
             public IDisposable? BeginScope<TState>(TState state)
                 where TState : notnull => null;
@@ -360,6 +415,11 @@ internal static class Serve
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
+                if (!Collapse.ShouldWrite(category, eventId, out var suppressed))
+                {
+                    return;
+                }
+
                 var level = logLevel switch
                 {
                     LogLevel.Error or LogLevel.Critical => "error",
@@ -368,7 +428,7 @@ internal static class Serve
                 };
                 lock (writer)
                 {
-                    writer.WriteLine($"{DateTimeOffset.Now:HH:mm:ss} {level}: {formatter(state, exception)}");
+                    writer.WriteLine($"{DateTimeOffset.Now:HH:mm:ss} {level}: {formatter(state, exception)}{Collapse.Suffix(suppressed)}");
                 }
             }
         }
@@ -392,12 +452,58 @@ internal static class Serve
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
-                var line = CliOutput.JsonLine(logLevel, eventId, category, formatter(state, exception), state as IReadOnlyList<KeyValuePair<string, object?>>, exception);
+                if (!Collapse.ShouldWrite(category, eventId, out var suppressed))
+                {
+                    return;
+                }
+
+                var line = CliOutput.JsonLine(logLevel, eventId, category, formatter(state, exception) + Collapse.Suffix(suppressed), state as IReadOnlyList<KeyValuePair<string, object?>>, exception);
                 lock (writer)
                 {
                     writer.WriteLine(line);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Kestrel's per-connection warnings (a connection refused at the cap, a bad request line) at most once a second
+    /// per kind, with how many were left out, as routing's own warnings are: a flood of connections writes a line a
+    /// second, not a line a connection.
+    /// </summary>
+    private static class Collapse
+    {
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Window> Windows = new(StringComparer.Ordinal);
+
+        public static bool ShouldWrite(string category, EventId eventId, out int suppressed)
+        {
+            suppressed = 0;
+            if (!category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) && category != PerSourceCategory)
+            {
+                return true;
+            }
+
+            var window = Windows.GetOrAdd($"{category}/{eventId.Id}", static _ => new Window());
+            var second = Environment.TickCount64 / 1000;
+            lock (window)
+            {
+                if (window.Second == second)
+                {
+                    window.Suppressed++;
+                    return false;
+                }
+
+                (suppressed, window.Second, window.Suppressed) = (window.Suppressed, second, 0);
+                return true;
+            }
+        }
+
+        public static string Suffix(int suppressed) => suppressed == 0 ? "" : $" ({suppressed} more like it in the last second)";
+
+        private sealed class Window
+        {
+            public long Second = -1;
+            public int Suppressed;
         }
     }
 }

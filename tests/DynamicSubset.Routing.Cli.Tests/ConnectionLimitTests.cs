@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace DynamicSubset.Routing.Cli.Tests;
+
+/// <summary><c>serve --max-connections-per-source</c>, and the refusals at the caps written once a second, not once a connection.</summary>
+public sealed class ConnectionLimitTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("dsr-conn-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task OneSourceAtItsLimit_IsRefusedMore_WhileAnotherSourceGetsItsAnswer_AndTheRefusalsCollapse()
+    {
+        await using var backends = await Backends.StartAsync(["127.0.7.71"]);
+        var entry = Path.Combine(_dir, "se.yaml");
+        await File.WriteAllTextAsync(entry, $$$"""
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: vm}
+            spec:
+              hosts: [helloworld.default.svc.cluster.local]
+              resolution: STATIC
+              ports: [{number: 8000, name: http, targetPort: {{{backends.Port}}}}]
+              endpoints: [{address: 127.0.7.71}]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: vm}
+            spec: {host: helloworld.default.svc.cluster.local}
+            """, TestContext.Current.CancellationToken);
+        var stderr = new StringWriter();
+        using var stop = new CancellationTokenSource();
+        var started = new TaskCompletionSource<(Uri, Uri?)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var serve = Serve.RunAsync(new CliOutput(new StringWriter(), stderr, color: false), [entry], new Uri("http://127.0.7.7:0"), null,
+            ServeSettings.Default with { MaxConnectionsPerSource = 3 }, stop.Token, (g, a) => started.TrySetResult((g, a)));
+        var (gateway, _) = await started.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        // Three idle connections from 127.0.7.72 hold its share; forty more from it are closed at once.
+        var held = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                held.Add(await Connect(gateway, "127.0.7.72"));
+                Assert.Equal("200", await Get(held[^1]));
+            }
+
+            for (var i = 0; i < 40; i++)
+            {
+                // Closed before it could answer: reset while connecting, or closed before the response.
+                try
+                {
+                    using var more = await Connect(gateway, "127.0.7.72");
+                    Assert.Null(await TryGet(more));
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+                {
+                }
+            }
+
+            // Once the second has turned, the next refusal's line says how many were left out before it.
+            var second = Environment.TickCount64 / 1000;
+            while (Environment.TickCount64 / 1000 == second)
+            {
+                await Task.Delay(10, TestContext.Current.CancellationToken);
+            }
+
+            try
+            {
+                using var last = await Connect(gateway, "127.0.7.72");
+                Assert.Null(await TryGet(last));
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            {
+            }
+
+            // Another address gets its answer.
+            using (var other = await Connect(gateway, "127.0.7.73"))
+            {
+                Assert.Equal("200", await Get(other));
+            }
+
+            // The held connections still work.
+            Assert.Equal("200", await Get(held[0]));
+        }
+        finally
+        {
+            held.ForEach(static c => c.Dispose());
+        }
+
+        await stop.CancelAsync();
+        await serve.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var refusals = stderr.ToString().Split('\n').Where(static l => l.Contains("Refused a connection from 127.0.7.72", StringComparison.Ordinal)).ToList();
+        Assert.InRange(refusals.Count, 2, 4); // 41 refusals over about a second: at most one line a second
+        Assert.Contains(refusals, static l => l.Contains("more like it in the last second", StringComparison.Ordinal));
+    }
+
+    private static async Task<TcpClient> Connect(Uri gateway, string from)
+    {
+        var client = new TcpClient(new IPEndPoint(IPAddress.Parse(from), 0));
+        await client.ConnectAsync(IPAddress.Parse(gateway.Host), gateway.Port, TestContext.Current.CancellationToken);
+        return client;
+    }
+
+    private static async Task<string> Get(TcpClient client) => await TryGet(client) ?? throw new IOException("the connection was closed");
+
+    /// <summary>Sends a GET on the connection and returns the status code, or null when the connection is closed first; reads the whole response.</summary>
+    private static async Task<string?> TryGet(TcpClient client)
+    {
+        var stream = client.GetStream();
+        try
+        {
+            await stream.WriteAsync("GET / HTTP/1.1\r\nHost: helloworld\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+            var received = new List<byte>();
+            var buffer = new byte[4096];
+            while (true)
+            {
+                var read = await stream.ReadAsync(buffer, TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+                if (read == 0)
+                {
+                    return null;
+                }
+
+                received.AddRange(buffer.AsSpan(0, read));
+                var text = Encoding.ASCII.GetString([.. received]);
+                var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                if (end < 0)
+                {
+                    continue;
+                }
+
+                var headers = text[..end].Split("\r\n");
+                var length = headers.FirstOrDefault(static h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) is { } header
+                    ? int.Parse(header["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture)
+                    : 0;
+                var chunked = headers.Any(static h => h.StartsWith("Transfer-Encoding:", StringComparison.OrdinalIgnoreCase) && h.Contains("chunked", StringComparison.OrdinalIgnoreCase));
+                if (chunked ? text.EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal) : received.Count >= end + 4 + length)
+                {
+                    return text.Split(' ')[1];
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
