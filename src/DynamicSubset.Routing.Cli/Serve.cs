@@ -201,7 +201,7 @@ internal static partial class Serve
 
     private const string Ready = "ready";
 
-    private const string PerSourceCategory = "DynamicSubset.Routing.Cli.Serve.PerSourceLimit";
+    internal const string PerSourceCategory = "DynamicSubset.Routing.Cli.Serve.PerSourceLimit";
 
     /// <summary>
     /// <c>--max-connections-per-source</c>: one client address may hold at most so many connections; past it a new one is
@@ -394,116 +394,6 @@ internal static partial class Serve
 
         // A probe answered 503 (not synced yet, draining) is the probe's answer, not an error of the process.
         logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
-        logging.AddProvider(output.JsonLogs ? new JsonLineLoggerProvider(output.Error) : new LineLoggerProvider(output.Error));
-    }
-
-    /// <summary>One line per log entry on stderr: reloads, rejected edits with file:line, no healthy upstream.</summary>
-    private sealed class LineLoggerProvider(TextWriter writer) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new LineLogger(writer, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class LineLogger(TextWriter writer, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (!Collapse.ShouldWrite(category, eventId, out var suppressed))
-                {
-                    return;
-                }
-
-                var level = logLevel switch
-                {
-                    LogLevel.Error or LogLevel.Critical => "error",
-                    LogLevel.Warning => "warn",
-                    _ => "info",
-                };
-                lock (writer)
-                {
-                    writer.WriteLine($"{DateTimeOffset.Now:HH:mm:ss} {level}: {formatter(state, exception)}{Collapse.Suffix(suppressed)}");
-                }
-            }
-        }
-    }
-
-    /// <summary>One JSON object per log entry on stderr (<c>--log-format json</c>), in the shape of <c>AddJsonConsole()</c>'s.</summary>
-    private sealed class JsonLineLoggerProvider(TextWriter writer) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new JsonLineLogger(writer, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class JsonLineLogger(TextWriter writer, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (!Collapse.ShouldWrite(category, eventId, out var suppressed))
-                {
-                    return;
-                }
-
-                var line = CliOutput.JsonLine(logLevel, eventId, category, formatter(state, exception) + Collapse.Suffix(suppressed), state as IReadOnlyList<KeyValuePair<string, object?>>, exception);
-                lock (writer)
-                {
-                    writer.WriteLine(line);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Kestrel's per-connection warnings (a connection refused at the cap, a bad request line) at most once a second
-    /// per kind, with how many were left out, as routing's own warnings are: a flood of connections writes a line a
-    /// second, not a line a connection.
-    /// </summary>
-    private static class Collapse
-    {
-        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Window> Windows = new(StringComparer.Ordinal);
-
-        public static bool ShouldWrite(string category, EventId eventId, out int suppressed)
-        {
-            suppressed = 0;
-            if (!category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) && category != PerSourceCategory)
-            {
-                return true;
-            }
-
-            var window = Windows.GetOrAdd($"{category}/{eventId.Id}", static _ => new Window());
-            var second = Environment.TickCount64 / 1000;
-            lock (window)
-            {
-                if (window.Second == second)
-                {
-                    window.Suppressed++;
-                    return false;
-                }
-
-                (suppressed, window.Second, window.Suppressed) = (window.Suppressed, second, 0);
-                return true;
-            }
-        }
-
-        public static string Suffix(int suppressed) => suppressed == 0 ? "" : $" ({suppressed} more like it in the last second)";
-
-        private sealed class Window
-        {
-            public long Second = -1;
-            public int Suppressed;
-        }
+        logging.AddProvider(new LineLoggerProvider(output.Error, output.JsonLogs));
     }
 }
