@@ -15,15 +15,7 @@ public sealed class AccessLogTests : IDisposable
     {
         await using var backends = await Backends.StartAsync(["127.0.7.41", "127.0.7.42"]);
         var entry = Path.Combine(_dir, "se.yaml");
-        await File.WriteAllTextAsync(entry, $$$"""
-            apiVersion: networking.istio.io/v1
-            kind: ServiceEntry
-            metadata: {name: vm}
-            spec:
-              hosts: [helloworld.default.svc.cluster.local]
-              resolution: STATIC
-              ports: [{number: 8000, name: http, targetPort: {{{backends.Port}}}}]
-              endpoints: [{address: 127.0.7.41, labels: {stage: dev, version: v1}}, {address: 127.0.7.42, labels: {stage: prod, version: v3}}]
+        await backends.WriteServiceEntryAsync(entry, "{address: 127.0.7.41, labels: {stage: dev, version: v1}}, {address: 127.0.7.42, labels: {stage: prod, version: v3}}", $$$"""
             ---
             apiVersion: networking.istio.io/v1
             kind: ServiceEntry
@@ -38,7 +30,7 @@ public sealed class AccessLogTests : IDisposable
             kind: DestinationRule
             metadata: {name: other}
             spec: {host: other.example.com}
-            """, TestContext.Current.CancellationToken);
+            """);
         var reference = Path.Combine(AppContext.BaseDirectory, "TestData", "reference");
         string[] files = [entry, Path.Combine(reference, "dr-no-fallback.yaml"), Path.Combine(reference, "vs-step2.yaml")];
         var log = Path.Combine(_dir, "access.log");

@@ -404,16 +404,7 @@ public sealed class CliTests : IDisposable
     {
         await using var backends = await Backends.StartAsync(["127.0.7.21"]);
         var entry = Path.Combine(_dir, "se.yaml");
-        await File.WriteAllTextAsync(entry, $$$"""
-            apiVersion: networking.istio.io/v1
-            kind: ServiceEntry
-            metadata: {name: vm}
-            spec:
-              hosts: [helloworld.default.svc.cluster.local]
-              resolution: STATIC
-              ports: [{number: 8000, name: http, targetPort: {{{backends.Port}}}}]
-              endpoints: [{address: 127.0.7.21, labels: {stage: dev, version: v1}}]
-            """, TestContext.Current.CancellationToken);
+        await backends.WriteServiceEntryAsync(entry, "{address: 127.0.7.21, labels: {stage: dev, version: v1}}");
         var cli = Path.Combine(AppContext.BaseDirectory, "dynsubset.dll");
         using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet")
         {
@@ -490,6 +481,22 @@ internal sealed class Backends : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>
+    /// Writes the ServiceEntry that the serve tests route through: helloworld on port 8000 to these backends' port, with
+    /// the given endpoints (YAML flow mappings) and any further documents after it.
+    /// </summary>
+    public Task WriteServiceEntryAsync(string path, string endpoints, string? more = null) => File.WriteAllTextAsync(path, $$"""
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: vm}
+        spec:
+          hosts: [helloworld.default.svc.cluster.local]
+          resolution: STATIC
+          ports: [{number: 8000, name: http, targetPort: {{Port}}}]
+          endpoints: [{{endpoints}}]
+        {{more}}
+        """, TestContext.Current.CancellationToken);
 
     public static async Task<Backends> StartAsync(string[] ips)
     {

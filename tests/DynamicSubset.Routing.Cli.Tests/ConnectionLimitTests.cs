@@ -16,21 +16,13 @@ public sealed class ConnectionLimitTests : IDisposable
     {
         await using var backends = await Backends.StartAsync(["127.0.7.71"]);
         var entry = Path.Combine(_dir, "se.yaml");
-        await File.WriteAllTextAsync(entry, $$$"""
-            apiVersion: networking.istio.io/v1
-            kind: ServiceEntry
-            metadata: {name: vm}
-            spec:
-              hosts: [helloworld.default.svc.cluster.local]
-              resolution: STATIC
-              ports: [{number: 8000, name: http, targetPort: {{{backends.Port}}}}]
-              endpoints: [{address: 127.0.7.71}]
+        await backends.WriteServiceEntryAsync(entry, "{address: 127.0.7.71}", $$$"""
             ---
             apiVersion: networking.istio.io/v1
             kind: DestinationRule
             metadata: {name: vm}
             spec: {host: helloworld.default.svc.cluster.local}
-            """, TestContext.Current.CancellationToken);
+            """);
         var stderr = new StringWriter();
         using var stop = new CancellationTokenSource();
         var started = new TaskCompletionSource<(Uri, Uri?)>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -17,16 +17,7 @@ public sealed partial class DrainTests : IDisposable
     {
         await using var backends = await Backends.StartAsync(["127.0.7.31", "127.0.7.32"]);
         var entry = Path.Combine(_dir, "se.yaml");
-        await File.WriteAllTextAsync(entry, $$$"""
-            apiVersion: networking.istio.io/v1
-            kind: ServiceEntry
-            metadata: {name: vm}
-            spec:
-              hosts: [helloworld.default.svc.cluster.local]
-              resolution: STATIC
-              ports: [{number: 8000, name: http, targetPort: {{{backends.Port}}}}]
-              endpoints: [{address: 127.0.7.31, labels: {stage: dev, version: v1}}, {address: 127.0.7.32, labels: {stage: prod, version: v3}}]
-            """, TestContext.Current.CancellationToken);
+        await backends.WriteServiceEntryAsync(entry, "{address: 127.0.7.31, labels: {stage: dev, version: v1}}, {address: 127.0.7.32, labels: {stage: prod, version: v3}}");
         var data = Path.Combine(AppContext.BaseDirectory, "TestData", "reference");
         using var process = Process.Start(new ProcessStartInfo("dotnet")
         {

@@ -15,16 +15,7 @@ public sealed class JsonLogTests : IDisposable
     {
         await using var backends = await Backends.StartAsync(["127.0.7.51"]);
         var entry = Path.Combine(_dir, "se.yaml");
-        await File.WriteAllTextAsync(entry, $$$"""
-            apiVersion: networking.istio.io/v1
-            kind: ServiceEntry
-            metadata: {name: vm}
-            spec:
-              hosts: [helloworld.default.svc.cluster.local]
-              resolution: STATIC
-              ports: [{number: 8000, name: http, targetPort: {{{backends.Port}}}}]
-              endpoints: [{address: 127.0.7.51, labels: {stage: dev, version: v1}}]
-            """, TestContext.Current.CancellationToken);
+        await backends.WriteServiceEntryAsync(entry, "{address: 127.0.7.51, labels: {stage: dev, version: v1}}");
         var reference = Path.Combine(AppContext.BaseDirectory, "TestData", "reference");
         var (stdout, stderr) = (new SyncWriter(), new SyncWriter());
         using var stop = new CancellationTokenSource();

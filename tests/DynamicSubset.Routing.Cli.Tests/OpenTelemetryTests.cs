@@ -39,16 +39,7 @@ public sealed partial class OpenTelemetryTests : IDisposable
 
         await using var backends = await Backends.StartAsync(["127.0.7.62"]);
         var entry = Path.Combine(_dir, "se.yaml");
-        await File.WriteAllTextAsync(entry, $$$"""
-            apiVersion: networking.istio.io/v1
-            kind: ServiceEntry
-            metadata: {name: vm}
-            spec:
-              hosts: [helloworld.default.svc.cluster.local]
-              resolution: STATIC
-              ports: [{number: 8000, name: http, targetPort: {{{backends.Port}}}}]
-              endpoints: [{address: 127.0.7.62, labels: {stage: dev, version: v1}}]
-            """, TestContext.Current.CancellationToken);
+        await backends.WriteServiceEntryAsync(entry, "{address: 127.0.7.62, labels: {stage: dev, version: v1}}");
         var reference = Path.Combine(AppContext.BaseDirectory, "TestData", "reference");
         var start = new ProcessStartInfo("dotnet")
         {
