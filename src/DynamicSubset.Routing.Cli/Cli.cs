@@ -195,7 +195,7 @@ internal static class Cli
         var accessLogHeaders = new Option<bool>("--access-log-routing-headers") { Description = "With --access-log: add the values of the headers the configuration maps, so that lines can be replayed (dynsubset diff --requests)." };
         var maxConnections = new Option<int?>("--max-connections")
         {
-            Description = "The most client connections at once; past it new ones are refused and open ones keep being served. Default: half the descriptor limit.",
+            Description = "The most client connections at once; at it a new one first reclaims the oldest idle connection, and is refused only when every connection has a request in flight. Default: half the descriptor limit.",
         };
         var maxPerSource = new Option<int?>("--max-connections-per-source")
         {

@@ -52,7 +52,7 @@ internal sealed class LineLoggerProvider(TextWriter writer, bool json) : ILogger
         public static bool ShouldWrite(string category, EventId eventId, out int suppressed)
         {
             suppressed = 0;
-            if (!category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) && category != Serve.PerSourceCategory)
+            if (!category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) && category is not Serve.PerSourceCategory and not "DynamicSubset.Routing.Cli.ConnectionCap")
             {
                 return true;
             }

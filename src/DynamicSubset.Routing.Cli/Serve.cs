@@ -57,6 +57,7 @@ internal static partial class Serve
 
         var drain = new DrainState();
         await using var gateway = Build(output, catalog, listen, maxConnections, settings, prometheus: admin is not null);
+        gateway.Use(ConnectionCap.TrackRequestAsync);
         await using var accessLog = settings.AccessLog is { } log ? new AccessLog(log, gateway.Services.GetRequiredService<Http.RoutingCatalogRegistry>()) : null;
         if (accessLog is not null)
         {
@@ -354,14 +355,16 @@ internal static partial class Serve
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
         var perSource = settings.MaxConnectionsPerSource is { } most ? new PerSourceLimit(most, Logger<PerSourceLimit>(output)) : null;
-        builder.WebHost.ConfigureKestrel(k =>
+        var cap = new ConnectionCap(maxConnections, Logger<ConnectionCap>(output));
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(listen =>
         {
-            k.Limits.MaxConcurrentConnections = maxConnections;
+            // The cap first, so that a connection the per-source limit closes never counts; reclaiming needs both.
+            listen.Use(cap.Middleware);
             if (perSource is not null)
             {
-                k.ConfigureEndpointDefaults(listen => listen.Use(perSource.Middleware));
+                listen.Use(perSource.Middleware);
             }
-        });
+        }));
         builder.Services.AddSingleton<IHostLifetime, SignalsHandledByServe>();
         ConfigureLogging(builder.Logging, output);
         builder.Services.AddSingleton<RoutingCatalog>(catalog); // the one catalog, shared by the gateway and the admin view

@@ -90,6 +90,56 @@ public sealed class ConnectionLimitTests : IDisposable
         Assert.Contains(refusals, static l => l.Contains("more like it in the last second", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task IdleConnectionsHoldingTheCap_AreReclaimed_SoThatAClientWithARequestGetsIn()
+    {
+        await using var backends = await Backends.StartAsync(["127.0.7.75"]);
+        var entry = Path.Combine(_dir, "se.yaml");
+        await backends.WriteServiceEntryAsync(entry, "{address: 127.0.7.75}", """
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: vm}
+            spec: {host: helloworld.default.svc.cluster.local}
+            """);
+        using var stop = new CancellationTokenSource();
+        var started = new TaskCompletionSource<(Uri, Uri?)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var serve = Serve.RunAsync(new CliOutput(new StringWriter(), new StringWriter(), color: false), [entry], new Uri("http://127.0.7.8:0"), null,
+            ServeSettings.Default with { MaxConnections = 300 }, stop.Token, (g, a) => started.TrySetResult((g, a)));
+        var (gateway, _) = await started.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        // Three hundred connections that never send a request hold the cap.
+        var idle = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                idle.Add(await Connect(gateway, "127.0.7.76"));
+            }
+
+            // A client with a request gets its answer: the oldest idle connection made room.
+            using (var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, gateway);
+                request.Headers.Host = "helloworld";
+                using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+
+            // The first idle connection was the one closed.
+            var buffer = new byte[1];
+            var read = await idle[0].GetStream().ReadAsync(buffer, TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+            Assert.Equal(0, read);
+        }
+        finally
+        {
+            idle.ForEach(static c => c.Dispose());
+        }
+
+        await stop.CancelAsync();
+        await serve.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+    }
+
     private static async Task<TcpClient> Connect(Uri gateway, string from)
     {
         var client = new TcpClient(new IPEndPoint(IPAddress.Parse(from), 0));
