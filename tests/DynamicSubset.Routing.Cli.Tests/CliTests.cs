@@ -474,13 +474,19 @@ internal sealed class Backends : IAsyncDisposable
 {
     private readonly List<Microsoft.AspNetCore.Builder.WebApplication> _apps;
 
-    private Backends(List<Microsoft.AspNetCore.Builder.WebApplication> apps, int port)
+    private readonly System.Runtime.CompilerServices.StrongBox<int> _slow;
+
+    private Backends(List<Microsoft.AspNetCore.Builder.WebApplication> apps, int port, System.Runtime.CompilerServices.StrongBox<int> slow)
     {
         _apps = apps;
         Port = port;
+        _slow = slow;
     }
 
     public int Port { get; }
+
+    /// <summary>Gets how many <c>/slow</c> requests the backends are answering now.</summary>
+    public int SlowInFlight => Volatile.Read(ref _slow.Value);
 
     /// <summary>
     /// Writes the ServiceEntry that the serve tests route through: helloworld on port 8000 to these backends' port, with
@@ -506,6 +512,7 @@ internal sealed class Backends : IAsyncDisposable
         {
             var apps = new List<Microsoft.AspNetCore.Builder.WebApplication>();
             var port = 0;
+            var slow = new System.Runtime.CompilerServices.StrongBox<int>();
             try
             {
                 foreach (var ip in ips)
@@ -517,7 +524,16 @@ internal sealed class Backends : IAsyncDisposable
                     apps.Add(app);
                     app.Map("/slow", async (Microsoft.AspNetCore.Http.HttpContext c) =>
                     {
-                        await Task.Delay(TimeSpan.FromSeconds(1.5), c.RequestAborted);
+                        Interlocked.Increment(ref slow.Value);
+                        try
+                        {
+                            await Task.Delay(TimeSpan.FromSeconds(1.5), c.RequestAborted);
+                        }
+                        finally
+                        {
+                            Interlocked.Decrement(ref slow.Value);
+                        }
+
                         return $"{ip} slow";
                     });
                     app.Map("/{**rest}", (Microsoft.AspNetCore.Http.HttpContext c) => $"{ip} host={c.Request.Host}");
@@ -525,7 +541,7 @@ internal sealed class Backends : IAsyncDisposable
                     port = new Uri(app.Urls.First()).Port;
                 }
 
-                return new Backends(apps, port);
+                return new Backends(apps, port, slow);
             }
             catch (IOException) when (attempt < 4)
             {

@@ -214,7 +214,7 @@ public sealed class ServeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ConnectionCap_RefusesNewConnections_AndKeepsServingOpenOnes()
+    public async Task ConnectionCap_ReclaimsTheOldestIdleConnection_AndRefusesOnlyWhenAllAreBusy()
     {
         await StartServeAsync(ServeSettings.Default with { MaxConnections = 4 });
         var open = new List<TcpClient>();
@@ -228,16 +228,36 @@ public sealed class ServeTests : IAsyncLifetime
                 Assert.StartsWith("HTTP/1.1 200", await RequestAsync(tcp), StringComparison.Ordinal);
             }
 
-            using (var extra = new TcpClient())
-            {
-                await extra.ConnectAsync(Gateway.Host, Gateway.Port, TestContext.Current.CancellationToken);
-                Assert.Equal("", await RequestAsync(extra)); // closed without an answer
-            }
-
-            foreach (var tcp in open)
+            // All four are idle keep-alive connections: a fifth takes the oldest one's place.
+            var fifth = new TcpClient();
+            await fifth.ConnectAsync(Gateway.Host, Gateway.Port, TestContext.Current.CancellationToken);
+            Assert.StartsWith("HTTP/1.1 200", await RequestAsync(fifth), StringComparison.Ordinal);
+            Assert.Equal("", await RequestAsync(open[0])); // closed without an answer
+            open[0].Dispose();
+            open[0] = fifth;
+            foreach (var tcp in open.Skip(1))
             {
                 Assert.StartsWith("HTTP/1.1 200", await RequestAsync(tcp), StringComparison.Ordinal);
             }
+
+            // With a slow request in flight on each of the four, none is idle: a new connection is refused.
+            var slow = open.Select(static tcp => RequestAsync(tcp, "/slow")).ToList();
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+            {
+                timeout.CancelAfter(TimeSpan.FromSeconds(30));
+                while (_backends.SlowInFlight < 4)
+                {
+                    await Task.Delay(10, timeout.Token); // until all four are in flight at the pods
+                }
+            }
+
+            using (var extra = new TcpClient())
+            {
+                await extra.ConnectAsync(Gateway.Host, Gateway.Port, TestContext.Current.CancellationToken);
+                Assert.Equal("", await RequestAsync(extra));
+            }
+
+            Assert.All(await Task.WhenAll(slow), static r => Assert.StartsWith("HTTP/1.1 200", r, StringComparison.Ordinal));
         }
         finally
         {
@@ -280,13 +300,13 @@ public sealed class ServeTests : IAsyncLifetime
     }
 
     /// <summary>Sends a request on a kept-alive connection and reads its whole (chunked) response; "" when the server closed it.</summary>
-    private static async Task<string> RequestAsync(TcpClient tcp)
+    private static async Task<string> RequestAsync(TcpClient tcp, string path = "/")
     {
         var stream = tcp.GetStream();
         var response = new StringBuilder();
         try
         {
-            await stream.WriteAsync("GET / HTTP/1.1\r\nHost: helloworld\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: helloworld\r\n\r\n"), TestContext.Current.CancellationToken);
             var buffer = new byte[4096];
             while (!response.ToString().EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal))
             {
