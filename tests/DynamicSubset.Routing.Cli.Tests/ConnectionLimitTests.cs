@@ -140,6 +140,59 @@ public sealed class ConnectionLimitTests : IDisposable
         await serve.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
     }
 
+    [Fact]
+    public async Task TenThousandIdleConnectionsAtTheCap_ThenAClientWithARequestGetsItsAnswer()
+    {
+        // serve as a process of its own, so that its ten thousand server-side sockets and the test's ten thousand
+        // client-side ones each stay under this machine's descriptor limit (20,000 a process).
+        await using var backends = await Backends.StartAsync(["127.0.7.77"]);
+        var entry = Path.Combine(_dir, "se.yaml");
+        await backends.WriteServiceEntryAsync(entry, "{address: 127.0.7.77}", """
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: vm}
+            spec: {host: helloworld.default.svc.cluster.local}
+            """);
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "dynsubset.dll"), "serve", "-f", entry, "--listen", "http://127.0.7.9:0", "--max-connections", "10000", "--drain-time", "1ms" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var idle = new List<TcpClient>(10_000);
+        try
+        {
+            var first = await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
+            var match = System.Text.RegularExpressions.Regex.Match(first!, @"listening on (http://127\.0\.7\.9:\d+/) ");
+            Assert.True(match.Success, first);
+            var gateway = new Uri(match.Groups[1].Value);
+            for (var i = 0; i < 10_000; i++)
+            {
+                idle.Add(await Connect(gateway, "127.0.7.78"));
+            }
+
+            var asked = System.Diagnostics.Stopwatch.StartNew();
+            using (var client = new HttpClient { Timeout = TimeSpan.FromSeconds(20) })
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, gateway);
+                request.Headers.Host = "helloworld";
+                using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+
+            TestContext.Current.TestOutputHelper?.WriteLine($"answered {asked.ElapsedMilliseconds} ms after asking, with 10,000 idle connections at the cap");
+        }
+        finally
+        {
+            idle.ForEach(static c => c.Dispose());
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
     private static async Task<TcpClient> Connect(Uri gateway, string from)
     {
         var client = new TcpClient(new IPEndPoint(IPAddress.Parse(from), 0));
