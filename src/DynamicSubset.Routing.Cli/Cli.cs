@@ -241,7 +241,7 @@ internal static class Cli
                 AccessLog = p.GetValue(accessLog) is { } log ? new AccessLogSettings(log, p.GetValue(accessLogQuery), p.GetValue(accessLogHeaders)) : null,
             };
             return Cluster(p) is { } cluster
-                ? Serve.RunAsync(output, token => cluster.ConnectAsync(output, token), p.GetRequiredValue(listen), p.GetValue(admin), settings, ct)
+                ? Serve.RunAsync(output, _ => Task.FromResult(cluster.Create(output)), p.GetRequiredValue(listen), p.GetValue(admin), settings, ct, firstSync: ClusterSettings.WaitForSyncAsync)
                 : Serve.RunAsync(output, p.GetRequiredValue(optionalFiles), p.GetRequiredValue(listen), p.GetValue(admin), settings, ct);
         });
 

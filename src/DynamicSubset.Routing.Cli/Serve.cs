@@ -43,15 +43,16 @@ internal static partial class Serve
 
     /// <summary>Serves with a catalog from anywhere: files, or the cluster (<see cref="ClusterSettings"/>).</summary>
     public static async Task<int> RunAsync(
-        CliOutput output, Func<CancellationToken, Task<RoutingCatalog>> source, Uri listen, Uri? admin, ServeSettings settings, CancellationToken cancellationToken, Action<Uri, Uri?>? started = null)
+        CliOutput output, Func<CancellationToken, Task<RoutingCatalog>> source, Uri listen, Uri? admin, ServeSettings settings, CancellationToken cancellationToken, Action<Uri, Uri?>? started = null,
+        Func<RoutingCatalog, CancellationToken, Task>? firstSync = null)
     {
         if (admin is not null && admin.Port == listen.Port && admin.Port != 0 && admin.Host == listen.Host)
         {
             throw new CliException("--admin must differ from --listen: the admin view never shares the traffic listener");
         }
 
-        // Loads now: invalid files are reported with file:line:column and exit 2, and a cluster that cannot be
-        // reached in one line and exit 2, before anything listens.
+        // Loads now: invalid files are reported with file:line:column and exit 2 before anything listens. A cluster
+        // syncs below, once the admin listener answers; one that cannot be reached is one line and exit 2.
         using var catalog = await source(cancellationToken);
         var maxConnections = settings.MaxConnections ?? DefaultMaxConnections();
 
@@ -65,7 +66,6 @@ internal static partial class Serve
         }
 
         gateway.MapDynamicSubsetGateway();
-        var listening = await StartAsync(gateway, listen, cancellationToken);
         await using var adminApp = admin is null ? null : BuildAdmin(output, admin, gateway.Services, drain);
         Uri? adminListening = null;
         if (adminApp is not null)
@@ -82,6 +82,20 @@ internal static partial class Serve
             adminApp.MapDynamicSubsetDebug();
             adminListening = await StartAsync(adminApp, admin!, cancellationToken);
         }
+
+        if (firstSync is not null)
+        {
+            // A source that syncs in the background (the cluster): the admin listener answers first, its /readyz 503
+            // until the first sync; the gateway listens after it (or the sync times out: one line, exit 2).
+            if (adminListening is not null)
+            {
+                output.Say($"dynsubset admin listening on {adminListening}; waiting for the first sync", 5, "WaitingForSync");
+            }
+
+            await firstSync(catalog, cancellationToken);
+        }
+
+        var listening = await StartAsync(gateway, listen, cancellationToken);
 
         var services = string.Join(", ", catalog.Current.Services.Select(static s => s.Name));
         output.Say($"dynsubset gateway listening on {listening} for {services} (configuration version {catalog.Current.Version}, at most {maxConnections} connections)" +

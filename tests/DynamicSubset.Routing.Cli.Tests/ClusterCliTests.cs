@@ -112,6 +112,65 @@ public sealed class ClusterCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Serve_FromTheCluster_ReadyzIs503UntilTheFirstSync_Then200()
+    {
+        _api.Unavailable = true; // unreachable at start
+        using var stop = new CancellationTokenSource();
+        var started = new TaskCompletionSource<(Uri, Uri?)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cluster = new ClusterSettings(Kubeconfig, null, ["default"]);
+        var stdout = new StringWriter();
+        var output = new CliOutput(stdout, new StringWriter(), color: false);
+        var serve = Serve.RunAsync(output, _ => Task.FromResult(cluster.Create(output)), new Uri("http://127.0.30.10:0"), new Uri("http://127.0.30.11:0"), ServeSettings.Default, stop.Token,
+            (g, a) => started.TrySetResult((g, a)), ClusterSettings.WaitForSyncAsync);
+        using var probe = new HttpClient();
+        try
+        {
+            var admin = await Eventually(() => System.Text.RegularExpressions.Regex.Match(Read(stdout), @"admin listening on (\S+); waiting for the first sync") is { Success: true } m ? new Uri(m.Groups[1].Value) : null);
+            using (var response = await probe.GetAsync(new Uri(admin, "/readyz"), TestContext.Current.CancellationToken))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.StartsWith("not ready: ", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            }
+
+            Assert.False(started.Task.IsCompleted); // the gateway does not listen before the first sync
+
+            _api.Unavailable = false;
+            await started.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            using (var response = await probe.GetAsync(new Uri(admin, "/readyz"), TestContext.Current.CancellationToken))
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await serve.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        }
+
+        static string Read(StringWriter writer)
+        {
+            lock (writer)
+            {
+                return writer.ToString();
+            }
+        }
+    }
+
+    private static async Task<T> Eventually<T>(Func<T?> read)
+        where T : class
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        T? found;
+        while ((found = read()) is null)
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+
+        return found;
+    }
+
+    [Fact]
     public async Task Serve_FromTheCluster_RoutesAndFollowsARelabel()
     {
         using var stop = new CancellationTokenSource();
