@@ -127,6 +127,65 @@ public sealed partial class DrainTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Sighup_ReopensTheLogAndKeepsServing_ASecondSigterm_StopsAtOnce()
+    {
+        await using var backends = await Backends.StartAsync(["127.0.7.35"]);
+        var entry = Path.Combine(_dir, "se.yaml");
+        await backends.WriteServiceEntryAsync(entry, "{address: 127.0.7.35, labels: {stage: dev, version: v1}}");
+        var data = Path.Combine(AppContext.BaseDirectory, "TestData", "reference");
+        var log = Path.Combine(_dir, "access.log");
+        using var process = Process.Start(new ProcessStartInfo("dotnet")
+        {
+            ArgumentList =
+            {
+                Path.Combine(AppContext.BaseDirectory, "dynsubset.dll"), "serve", "-f", entry, "-f", Path.Combine(data, "dr-step2.yaml"), "-f", Path.Combine(data, "vs-step2.yaml"),
+                "--listen", "http://127.0.7.3:0", "--admin", "http://127.0.7.4:0", "--drain-time", "60s", "--access-log", log,
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        try
+        {
+            var match = Listening().Match((await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken))!);
+            Assert.True(match.Success);
+            var gateway = new Uri(match.Groups[1].Value);
+            using var client = new HttpClient();
+            async Task<HttpStatusCode> Send()
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, gateway);
+                request.Headers.Add("x-stage", "dev");
+                request.Headers.Add("x-version", "v1");
+                using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+                return response.StatusCode;
+            }
+
+            Assert.Equal(HttpStatusCode.OK, await Send());
+            await Signal(process, "-HUP"); // by default SIGHUP ends a process: here it only reopens the access log
+            Assert.Equal(HttpStatusCode.OK, await Send());
+            await WaitFor(() => File.Exists(log) && File.ReadAllLines(log).Length == 2);
+
+            await Signal(process, "-TERM");
+            Assert.StartsWith("dynsubset gateway draining", await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            await Signal(process, "-TERM"); // the second: at once, not after the 60 s drain
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    private static async Task Signal(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", [signal, process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+    }
+
     private static async Task<(HttpStatusCode, string)> Get(HttpClient client, Uri url)
     {
         using var response = await client.GetAsync(url, TestContext.Current.CancellationToken);
