@@ -246,10 +246,17 @@ internal static class AdminEndpoints
     /// <summary>Reads a request's JSON body, or answers a 400 that says why not (too large, not JSON) and returns <see langword="null"/>.</summary>
     private static async Task<JsonDocument?> ReadJsonAsync(HttpContext context, int maxBytes)
     {
+        var tooLarge = $"the request is larger than {maxBytes} bytes";
         if (context.Request.ContentLength is { } length && length > maxBytes)
         {
-            await ErrorAsync(context, $"the request is larger than {maxBytes} bytes").ConfigureAwait(false);
+            await ErrorAsync(context, tooLarge).ConfigureAwait(false);
             return null;
+        }
+
+        // A chunked body has no length to check first: the server stops reading it at the bound instead.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bound)
+        {
+            bound.MaxRequestBodySize = maxBytes;
         }
 
         try
@@ -259,6 +266,11 @@ internal static class AdminEndpoints
         catch (JsonException e)
         {
             await ErrorAsync(context, $"invalid JSON: {e.Message}").ConfigureAwait(false);
+            return null;
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await ErrorAsync(context, tooLarge).ConfigureAwait(false);
             return null;
         }
     }

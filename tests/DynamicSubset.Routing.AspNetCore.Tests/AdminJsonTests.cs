@@ -212,6 +212,24 @@ public sealed class AdminJsonTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("/admin/explain", 64 * 1024)]
+    [InlineData("/admin/whatif", 1024 * 1024)]
+    public async Task ABodyWithNoLength_IsReadOnlyUpToTheBound(string path, int bound)
+    {
+        // Chunked: no Content-Length to refuse first. Twice the bound of one JSON string.
+        var body = new MemoryStream(Encoding.UTF8.GetBytes("{\"candidate\": \"" + new string('x', 2 * bound) + "\"}"));
+        using var content = new StreamContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await _client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains($"the request is larger than {bound} bytes", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Explain_WithTheListenersOwnOrigin_IsAnswered()
     {
