@@ -20,6 +20,31 @@ internal static class Cli
         return null!;
     }
 
+    /// <summary><c>--listen</c>, repeated: <c>http://</c>, <c>h2c://</c> or <c>https://</c>, an address and a port.</summary>
+    private static Uri[] ParseListeners(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var listeners = new List<Uri>();
+        foreach (var token in result.Tokens)
+        {
+            var text = token.Value;
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && Array.IndexOf(Listeners.Schemes, uri.Scheme) >= 0 && uri.Port > 0 && !uri.IsDefaultPort &&
+                uri.AbsolutePath == "/" && (uri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 || uri.IsLoopback))
+            {
+                listeners.Add(uri);
+            }
+            else if (uri is not null && uri.IsAbsoluteUri && Array.IndexOf(Listeners.Schemes, uri.Scheme) < 0)
+            {
+                result.AddError($"'{text}': unknown scheme '{uri.Scheme}' (expected http://, h2c:// or https://)");
+            }
+            else
+            {
+                result.AddError($"'{text}' is not an address like http://127.0.0.1:8080, h2c://127.0.0.1:8081 or https://127.0.0.1:8443 (an IP address or localhost, and a port)");
+            }
+        }
+
+        return [.. listeners];
+    }
+
     private static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result)
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
@@ -168,7 +193,15 @@ internal static class Cli
         var demo = new Command("demo", "Run the reference page's walkthrough here: six helloworld workloads on 127.0.0.11-16:5678, real HTTP through the HttpClient adapter.") { keep, demoPort };
         demo.SetAction((p, ct) => Demo.RunAsync(output, p.GetValue(keep), p.GetValue(demoPort), ct));
 
-        var listen = new Option<Uri>("--listen") { Description = "Where the gateway listens, for example http://127.0.0.1:8080.", Required = true, CustomParser = ParseHttpUri };
+        var listen = new Option<Uri[]>("--listen")
+        {
+            Description = "Where the gateway listens (repeat for several): http://127.0.0.1:8080 (HTTP/1.1), h2c://127.0.0.1:8081 (HTTP/2 without TLS, for gRPC), https://0.0.0.0:8443 (TLS; HTTP/2 and HTTP/1.1 by ALPN; needs --cert).",
+            Required = true,
+            Arity = ArgumentArity.OneOrMore,
+            CustomParser = ParseListeners,
+        };
+        var cert = new Option<string?>("--cert") { Description = "The https:// listeners' certificate: a PEM file with --key, or a PKCS#12 file alone. Read again when it changes." };
+        var key = new Option<string?>("--key") { Description = "The PEM private key of --cert." };
         var admin = new Option<Uri?>("--admin") { Description = "Where the debug view listens (GET /debug/dynamic-subsets), for example http://127.0.0.1:9901.", CustomParser = ParseHttpUri };
         var perTry = new Option<TimeSpan>("--per-try-timeout")
         {
@@ -223,7 +256,7 @@ internal static class Cli
         };
         var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Follows the files, or the cluster, live.")
         {
-            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, admin, perTry, timeout, drainTime, logFormat, accessLog, accessLogQuery, accessLogHeaders, maxConnections, maxPerSource, trusted,
+            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, cert, key, admin, perTry, timeout, drainTime, logFormat, accessLog, accessLogQuery, accessLogHeaders, maxConnections, maxPerSource, trusted,
         };
         RequireOneSource(serve, optionalFiles, "--file");
         serve.Validators.Add(r =>
@@ -232,6 +265,11 @@ internal static class Cli
             {
                 r.AddError("--access-log-query and --access-log-routing-headers go with --access-log");
             }
+
+            if (r.GetValue(key) is not null && r.GetValue(cert) is null)
+            {
+                r.AddError("--key goes with --cert");
+            }
         });
         serve.SetAction((p, ct) =>
         {
@@ -239,10 +277,12 @@ internal static class Cli
                 DrainTime = p.GetValue(drainTime),
                 MaxConnectionsPerSource = p.GetValue(maxPerSource),
                 AccessLog = p.GetValue(accessLog) is { } log ? new AccessLogSettings(log, p.GetValue(accessLogQuery), p.GetValue(accessLogHeaders)) : null,
+                MoreListeners = p.GetRequiredValue(listen)[1..],
+                Certificate = p.GetValue(cert) is { } certificate ? new CertificateFiles(certificate, p.GetValue(key)) : null,
             };
             return Cluster(p) is { } cluster
-                ? Serve.RunAsync(output, _ => Task.FromResult(cluster.Create(output)), p.GetRequiredValue(listen), p.GetValue(admin), settings, ct, firstSync: ClusterSettings.WaitForSyncAsync)
-                : Serve.RunAsync(output, p.GetRequiredValue(optionalFiles), p.GetRequiredValue(listen), p.GetValue(admin), settings, ct);
+                ? Serve.RunAsync(output, _ => Task.FromResult(cluster.Create(output)), p.GetRequiredValue(listen)[0], p.GetValue(admin), settings, ct, firstSync: ClusterSettings.WaitForSyncAsync)
+                : Serve.RunAsync(output, p.GetRequiredValue(optionalFiles), p.GetRequiredValue(listen)[0], p.GetValue(admin), settings, ct);
         });
 
         var root = new RootCommand(

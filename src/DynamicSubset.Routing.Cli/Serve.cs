@@ -26,6 +26,12 @@ internal sealed record ServeSettings(TimeSpan PerTryTimeout, TimeSpan Timeout, i
 
     /// <summary>Gets where the access log goes, or <see langword="null"/> for none (the default).</summary>
     public AccessLogSettings? AccessLog { get; init; }
+
+    /// <summary>Gets the gateway's listeners after the first: <c>http://</c>, <c>h2c://</c>, <c>https://</c>.</summary>
+    public IReadOnlyList<Uri> MoreListeners { get; init; } = [];
+
+    /// <summary>Gets the certificate of the <c>https://</c> listeners, or <see langword="null"/> without one.</summary>
+    public CertificateFiles? Certificate { get; init; }
 }
 
 /// <summary><c>dynsubset serve</c>: a dynamic subset gateway over mesh YAML files, reloaded live.</summary>
@@ -46,10 +52,20 @@ internal static partial class Serve
         CliOutput output, Func<CancellationToken, Task<RoutingCatalog>> source, Uri listen, Uri? admin, ServeSettings settings, CancellationToken cancellationToken, Action<Uri, Uri?>? started = null,
         Func<RoutingCatalog, CancellationToken, Task>? firstSync = null)
     {
-        if (admin is not null && admin.Port == listen.Port && admin.Port != 0 && admin.Host == listen.Host)
+        Uri[] listeners = [listen, .. settings.MoreListeners];
+        if (admin is not null && listeners.Any(l => admin.Port == l.Port && admin.Port != 0 && admin.Host == l.Host))
         {
             throw new CliException("--admin must differ from --listen: the admin view never shares the traffic listener");
         }
+
+        var secure = listeners.Any(static l => l.Scheme == Uri.UriSchemeHttps);
+        if (secure != settings.Certificate is not null)
+        {
+            throw new CliException(secure ? "an https:// listener needs --cert (PEM with --key, or PKCS#12 alone)" : "--cert and --key go with an https:// listener");
+        }
+
+        // Read before anything else starts: a certificate that cannot be used is one line and exit 2.
+        using var certificates = settings.Certificate is { } files ? CertificateStore.Open(files, Logger<CertificateStore>(output)) : null;
 
         // Loads now: invalid files are reported with file:line:column and exit 2 before anything listens. A cluster
         // syncs below, once the admin listener answers; one that cannot be reached is one line and exit 2.
@@ -57,7 +73,8 @@ internal static partial class Serve
         var maxConnections = settings.MaxConnections ?? DefaultMaxConnections();
 
         var drain = new DrainState();
-        await using var gateway = Build(output, catalog, listen, maxConnections, settings, prometheus: admin is not null);
+        var bound = new List<(Uri Url, Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions Options)>();
+        await using var gateway = Build(output, catalog, listeners, certificates, bound, maxConnections, settings, prometheus: admin is not null);
         gateway.Use(ConnectionCap.TrackRequestAsync);
         await using var accessLog = settings.AccessLog is { } log ? new AccessLog(log, gateway.Services.GetRequiredService<Http.RoutingCatalogRegistry>()) : null;
         if (accessLog is not null)
@@ -95,12 +112,13 @@ internal static partial class Serve
             await firstSync(catalog, cancellationToken);
         }
 
-        var listening = await StartAsync(gateway, listen, cancellationToken);
+        await StartAsync(gateway, listen, cancellationToken);
+        var listening = bound.Select(static b => new UriBuilder(b.Url) { Port = b.Options.IPEndPoint!.Port }.Uri).ToList();
 
         var services = string.Join(", ", catalog.Current.Services.Select(static s => s.Name));
-        output.Say($"dynsubset gateway listening on {listening} for {services} (configuration version {catalog.Current.Version}, at most {maxConnections} connections)" +
+        output.Say($"dynsubset gateway listening on {string.Join(", ", listening)} for {services} (configuration version {catalog.Current.Version}, at most {maxConnections} connections)" +
             (adminListening is null ? "" : $"; admin page on {new Uri(adminListening, "/debug/dynamic-subsets/ui")}"), 1, "Listening");
-        started?.Invoke(listening, adminListening);
+        started?.Invoke(listening[0], adminListening);
 
         // SIGTERM or SIGINT drains: /readyz answers 503 at once, the listeners keep serving for the drain time (so a
         // load balancer takes the pod out before anything is refused), then stop accepting and let requests in flight
@@ -364,21 +382,37 @@ internal static partial class Serve
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    private static WebApplication Build(CliOutput output, RoutingCatalog catalog, Uri url, int maxConnections, ServeSettings settings, bool prometheus)
+    private static WebApplication Build(
+        CliOutput output, RoutingCatalog catalog, Uri[] urls, CertificateStore? certificates, List<(Uri, Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions)> bound,
+        int maxConnections, ServeSettings settings, bool prometheus)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
+        if (certificates is not null)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration(); // the slim builder leaves TLS out unless asked
+        }
+
         var perSource = settings.MaxConnectionsPerSource is { } most ? new PerSourceLimit(most, Logger<PerSourceLimit>(output)) : null;
         var cap = new ConnectionCap(maxConnections, Logger<ConnectionCap>(output));
-        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(listen =>
+        builder.WebHost.ConfigureKestrel(k =>
         {
-            // The cap first, so that a connection the per-source limit closes never counts; reclaiming needs both.
-            listen.Use(cap.Middleware);
-            if (perSource is not null)
+            foreach (var url in urls)
             {
-                listen.Use(perSource.Middleware);
+                var address = url.IsLoopback && url.HostNameType == UriHostNameType.Dns ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Parse(url.DnsSafeHost);
+                k.Listen(address, url.Port, listen =>
+                {
+                    bound.Add((url, listen));
+                    Listeners.Configure(listen, url, certificates);
+
+                    // The cap first, so that a connection the per-source limit closes never counts; reclaiming needs both.
+                    listen.Use(cap.Middleware);
+                    if (perSource is not null)
+                    {
+                        listen.Use(perSource.Middleware);
+                    }
+                });
             }
-        }));
+        });
         builder.Services.AddSingleton<IHostLifetime, SignalsHandledByServe>();
         ConfigureLogging(builder.Logging, output);
         builder.Services.AddSingleton<RoutingCatalog>(catalog); // the one catalog, shared by the gateway and the admin view

@@ -53,7 +53,8 @@ internal sealed partial class DocumentParser
     /// <summary>A trafficPolicy: loadBalancer (simple, consistentHash, dynamicSubset) and outlierDetection.</summary>
     private TrafficPolicyDoc TrafficPolicy(MappingNode node, string tp)
     {
-        r.CheckFields(node, tp, ["loadBalancer", "outlierDetection"], ["connectionPool", "tls", "portLevelSettings", "tunnel", "proxyProtocol"]);
+        r.CheckFields(node, tp, ["loadBalancer", "outlierDetection", "connectionPool"], ["tls", "portLevelSettings", "tunnel", "proxyProtocol"]);
+        var (h2Upgrade, useClientProtocol) = r.Map(node, "connectionPool", tp) is { } pool ? ConnectionPool(pool, tp + ".connectionPool") : (false, false);
         var loadBalancer = r.Map(node, "loadBalancer", tp);
         var outliers = r.Map(node, "outlierDetection", tp);
         var outlierDetection = outliers is null ? null : OutlierDetection(outliers, tp + ".outlierDetection");
@@ -84,7 +85,39 @@ internal sealed partial class DocumentParser
             }
         }
 
-        return new TrafficPolicyDoc(loadBalancer is not null, simple, policy, dynamicSubset, consistentHash, outliers is not null, outlierDetection);
+        return new TrafficPolicyDoc(loadBalancer is not null, simple, policy, dynamicSubset, consistentHash, outliers is not null, outlierDetection,
+            node["connectionPool"] is not null, h2Upgrade, useClientProtocol);
+    }
+
+    /// <summary>
+    /// A connectionPool: the HTTP version fields (<c>http.h2UpgradePolicy</c>, <c>http.useClientProtocol</c>); the
+    /// limits are warned and ignored.
+    /// </summary>
+    private (bool H2Upgrade, bool UseClientProtocol) ConnectionPool(MappingNode node, string path)
+    {
+        r.CheckFields(node, path, ["http"], ["tcp"]);
+        if (r.Map(node, "http", path) is not { } http)
+        {
+            return (false, false);
+        }
+
+        var hp = path + ".http";
+        r.CheckFields(http, hp, ["h2UpgradePolicy", "useClientProtocol"],
+            ["http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection", "maxRetries", "idleTimeout", "maxConcurrentStreams"]);
+        var upgrade = false;
+        if (r.String(http, "h2UpgradePolicy", hp) is { } policy)
+        {
+            switch (policy)
+            {
+                case "UPGRADE": upgrade = true; break;
+                case "DEFAULT" or "DO_NOT_UPGRADE": break;
+                default:
+                    r.Error(DiagnosticCodes.InvalidValue, http["h2UpgradePolicy"]!, hp + ".h2UpgradePolicy", $"unknown value '{policy}' (expected DEFAULT, DO_NOT_UPGRADE, UPGRADE)");
+                    break;
+            }
+        }
+
+        return (upgrade, r.Bool(http, "useClientProtocol", hp) ?? false);
     }
 
     /// <summary>Istio's <c>consistentHash</c>: exactly one key source, on ringHash or maglev.</summary>

@@ -46,7 +46,7 @@ internal sealed partial class DocumentParser
 
             if (port is not null)
             {
-                ports.Add(new ServicePort(port.Value, name, targetNumber, targetName, item));
+                ports.Add(new ServicePort(port.Value, name, targetNumber, targetName, r.String(item, "appProtocol", path), item));
             }
         }
 

@@ -22,7 +22,7 @@ internal sealed partial class DocumentParser
             var path = DocumentReader.Item("spec.ports", i);
             if (r.AsMap(portList!.Items[i], path) is { } port && r.Int(port, "number", path, required: true, 1, 65535) is { } number)
             {
-                ports.Add(new ServiceEntryPort(number, r.String(port, "name", path), r.Int(port, "targetPort", path, min: 1, max: 65535)));
+                ports.Add(new ServiceEntryPort(number, r.String(port, "name", path), r.Int(port, "targetPort", path, min: 1, max: 65535), r.String(port, "protocol", path)));
             }
         }
 

@@ -37,9 +37,39 @@ internal static class MeshEnums
 
     public static string UnknownSimple(string text) => $"unknown value '{text}' (expected LEAST_REQUEST, ROUND_ROBIN, RANDOM)";
 
-    /// <summary>The gRPC and Envoy-only <c>retryOn</c> conditions: warned and ignored (HTTP/1 never sees the gRPC ones).</summary>
+    /// <summary>
+    /// Istio's protocol selection for a port: its declared protocol (<c>appProtocol</c>, a ServiceEntry's
+    /// <c>protocol</c>), else the prefix of its name before the first '-'. HTTP/2 for gRPC, gRPC-Web, HTTP/2 and h2c;
+    /// HTTP/1.1 for HTTP; the client's own version for anything else (Istio sniffs those ports and keeps the client's).
+    /// </summary>
+    public static UpstreamProtocol PortProtocol(string? declared, string? name)
+    {
+        if (!string.IsNullOrEmpty(declared))
+        {
+            return declared.Equals("kubernetes.io/h2c", StringComparison.OrdinalIgnoreCase) ? UpstreamProtocol.Http2
+                : declared.StartsWith("kubernetes.io/ws", StringComparison.OrdinalIgnoreCase) ? UpstreamProtocol.Http1
+                : Named(declared);
+        }
+
+        if (string.IsNullOrEmpty(name))
+        {
+            return UpstreamProtocol.ClientProtocol;
+        }
+
+        var dash = name.IndexOf('-', StringComparison.Ordinal);
+        return Named(dash < 0 ? name : name[..dash]);
+
+        static UpstreamProtocol Named(string protocol) => protocol.ToUpperInvariant() switch
+        {
+            "GRPC" or "GRPC-WEB" or "HTTP2" or "H2C" => UpstreamProtocol.Http2,
+            "HTTP" => UpstreamProtocol.Http1,
+            _ => UpstreamProtocol.ClientProtocol,
+        };
+    }
+
+    /// <summary>The Envoy-only <c>retryOn</c> conditions: warned and ignored.</summary>
     private static readonly string[] IgnoredRetryConditions =
-        ["refused-stream", "cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable", "envoy-ratelimited", "retriable-headers", "reset-before-request", "http3-post-connect-failure"];
+        ["refused-stream", "envoy-ratelimited", "retriable-headers", "reset-before-request", "http3-post-connect-failure"];
 
     /// <summary>
     /// Parses Istio's <c>retryOn</c>: a comma list of conditions and status codes (a code means
@@ -59,6 +89,11 @@ internal static class MeshEnums
                 case "reset": retryOn |= RetryOn.Reset; break;
                 case "retriable-4xx": retryOn |= RetryOn.Retriable4xx; break;
                 case "retriable-status-codes": retryOn |= RetryOn.RetriableStatusCodes; break;
+                case "cancelled": retryOn |= RetryOn.Cancelled; break;
+                case "deadline-exceeded": retryOn |= RetryOn.DeadlineExceeded; break;
+                case "internal": retryOn |= RetryOn.Internal; break;
+                case "resource-exhausted": retryOn |= RetryOn.ResourceExhausted; break;
+                case "unavailable": retryOn |= RetryOn.Unavailable; break;
                 default:
                     if (Array.IndexOf(IgnoredRetryConditions, raw) >= 0)
                     {
@@ -82,5 +117,5 @@ internal static class MeshEnums
     }
 
     public static string UnknownRetryOn(string token) =>
-        $"'{(token.Length <= 40 ? token : token[..32] + "...")}' is not a retry condition (expected 5xx, gateway-error, connect-failure, reset, retriable-4xx, retriable-status-codes or a status code)";
+        $"'{(token.Length <= 40 ? token : token[..32] + "...")}' is not a retry condition (expected 5xx, gateway-error, connect-failure, reset, retriable-4xx, retriable-status-codes, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable or a status code)";
 }

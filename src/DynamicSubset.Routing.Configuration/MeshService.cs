@@ -46,6 +46,9 @@ public sealed class MeshService
     /// <summary>Gets the DestinationRule subset this pool holds (the endpoints whose labels contain the subset's), or <see langword="null"/> for the whole host.</summary>
     public string? Subset { get; internal init; }
 
+    /// <summary>Gets the HTTP version the endpoints are sent requests in: from the Service port's <c>appProtocol</c> or name, and the DestinationRule's <c>connectionPool.http</c>.</summary>
+    public UpstreamProtocol Protocol { get; internal init; }
+
     /// <summary>Gets a value indicating whether requests that name this service go through VirtualService routes.</summary>
     public bool HasRoutes => !RouteSpecs.IsEmpty;
 

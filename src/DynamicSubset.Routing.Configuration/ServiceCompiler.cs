@@ -188,7 +188,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
             return null;
         }
 
-        var pool = new Pool(name, host, subset, rule, routingPolicy, endpoints, [], port, rule?.Info ?? vs!.Info);
+        var pool = new Pool(name, host, subset, rule, routingPolicy, endpoints, [], port, rule?.Info ?? vs!.Info) { Protocol = policy.Protocol(PortProtocol(host, port)) };
         pools.Add(pool);
         byKey[key] = pool;
         byKey.TryAdd(baseName, pool);
@@ -381,6 +381,31 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
             ? docs.Pods.Where(p => p.Info.Namespace == service.Info.Namespace && selector.All(l => p.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).ToList()
             : [];
 
+    /// <summary>
+    /// The protocol of the service port a pool routes to, as Istio selects it: a Service port's <c>appProtocol</c>, else
+    /// its name's prefix; a ServiceEntry port's <c>protocol</c>, else its name's prefix.
+    /// </summary>
+    private UpstreamProtocol PortProtocol(string fqdn, int? port)
+    {
+        foreach (var service in docs.Services.Where(s => s.Fqdn == fqdn))
+        {
+            if (PickPort(service.Ports, port, p => p.Port) is { } picked)
+            {
+                return MeshEnums.PortProtocol(picked.AppProtocol, picked.Name);
+            }
+        }
+
+        foreach (var entry in docs.ServiceEntries.Where(e => e.Hosts.Contains(fqdn)))
+        {
+            if (PickPort(entry.Ports, port, p => p.Number) is { } picked)
+            {
+                return MeshEnums.PortProtocol(picked.Protocol, picked.Name);
+            }
+        }
+
+        return UpstreamProtocol.ClientProtocol;
+    }
+
     private static T? PickPort<T>(List<T> ports, int? wanted, Func<T, int> number)
         where T : class =>
         wanted is { } w ? ports.FirstOrDefault(p => number(p) == w) : ports.Count == 1 ? ports[0] : null;
@@ -415,12 +440,15 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
 
         public List<MeshRoute>? Routes { get; set; }
 
+        public UpstreamProtocol Protocol { get; init; }
+
         public MeshService ToService() => new(
             Name, Rule?.Info.Namespace ?? Origin.Namespace, Rule?.Info.Name ?? Origin.Name, [Name, .. Aliases], port, policy, [.. Endpoints])
         {
             DestinationHost = host,
             Subset = subset,
             RouteSpecs = Routes is null ? [] : [.. Routes],
+            Protocol = Protocol,
         };
     }
 }

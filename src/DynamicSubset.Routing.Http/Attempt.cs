@@ -39,5 +39,17 @@ public readonly struct Attempt
     /// <param name="statusCode">The response's status.</param>
     /// <returns><see langword="true"/> to hold the response back.</returns>
     public bool ShouldHoldBack(int statusCode) =>
-        _mayHoldBack && _rules.RetriesStatus(statusCode) && RoutingPipeline.Remaining(_rules.Timeout, _time!.GetElapsedTime(_started)) != TimeSpan.Zero;
+        _mayHoldBack && _rules.RetriesStatus(statusCode) && TimeLeft;
+
+    /// <summary>
+    /// Whether a gRPC response should be kept from the caller because another endpoint will be tried: as
+    /// <see cref="ShouldHoldBack(int)"/>, for its HTTP status or for the <c>grpc-status</c> its headers carry.
+    /// </summary>
+    /// <param name="statusCode">The response's HTTP status.</param>
+    /// <param name="grpcStatus">The <c>grpc-status</c> of its headers (a trailers-only response).</param>
+    /// <returns><see langword="true"/> to hold the response back.</returns>
+    public bool ShouldHoldBack(int statusCode, int grpcStatus) =>
+        _mayHoldBack && (_rules.RetriesStatus(statusCode) || _rules.RetriesGrpcStatus(grpcStatus)) && TimeLeft;
+
+    private bool TimeLeft => RoutingPipeline.Remaining(_rules.Timeout, _time!.GetElapsedTime(_started)) != TimeSpan.Zero;
 }

@@ -43,7 +43,7 @@ public readonly struct AttemptResult
     /// <summary>Gets the endpoint the transport actually sent to, when its own balancer chose among the candidates; otherwise <see langword="null"/>.</summary>
     public Endpoint? Endpoint { get; }
 
-    /// <summary>A response came; <paramref name="heldBack"/> when the transport kept it from the caller (see <see cref="Attempt.ShouldHoldBack"/>).</summary>
+    /// <summary>A response came; <paramref name="heldBack"/> when the transport kept it from the caller (see <see cref="Attempt.ShouldHoldBack(int)"/>).</summary>
     /// <param name="statusCode">The response's status.</param>
     /// <param name="heldBack">Whether the response was kept from the caller.</param>
     /// <param name="endpoint">The endpoint sent to, when not the one the attempt named.</param>

@@ -49,6 +49,19 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
             request.Headers.Host = original.Authority;
         }
 
+        // The endpoints' HTTP version, as the mesh picks it from the service port: HTTP/2 with prior knowledge for a
+        // gRPC or HTTP/2 port, HTTP/1.1 for an HTTP port, else the request's own (a GrpcChannel's is HTTP/2).
+        var (version, versionPolicy) = (request.Version, request.VersionPolicy);
+        switch (decision.Service.Protocol)
+        {
+            case UpstreamProtocol.Http2:
+                (request.Version, request.VersionPolicy) = (HttpVersion.Version20, HttpVersionPolicy.RequestVersionExact);
+                break;
+            case UpstreamProtocol.Http1:
+                (request.Version, request.VersionPolicy) = (HttpVersion.Version11, HttpVersionPolicy.RequestVersionOrLower);
+                break;
+        }
+
         var transport = new Transport(this, request, original, decision.Service.Name);
         try
         {
@@ -83,6 +96,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
             // Leave the request as it came, so an outer handler (a retry policy) sends it through routing again.
             transport.Discard();
             request.RequestUri = original;
+            (request.Version, request.VersionPolicy) = (version, versionPolicy);
             if (setHost)
             {
                 request.Headers.Host = null;
@@ -99,6 +113,9 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
     private sealed class Transport(DynamicSubsetHandler handler, HttpRequestMessage request, Uri original, string pool) : IAttemptTransport
     {
         private HttpResponseMessage? _response;
+
+        /// <summary>Gets a value indicating whether the request is a gRPC call (read once, from its content's type).</summary>
+        private bool IsGrpc { get; } = request.Content is { } content && GrpcProtocol.IsGrpc(content.Headers.ContentType?.MediaType);
 
         /// <summary>Only a body that can be read again is sent again.</summary>
         public bool CanResend => request.Content is null or ByteArrayContent or ReadOnlyMemoryContent;
@@ -120,6 +137,13 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                 var response = await handler.SendInnerAsync(request, perTry.Token).ConfigureAwait(false);
                 _response = response;
                 var status = (int)response.StatusCode;
+                if (IsGrpc && response.Headers.TryGetValues(GrpcProtocol.StatusHeader, out var values) &&
+                    GrpcProtocol.TryParseStatus(values.FirstOrDefault(), out var grpc))
+                {
+                    // A call refused at once (trailers-only): retried by the route's gRPC conditions, counted as Envoy counts it.
+                    return AttemptResult.Response(GrpcProtocol.ToHttpStatus(grpc), heldBack: attempt.ShouldHoldBack(status, grpc));
+                }
+
                 return AttemptResult.Response(status, heldBack: attempt.ShouldHoldBack(status));
             }
             catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)

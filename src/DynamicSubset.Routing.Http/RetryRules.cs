@@ -27,7 +27,7 @@ public readonly struct RetryRules
     public TimeSpan Timeout { get; }
 
     /// <summary>Gets a value indicating whether some response statuses are retried (only a route's policy does that).</summary>
-    public bool RetriesAnyStatus => _policy is { } p && (p.RetryOn & (RetryOn.ServerError | RetryOn.GatewayError | RetryOn.Retriable4xx | RetryOn.RetriableStatusCodes)) != 0;
+    public bool RetriesAnyStatus => _policy is { } p && (p.RetryOn & (RetryOn.ServerError | RetryOn.GatewayError | RetryOn.Retriable4xx | RetryOn.RetriableStatusCodes | RetryOn.AnyGrpcStatus)) != 0;
 
     /// <summary>The message when a configured timeout fails <see cref="IsTimeout"/>.</summary>
     public const string TimeoutRange = "PerTryTimeout and Timeout must be from 1 ms to 1 day, or Timeout.InfiniteTimeSpan";
@@ -69,6 +69,20 @@ public readonly struct RetryRules
     /// <param name="statusCode">The response's status.</param>
     /// <returns><see langword="true"/> if it may.</returns>
     public bool RetriesStatus(int statusCode) => _policy?.RetriesStatus(statusCode) ?? false;
+
+    /// <summary>Whether a gRPC response whose headers carry <paramref name="grpcStatus"/> may be retried (the route's gRPC <c>retryOn</c> conditions).</summary>
+    /// <param name="grpcStatus">The response's <c>grpc-status</c>.</param>
+    /// <returns><see langword="true"/> if it may.</returns>
+    public bool RetriesGrpcStatus(int grpcStatus) => _policy?.RetriesGrpcStatus(grpcStatus) ?? false;
+
+    /// <summary>
+    /// These rules under a caller's deadline (a gRPC client's <c>grpc-timeout</c>): the overall timeout becomes the
+    /// shorter of the two.
+    /// </summary>
+    /// <param name="deadline">The time the caller allows, from now.</param>
+    /// <returns>The rules.</returns>
+    public RetryRules Within(TimeSpan deadline) =>
+        Timeout != System.Threading.Timeout.InfiniteTimeSpan && Timeout <= deadline ? this : new RetryRules(_policy, Attempts, PerTryTimeout, deadline);
 
     /// <summary>
     /// The endpoint of the next try: another of the resolved set not yet tried; under a route's policy, when every one

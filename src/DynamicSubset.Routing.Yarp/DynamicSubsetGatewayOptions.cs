@@ -21,6 +21,13 @@ public sealed class DynamicSubsetGatewayOptions
     /// <value>Defaults to 2, as Istio's retry attempts.</value>
     public int ConnectRetries { get; set; } = 2;
 
+    /// <summary>
+    /// Gets or sets the largest gRPC request body kept so that a call can be retried on another endpoint. A call whose
+    /// body is larger, or still streaming when a retry is wanted, is not retried (Envoy's retry buffer does the same).
+    /// </summary>
+    /// <value>Defaults to 64 KiB.</value>
+    public int MaxRetryBodySize { get; set; } = 64 * 1024;
+
     /// <summary>Gets or sets how long one try may wait for the backend between reads; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</summary>
     /// <value>Defaults to 15 seconds, Envoy's route timeout (YARP's own default is 100 seconds).</value>
     public TimeSpan PerTryTimeout { get; set; } = TimeSpan.FromSeconds(15);

@@ -24,6 +24,7 @@ public static class DynamicSubsetYarpExtensions
         services.AddDynamicSubsetRoutingPipeline();
         var options = services.AddOptions<DynamicSubsetGatewayOptions>()
             .Validate(static o => o.ConnectRetries is >= 0 and <= 16, "ConnectRetries must be from 0 to 16")
+            .Validate(static o => o.MaxRetryBodySize is >= 0 and <= 64 * 1024 * 1024, "MaxRetryBodySize must be from 0 to 64 MiB")
             .Validate(static o => RetryRules.IsTimeout(o.PerTryTimeout) && RetryRules.IsTimeout(o.Timeout), RetryRules.TimeoutRange)
             .ValidateOnStart();
         if (configure is not null)

@@ -37,6 +37,8 @@ internal sealed class DynamicSubsetGateway : IDisposable
             UseCookies = false,
             ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
             ConnectTimeout = TimeSpan.FromSeconds(5),
+            // An HTTP/2 endpoint gets more connections once one has as many calls as the endpoint allows, not a queue.
+            EnableMultipleHttp2Connections = true,
             // Kestrel reads header values as UTF-8; send them on the same way, so any value it accepted goes through.
             RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,
             ResponseHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
@@ -87,23 +89,105 @@ internal sealed class DynamicSubsetGateway : IDisposable
         }
 
         var rules = RetryRules.For(decision.Route, _options.ConnectRetries, _options.PerTryTimeout, _options.Timeout);
-        var outcome = await _pipeline.SendAsync(decision, rules, request.Method, state, context.RequestAborted).ConfigureAwait(false);
-        if (outcome.Kind == AttemptOutcomeKind.Failed && !context.Response.HasStarted)
+        if (!GrpcProtocol.IsGrpc(request.ContentType))
         {
-            context.Response.Clear();
-            await (outcome.TimedOut
-                ? WriteAsync(context, StatusCodes.Status504GatewayTimeout, RoutingPipeline.UpstreamTimeoutBody)
-                : WriteAsync(context, StatusCodes.Status503ServiceUnavailable, RoutingPipeline.UpstreamConnectErrorBody)).ConfigureAwait(false);
+            var outcome = await _pipeline.SendAsync(decision, rules, request.Method, state, context.RequestAborted).ConfigureAwait(false);
+            if (outcome.Kind == AttemptOutcomeKind.Failed && !context.Response.HasStarted)
+            {
+                await WriteFailureAsync(context, outcome).ConfigureAwait(false);
+            }
+
+            return;
         }
+
+        await ForwardGrpcAsync(context, decision, state, rules).ConfigureAwait(false);
     }
 
     public void Dispose() => Invoker.Dispose();
 
-    internal static Task WriteAsync(HttpContext context, int status, string body)
+    /// <summary>
+    /// The gateway's own answer. A gRPC call gets it as the mesh maps it: a trailers-only response whose
+    /// <c>grpc-status</c> is Envoy's for the HTTP status (no route UNIMPLEMENTED, no healthy upstream UNAVAILABLE).
+    /// </summary>
+    internal static Task WriteAsync(HttpContext context, int status, string body, int? grpcStatus = null)
     {
+        if (GrpcProtocol.IsGrpc(context.Request.ContentType))
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/grpc";
+            context.Response.Headers[GrpcProtocol.StatusHeader] = (grpcStatus ?? GrpcProtocol.FromHttpStatus(status)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers[GrpcProtocol.MessageHeader] = GrpcProtocol.EncodeMessage(body);
+            return Task.CompletedTask;
+        }
+
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain";
         return context.Response.WriteAsync(body, context.RequestAborted);
+    }
+
+    private static Task WriteFailureAsync(HttpContext context, AttemptOutcome outcome, int? grpcStatus = null)
+    {
+        context.Response.Clear();
+        return outcome.TimedOut
+            ? WriteAsync(context, StatusCodes.Status504GatewayTimeout, RoutingPipeline.UpstreamTimeoutBody, grpcStatus)
+            : WriteAsync(context, StatusCodes.Status503ServiceUnavailable, RoutingPipeline.UpstreamConnectErrorBody);
+    }
+
+    /// <summary>
+    /// A gRPC call: bounded by the client's <c>grpc-timeout</c> as a whole (Envoy's <c>max_grpc_timeout</c> default:
+    /// the header, unlimited), its body kept for a retry while it is small and whole, and its failures answered with
+    /// gRPC statuses. The client's deadline passing is DEADLINE_EXCEEDED; a route's timeout is UNAVAILABLE, as Envoy
+    /// maps its 504.
+    /// </summary>
+    private async Task ForwardGrpcAsync(HttpContext context, RouteDecision decision, GatewayRequest state, RetryRules rules)
+    {
+        var request = context.Request;
+        state.IsGrpc = true;
+        var token = context.RequestAborted;
+        CancellationTokenSource? deadline = null;
+        var deadlineBinds = false;
+        if (request.Headers.TryGetValue(GrpcProtocol.TimeoutHeader, out var header) && GrpcProtocol.TryParseTimeout(header.ToString(), out var timeout))
+        {
+            rules = rules.Within(timeout);
+            deadlineBinds = rules.Timeout == timeout;
+            deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+            deadline.CancelAfter(timeout);
+            token = deadline.Token;
+        }
+
+        var original = request.Body;
+        if (rules.Attempts > 0 && context.Features.Get<IHttpRequestBodyDetectionFeature>() is not { CanHaveBody: false })
+        {
+            request.Body = state.Body = new ReplayableBody(original, _options.MaxRetryBodySize);
+        }
+
+        try
+        {
+            var outcome = await _pipeline.SendAsync(decision, rules, request.Method, state, token).ConfigureAwait(false);
+            if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (deadline?.IsCancellationRequested == true || (deadlineBinds && outcome.TimedOut))
+            {
+                context.Response.Clear();
+                await WriteAsync(context, StatusCodes.Status504GatewayTimeout, "deadline exceeded", GrpcProtocol.DeadlineExceeded).ConfigureAwait(false);
+            }
+            else if (outcome.Kind == AttemptOutcomeKind.Failed)
+            {
+                await WriteFailureAsync(context, outcome).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            deadline?.Dispose();
+            if (state.Body is { } body)
+            {
+                request.Body = original;
+                await body.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>What VirtualService matches look at: method, the raw target (path and query as sent), Host, scheme, local port, caller.</summary>
@@ -170,7 +254,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
         public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
         {
             var state = httpContext.Features.Get<IDynamicSubsetRoutingFeature>() as GatewayRequest;
-            if (proxyResponse is not null && state is not null && state.HoldBack((int)proxyResponse.StatusCode))
+            if (proxyResponse is not null && state is not null && state.HoldBack(proxyResponse))
             {
                 return false; // neither headers nor body reach the client: the pipeline tries another endpoint
             }

@@ -1,5 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Collections.Immutable;
+using System.Net;
+using System.Runtime.CompilerServices;
 using DynamicSubset.Routing.AspNetCore;
 using DynamicSubset.Routing.Http;
 using Microsoft.AspNetCore.Http;
@@ -15,6 +16,7 @@ internal sealed class GatewayRequest(HttpContext context, RouteDecision decision
     : IDynamicSubsetRoutingFeature, IAttemptTransport
 {
     private Attempt _attempt;
+    private int _grpcStatus = -1;
 
     public RouteDecision Decision => decision;
 
@@ -28,29 +30,62 @@ internal sealed class GatewayRequest(HttpContext context, RouteDecision decision
     /// <summary>Gets a value indicating whether the transformer held the last response back for a retry.</summary>
     public bool HeldBack { get; private set; }
 
-    /// <summary>Only a request without a body is sent again (a body streamed to one endpoint is gone), and only before the response started.</summary>
-    public bool CanResend => !context.Response.HasStarted && DynamicSubsetGateway.CanResend(context);
+    /// <summary>Gets or sets a value indicating whether the request is a gRPC call (its answers and retries follow gRPC's rules).</summary>
+    public bool IsGrpc { get; set; }
 
-    /// <summary>Called by the transformer with the response's status: whether to keep it from the client for a retry.</summary>
-    public bool HoldBack(int statusCode) => HeldBack = _attempt.ShouldHoldBack(statusCode);
+    /// <summary>Gets or sets the kept body of a call that may be retried, or <see langword="null"/>.</summary>
+    public ReplayableBody? Body { get; set; }
+
+    /// <summary>
+    /// A request is sent again only before the response started, and only when its body can be: it has none, or it is
+    /// kept whole (<see cref="ReplayableBody"/>); a body already streamed to one endpoint is gone.
+    /// </summary>
+    public bool CanResend => !context.Response.HasStarted && (Body?.Replayable ?? DynamicSubsetGateway.CanResend(context));
+
+    /// <summary>Called by the transformer with the response: whether to keep it from the client for a retry.</summary>
+    public bool HoldBack(HttpResponseMessage response)
+    {
+        var status = (int)response.StatusCode;
+        _grpcStatus = IsGrpc && response.Headers.TryGetValues(GrpcProtocol.StatusHeader, out var values) &&
+            GrpcProtocol.TryParseStatus(values.FirstOrDefault(), out var grpc) ? grpc : -1;
+        HeldBack = (_grpcStatus >= 0 ? _attempt.ShouldHoldBack(status, _grpcStatus) : _attempt.ShouldHoldBack(status)) && (Body?.Replayable ?? true);
+        return HeldBack;
+    }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<AttemptResult> SendAsync(Attempt attempt, CancellationToken cancellationToken)
     {
-        (_attempt, Endpoint, HeldBack) = (attempt, attempt.Endpoint, false);
+        (_attempt, Endpoint, HeldBack, _grpcStatus) = (attempt, attempt.Endpoint, false, -1);
         Attempts++;
+        Body?.Rewind();
 
         // YARP's activity timeout bounds the try between reads, so a long streamed response is not cut off midway.
-        var config = new ForwarderRequestConfig { ActivityTimeout = attempt.Budget == Timeout.InfiniteTimeSpan ? TimeSpan.FromDays(1) : attempt.Budget };
+        var config = Config(decision.Service.Protocol, context.Request.Protocol, attempt.Budget);
         var error = await gateway.Forwarder.SendAsync(context, $"http://{attempt.Endpoint.Authority}", gateway.Invoker, config, gateway.Transformer, cancellationToken).ConfigureAwait(false);
-        return error == ForwarderError.None
-            ? AttemptResult.Response(context.Response.StatusCode, HeldBack)
-            : ForwarderErrors.Classify(context, error);
+        if (error != ForwarderError.None)
+        {
+            return ForwarderErrors.Classify(context, error);
+        }
+
+        // A gRPC call's status counts for outlier detection as Envoy counts it: UNAVAILABLE as a 503, and so on.
+        return AttemptResult.Response(_grpcStatus >= 0 ? GrpcProtocol.ToHttpStatus(_grpcStatus) : context.Response.StatusCode, HeldBack);
     }
 
     public void Discard()
     {
         context.Response.Clear(); // a held-back status, or the 502/504 the forwarder set: nothing was sent yet
         context.Features.Set<IForwarderErrorFeature>(null);
+    }
+
+    /// <summary>The HTTP version of a try: HTTP/2 with prior knowledge, HTTP/1.1, or the version the request came in.</summary>
+    private static ForwarderRequestConfig Config(UpstreamProtocol protocol, string requestProtocol, TimeSpan budget)
+    {
+        var http2 = protocol == UpstreamProtocol.Http2 || (protocol == UpstreamProtocol.ClientProtocol && HttpProtocol.IsHttp2(requestProtocol));
+        return new ForwarderRequestConfig
+        {
+            ActivityTimeout = budget == Timeout.InfiniteTimeSpan ? TimeSpan.FromDays(1) : budget,
+            Version = http2 ? HttpVersion.Version20 : HttpVersion.Version11,
+            VersionPolicy = http2 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
+        };
     }
 }

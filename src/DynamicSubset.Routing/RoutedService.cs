@@ -33,6 +33,14 @@ public sealed class RoutedService
     /// <summary>Gets where the service was defined, for operators, or <see langword="null"/>.</summary>
     public string? Origin { get; }
 
+    /// <summary>Gets or initializes the HTTP version its endpoints are sent requests in.</summary>
+    /// <value>Defaults to <see cref="UpstreamProtocol.ClientProtocol"/>: the request's own version.</value>
+    public UpstreamProtocol Protocol
+    {
+        get;
+        init => field = Enum.IsDefined(value) ? value : throw new RoutingValidationException("protocol", $"{(int)value} is not an upstream protocol", nameof(Protocol));
+    }
+
     /// <summary>
     /// Gets or initializes the VirtualService routes of requests that name this service (<c>http[]</c>, in order). The
     /// first route that matches picks a destination; a request that matches none gets <c>no route</c>.

@@ -215,7 +215,7 @@ public class VirtualServiceRoutingTests
     [InlineData("retries: {attempts: 2, retryOn: '5xx,bogus'}", "DSR1004", "spec.http[0].retries.retryOn: 'bogus' is not a retry condition")]
     [InlineData("retries: {attempts: -1}", "DSR1005", "spec.http[0].retries.attempts: ")]
     [InlineData("retries: {attempts: 2, perTryTimeout: soon}", "DSR1005", "spec.http[0].retries.perTryTimeout: 'soon' is not a duration")]
-    [InlineData("retries: {attempts: 2, retryOn: 'unavailable'}", "DSR2001", "spec.http[0].retries.retryOn: 'unavailable' is not supported by DynamicSubset.Routing; ignored")]
+    [InlineData("retries: {attempts: 2, retryOn: 'refused-stream'}", "DSR2001", "spec.http[0].retries.retryOn: 'refused-stream' is not supported by DynamicSubset.Routing; ignored")]
     [InlineData("timeout: forever", "DSR1005", "spec.http[0].timeout: 'forever' is not a duration of 0 or at least 1ms")]
     public void BadRetriesAndTimeouts_AreReportedWithTheirPath(string field, string code, string expected)
     {

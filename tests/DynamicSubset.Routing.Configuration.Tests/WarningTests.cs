@@ -47,7 +47,7 @@ public class WarningTests
         Assert.False(config.HasErrors);
         Assert.Equal(
             [
-                "test.yaml:8:5: spec.trafficPolicy.connectionPool: supported by Istio but not by DynamicSubset.Routing; ignored",
+                "test.yaml:9:7: spec.trafficPolicy.connectionPool.tcp: supported by Istio but not by DynamicSubset.Routing; ignored",
                 "test.yaml:24:7: spec.http[0].fault: supported by Istio but not by DynamicSubset.Routing; ignored",
                 "test.yaml:26:7: spec.http[0].corsPolicy: supported by Istio but not by DynamicSubset.Routing; ignored",
             ],

@@ -1,3 +1,3 @@
 namespace DynamicSubset.Routing.Configuration;
 
-internal sealed record ServiceEntryPort(int Number, string? Name, int? TargetPort);
+internal sealed record ServiceEntryPort(int Number, string? Name, int? TargetPort, string? Protocol);

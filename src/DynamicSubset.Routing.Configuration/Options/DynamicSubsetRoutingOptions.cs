@@ -24,6 +24,13 @@ public sealed class DynamicSubsetRoutingOptions
     /// <summary>Gets or sets the service's host, for diagnostics.</summary>
     public string? Host { get; set; }
 
+    /// <summary>
+    /// Gets or sets the protocol of the service port, as a Service port's <c>appProtocol</c>: <c>grpc</c>, <c>http2</c>
+    /// or <c>kubernetes.io/h2c</c> send HTTP/2 with prior knowledge, <c>http</c> HTTP/1.1.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: each request goes in its own version.</value>
+    public string? AppProtocol { get; set; }
+
     /// <summary>Gets or sets the DestinationRule's <c>trafficPolicy</c>.</summary>
     [Required]
     [ValidateObjectMembers]
@@ -249,7 +256,7 @@ public sealed class DynamicSubsetRoutingOptions
             routes.Add(new OptionsRoute(route.Name ?? r.ToString(System.Globalization.CultureInfo.InvariantCulture), [.. matches], destinations, retries, timeout));
         }
 
-        return new OptionsPlan(pools, routes);
+        return new OptionsPlan(pools, routes, MeshEnums.PortProtocol(AppProtocol, null));
 
         static string Signature(string? subset, RoutingPolicy policy) =>
             ServiceCompiler.PoolKey(subset, policy.HeaderMappings);

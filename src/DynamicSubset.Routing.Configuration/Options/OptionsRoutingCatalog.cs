@@ -30,9 +30,10 @@ public sealed class OptionsRoutingCatalog : RoutingCatalog
     {
         var plan = _options.Plan;
         var origin = $"options '{_options.Name}'";
-        var pools = _options.Pools.ToDictionary(p => p.Key, p => new RoutedService(_name + p.Key, p.Value, origin: origin), StringComparer.Ordinal);
+        var pools = _options.Pools.ToDictionary(p => p.Key, p => new RoutedService(_name + p.Key, p.Value, origin: origin) { Protocol = plan.Protocol }, StringComparer.Ordinal);
         var entry = plan.Routes.Count == 0 ? pools[""] : new RoutedService(_name, pools[""].Resolver, origin: origin)
         {
+            Protocol = plan.Protocol,
             Routes = [.. plan.Routes.Select(route => new HttpRouteRule(
                 route.Destinations.Select(d => new RouteDestination(_name, d.Subset, pools[d.Pool], d.Weight)), route.Matches)
             {

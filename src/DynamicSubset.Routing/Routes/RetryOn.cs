@@ -24,4 +24,22 @@ public enum RetryOn
 
     /// <summary><c>retriable-status-codes</c>: a response whose status is in <see cref="RouteRetryPolicy.RetriableStatusCodes"/>.</summary>
     RetriableStatusCodes = 32,
+
+    /// <summary><c>cancelled</c>: a gRPC response whose <c>grpc-status</c> is CANCELLED (1).</summary>
+    Cancelled = 64,
+
+    /// <summary><c>deadline-exceeded</c>: a gRPC response whose <c>grpc-status</c> is DEADLINE_EXCEEDED (4).</summary>
+    DeadlineExceeded = 128,
+
+    /// <summary><c>internal</c>: a gRPC response whose <c>grpc-status</c> is INTERNAL (13).</summary>
+    Internal = 256,
+
+    /// <summary><c>resource-exhausted</c>: a gRPC response whose <c>grpc-status</c> is RESOURCE_EXHAUSTED (8).</summary>
+    ResourceExhausted = 512,
+
+    /// <summary><c>unavailable</c>: a gRPC response whose <c>grpc-status</c> is UNAVAILABLE (14).</summary>
+    Unavailable = 1024,
+
+    /// <summary>Every gRPC condition.</summary>
+    AnyGrpcStatus = Cancelled | DeadlineExceeded | Internal | ResourceExhausted | Unavailable,
 }

@@ -61,6 +61,22 @@ public sealed class RouteRetryPolicy
         (RetryOn.HasFlag(RetryOn.Retriable4xx) && statusCode == 409) ||
         (RetryOn.HasFlag(RetryOn.RetriableStatusCodes) && RetriableStatusCodes.Contains(statusCode));
 
+    /// <summary>
+    /// Whether a gRPC response is retried for its <c>grpc-status</c>, read from its headers: Envoy reads it there, so a
+    /// call the endpoint refused at once (a trailers-only response) is retried and one that streamed a message is not.
+    /// </summary>
+    /// <param name="grpcStatus">The response's <c>grpc-status</c>.</param>
+    /// <returns><see langword="true"/> if it may be retried.</returns>
+    public bool RetriesGrpcStatus(int grpcStatus) => grpcStatus switch
+    {
+        1 => RetryOn.HasFlag(RetryOn.Cancelled),
+        4 => RetryOn.HasFlag(RetryOn.DeadlineExceeded),
+        8 => RetryOn.HasFlag(RetryOn.ResourceExhausted),
+        13 => RetryOn.HasFlag(RetryOn.Internal),
+        14 => RetryOn.HasFlag(RetryOn.Unavailable),
+        _ => false,
+    };
+
     /// <summary>Whether a try that got no response is retried.</summary>
     /// <param name="failure">How it failed.</param>
     /// <returns><see langword="true"/> if it may be retried.</returns>
