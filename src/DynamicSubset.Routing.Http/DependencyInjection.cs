@@ -109,6 +109,17 @@ public static class DynamicSubsetHttpClientBuilderExtensions
 
         // The handler is created per pipeline (IHttpClientFactory recycles them); the catalog, once per client.
         services.AddKeyedSingleton(name, (sp, _) => new RoutedClient(findCatalog(sp)));
+
+        // A GrpcChannel over this client would otherwise balance by itself: finding a SocketsHttpHandler at the end of
+        // the chain, it connects to the address's own host (which resolves to nothing here) and routes past us. This
+        // property, Grpc.Net.Client's documented switch, turns its balancing off, so each call comes through routing.
+        builder.ConfigurePrimaryHttpMessageHandler(static (handler, _) =>
+        {
+            if (handler is SocketsHttpHandler sockets)
+            {
+                sockets.Properties[GrpcLoadBalancingDisabled] = true;
+            }
+        });
         return builder.AddHttpMessageHandler(sp =>
         {
             var catalog = sp.GetRequiredKeyedService<RoutedClient>(name).Catalog;
@@ -144,6 +155,9 @@ public static class DynamicSubsetHttpClientBuilderExtensions
         RoutingActivityEnricher.EnsureStarted();
         return services;
     }
+    /// <summary>The <see cref="SocketsHttpHandler.Properties"/> key by which Grpc.Net.Client leaves a handler's connections to it.</summary>
+    private const string GrpcLoadBalancingDisabled = "__GrpcLoadBalancingDisabled";
+
     internal static ILogger Logger(IServiceProvider sp, Type type) =>
         sp.GetService<ILoggerFactory>()?.CreateLogger(type.FullName!) ?? NullLogger.Instance;
 }

@@ -23,7 +23,7 @@ internal sealed class DynamicSubsetTransformProvider : ITransformProvider
         if (transform.ProxyResponse is { } response && transform.HttpContext.Features.Get<IDynamicSubsetRoutingFeature>() is YarpStepRequest state)
         {
             state.ResponseArrived();
-            if (state.HoldBack((int)response.StatusCode))
+            if (state.HoldBack(response))
             {
                 transform.SuppressResponseBody = true;
             }

@@ -89,9 +89,19 @@ internal sealed class DynamicSubsetGateway : IDisposable
         }
 
         var rules = RetryRules.For(decision.Route, _options.ConnectRetries, _options.PerTryTimeout, _options.Timeout);
-        if (!GrpcProtocol.IsGrpc(request.ContentType))
+        state.Grpc = GrpcCall.Start(context, ref rules, _options.MaxRetryBodySize);
+        await SendAsync(_pipeline, context, decision, rules, state, state.Grpc).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs the attempt loop for the gateway and the YARP step alike, then answers what it left unanswered: a gRPC call
+    /// by its own rules (<see cref="GrpcCall.FinishAsync"/>), anything else with the gateway's failure answer.
+    /// </summary>
+    internal static async Task SendAsync(RoutingPipeline pipeline, HttpContext context, RouteDecision decision, RetryRules rules, IAttemptTransport transport, GrpcCall? grpc)
+    {
+        if (grpc is null)
         {
-            var outcome = await _pipeline.SendAsync(decision, rules, request.Method, state, context.RequestAborted).ConfigureAwait(false);
+            var outcome = await pipeline.SendAsync(decision, rules, context.Request.Method, transport, context.RequestAborted).ConfigureAwait(false);
             if (outcome.Kind == AttemptOutcomeKind.Failed && !context.Response.HasStarted)
             {
                 await WriteFailureAsync(context, outcome).ConfigureAwait(false);
@@ -100,7 +110,10 @@ internal sealed class DynamicSubsetGateway : IDisposable
             return;
         }
 
-        await ForwardGrpcAsync(context, decision, state, rules).ConfigureAwait(false);
+        await using (grpc.ConfigureAwait(false))
+        {
+            await grpc.FinishAsync(await pipeline.SendAsync(decision, rules, context.Request.Method, transport, grpc.Token).ConfigureAwait(false)).ConfigureAwait(false);
+        }
     }
 
     public void Dispose() => Invoker.Dispose();
@@ -125,69 +138,13 @@ internal sealed class DynamicSubsetGateway : IDisposable
         return context.Response.WriteAsync(body, context.RequestAborted);
     }
 
-    private static Task WriteFailureAsync(HttpContext context, AttemptOutcome outcome, int? grpcStatus = null)
+    /// <summary>The answer to a request whose every try failed: 504 <c>upstream request timeout</c>, else 503 <c>upstream connect error</c>.</summary>
+    internal static Task WriteFailureAsync(HttpContext context, AttemptOutcome outcome)
     {
         context.Response.Clear();
         return outcome.TimedOut
-            ? WriteAsync(context, StatusCodes.Status504GatewayTimeout, RoutingPipeline.UpstreamTimeoutBody, grpcStatus)
+            ? WriteAsync(context, StatusCodes.Status504GatewayTimeout, RoutingPipeline.UpstreamTimeoutBody)
             : WriteAsync(context, StatusCodes.Status503ServiceUnavailable, RoutingPipeline.UpstreamConnectErrorBody);
-    }
-
-    /// <summary>
-    /// A gRPC call: bounded by the client's <c>grpc-timeout</c> as a whole (Envoy's <c>max_grpc_timeout</c> default:
-    /// the header, unlimited), its body kept for a retry while it is small and whole, and its failures answered with
-    /// gRPC statuses. The client's deadline passing is DEADLINE_EXCEEDED; a route's timeout is UNAVAILABLE, as Envoy
-    /// maps its 504.
-    /// </summary>
-    private async Task ForwardGrpcAsync(HttpContext context, RouteDecision decision, GatewayRequest state, RetryRules rules)
-    {
-        var request = context.Request;
-        state.IsGrpc = true;
-        var token = context.RequestAborted;
-        CancellationTokenSource? deadline = null;
-        var deadlineBinds = false;
-        if (request.Headers.TryGetValue(GrpcProtocol.TimeoutHeader, out var header) && GrpcProtocol.TryParseTimeout(header.ToString(), out var timeout))
-        {
-            rules = rules.Within(timeout);
-            deadlineBinds = rules.Timeout == timeout;
-            deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
-            deadline.CancelAfter(timeout);
-            token = deadline.Token;
-        }
-
-        var original = request.Body;
-        if (rules.Attempts > 0 && context.Features.Get<IHttpRequestBodyDetectionFeature>() is not { CanHaveBody: false })
-        {
-            request.Body = state.Body = new ReplayableBody(original, _options.MaxRetryBodySize);
-        }
-
-        try
-        {
-            var outcome = await _pipeline.SendAsync(decision, rules, request.Method, state, token).ConfigureAwait(false);
-            if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
-            {
-                return;
-            }
-
-            if (deadline?.IsCancellationRequested == true || (deadlineBinds && outcome.TimedOut))
-            {
-                context.Response.Clear();
-                await WriteAsync(context, StatusCodes.Status504GatewayTimeout, "deadline exceeded", GrpcProtocol.DeadlineExceeded).ConfigureAwait(false);
-            }
-            else if (outcome.Kind == AttemptOutcomeKind.Failed)
-            {
-                await WriteFailureAsync(context, outcome).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            deadline?.Dispose();
-            if (state.Body is { } body)
-            {
-                request.Body = original;
-                await body.DisposeAsync().ConfigureAwait(false);
-            }
-        }
     }
 
     /// <summary>What VirtualService matches look at: method, the raw target (path and query as sent), Host, scheme, local port, caller.</summary>

@@ -16,7 +16,6 @@ internal sealed class GatewayRequest(HttpContext context, RouteDecision decision
     : IDynamicSubsetRoutingFeature, IAttemptTransport
 {
     private Attempt _attempt;
-    private int _grpcStatus = -1;
 
     public RouteDecision Decision => decision;
 
@@ -30,34 +29,25 @@ internal sealed class GatewayRequest(HttpContext context, RouteDecision decision
     /// <summary>Gets a value indicating whether the transformer held the last response back for a retry.</summary>
     public bool HeldBack { get; private set; }
 
-    /// <summary>Gets or sets a value indicating whether the request is a gRPC call (its answers and retries follow gRPC's rules).</summary>
-    public bool IsGrpc { get; set; }
-
-    /// <summary>Gets or sets the kept body of a call that may be retried, or <see langword="null"/>.</summary>
-    public ReplayableBody? Body { get; set; }
+    /// <summary>Gets or sets the gRPC call's state, or <see langword="null"/> when the request is not a gRPC call.</summary>
+    public GrpcCall? Grpc { get; set; }
 
     /// <summary>
     /// A request is sent again only before the response started, and only when its body can be: it has none, or it is
     /// kept whole (<see cref="ReplayableBody"/>); a body already streamed to one endpoint is gone.
     /// </summary>
-    public bool CanResend => !context.Response.HasStarted && (Body?.Replayable ?? DynamicSubsetGateway.CanResend(context));
+    public bool CanResend => !context.Response.HasStarted && (Grpc?.Body?.Replayable ?? DynamicSubsetGateway.CanResend(context));
 
     /// <summary>Called by the transformer with the response: whether to keep it from the client for a retry.</summary>
-    public bool HoldBack(HttpResponseMessage response)
-    {
-        var status = (int)response.StatusCode;
-        _grpcStatus = IsGrpc && response.Headers.TryGetValues(GrpcProtocol.StatusHeader, out var values) &&
-            GrpcProtocol.TryParseStatus(values.FirstOrDefault(), out var grpc) ? grpc : -1;
-        HeldBack = (_grpcStatus >= 0 ? _attempt.ShouldHoldBack(status, _grpcStatus) : _attempt.ShouldHoldBack(status)) && (Body?.Replayable ?? true);
-        return HeldBack;
-    }
+    public bool HoldBack(HttpResponseMessage response) =>
+        HeldBack = Grpc?.HoldBack(_attempt, response) ?? _attempt.ShouldHoldBack((int)response.StatusCode);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<AttemptResult> SendAsync(Attempt attempt, CancellationToken cancellationToken)
     {
-        (_attempt, Endpoint, HeldBack, _grpcStatus) = (attempt, attempt.Endpoint, false, -1);
+        (_attempt, Endpoint, HeldBack) = (attempt, attempt.Endpoint, false);
         Attempts++;
-        Body?.Rewind();
+        Grpc?.Body?.Rewind();
 
         // YARP's activity timeout bounds the try between reads, so a long streamed response is not cut off midway.
         var config = Config(decision.Service.Protocol, context.Request.Protocol, attempt.Budget);
@@ -67,8 +57,8 @@ internal sealed class GatewayRequest(HttpContext context, RouteDecision decision
             return ForwarderErrors.Classify(context, error);
         }
 
-        // A gRPC call's status counts for outlier detection as Envoy counts it: UNAVAILABLE as a 503, and so on.
-        return AttemptResult.Response(_grpcStatus >= 0 ? GrpcProtocol.ToHttpStatus(_grpcStatus) : context.Response.StatusCode, HeldBack);
+        var status = context.Response.StatusCode;
+        return AttemptResult.Response(Grpc?.CountedStatus(status) ?? status, HeldBack);
     }
 
     public void Discard()

@@ -13,7 +13,7 @@ namespace DynamicSubset.Routing.Yarp;
 /// routing policy comes from the catalog the registry finds for the cluster id (else the default one): its service named
 /// by the cluster's <c>DynamicSubset.Service</c> metadata, or by its id. Destinations carry their labels in <c>Metadata</c>.
 /// </summary>
-internal sealed class YarpDynamicSubsets(RoutingCatalogRegistry registry, RoutingPipeline pipeline, YarpClusterCatalog clusters, int connectRetries = 2)
+internal sealed class YarpDynamicSubsets(RoutingCatalogRegistry registry, RoutingPipeline pipeline, YarpClusterCatalog clusters, int connectRetries = 2, int maxRetryBody = 64 * 1024)
 {
     /// <summary>The cluster metadata key that names the catalog's service, when it is not the cluster id.</summary>
     public const string ServiceMetadataKey = "DynamicSubset.Service";
@@ -55,14 +55,8 @@ internal sealed class YarpDynamicSubsets(RoutingCatalogRegistry registry, Routin
         var state = new YarpStepRequest(context, proxy, pool, next, decision);
         context.Features.Set<IDynamicSubsetRoutingFeature>(state);
         var rules = RetryRules.For(routed.Route, connectRetries, cluster.HttpRequest?.ActivityTimeout ?? DefaultPerTryTimeout, Timeout.InfiniteTimeSpan);
-        var outcome = await pipeline.SendAsync(decision, rules, context.Request.Method, state, context.RequestAborted).ConfigureAwait(false);
-        if (outcome.Kind == AttemptOutcomeKind.Failed && !context.Response.HasStarted)
-        {
-            context.Response.Clear();
-            await (outcome.TimedOut
-                ? DynamicSubsetGateway.WriteAsync(context, StatusCodes.Status504GatewayTimeout, RoutingPipeline.UpstreamTimeoutBody)
-                : DynamicSubsetGateway.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, RoutingPipeline.UpstreamConnectErrorBody)).ConfigureAwait(false);
-        }
+        state.Grpc = GrpcCall.Start(context, ref rules, maxRetryBody);
+        await DynamicSubsetGateway.SendAsync(pipeline, context, decision, rules, state, state.Grpc).ConfigureAwait(false);
     }
 
     private RoutedService? FindService(global::Yarp.ReverseProxy.Configuration.ClusterConfig cluster)

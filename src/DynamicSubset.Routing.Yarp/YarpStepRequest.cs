@@ -26,10 +26,14 @@ internal sealed class YarpStepRequest(HttpContext context, IReverseProxyFeature 
 
     public bool HeldBack { get; private set; }
 
-    public bool CanResend => !context.Response.HasStarted && DynamicSubsetGateway.CanResend(context);
+    /// <summary>Gets or sets the gRPC call's state, or <see langword="null"/> when the request is not a gRPC call.</summary>
+    public GrpcCall? Grpc { get; set; }
 
-    /// <summary>Called by the response transform with the status: whether to keep it from the client for a retry.</summary>
-    public bool HoldBack(int statusCode) => HeldBack = _attempt.ShouldHoldBack(statusCode);
+    public bool CanResend => !context.Response.HasStarted && (Grpc?.Body?.Replayable ?? DynamicSubsetGateway.CanResend(context));
+
+    /// <summary>Called by the response transform with the response: whether to keep it from the client for a retry.</summary>
+    public bool HoldBack(HttpResponseMessage response) =>
+        HeldBack = Grpc?.HoldBack(_attempt, response) ?? _attempt.ShouldHoldBack((int)response.StatusCode);
 
     /// <summary>Called as the response's headers arrive: the per-try timeout stops there, so a long body is not cut off.</summary>
     public void ResponseArrived() => _perTry?.CancelAfter(Timeout.Infinite);
@@ -39,6 +43,7 @@ internal sealed class YarpStepRequest(HttpContext context, IReverseProxyFeature 
     {
         (_attempt, HeldBack) = (attempt, false);
         Attempts++;
+        Grpc?.Body?.Rewind();
         List<DestinationState> candidates = [];
         foreach (var endpoint in attempt.Resolution.CandidateEndpoints)
         {
@@ -86,7 +91,8 @@ internal sealed class YarpStepRequest(HttpContext context, IReverseProxyFeature 
         var error = context.GetForwarderErrorFeature()?.Error ?? ForwarderError.None;
         if (error == ForwarderError.None)
         {
-            return AttemptResult.Response(context.Response.StatusCode, HeldBack, used);
+            var status = context.Response.StatusCode;
+            return AttemptResult.Response(Grpc?.CountedStatus(status) ?? status, HeldBack, used);
         }
 
         return perTry.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !context.Response.HasStarted

@@ -78,7 +78,7 @@ public sealed class GrpcPod : IAsyncDisposable
         builder.Services.AddSingleton(pod);
         var app = builder.Build();
         app.MapGrpcService<EchoService>();
-        app.MapGet("/", (HttpContext context) =>
+        app.MapGet("/{**path}", (HttpContext context) =>
         {
             pod.Hit();
             return $"{name} over {context.Request.Protocol}";
