@@ -100,7 +100,7 @@ internal sealed partial class CertificateStore : IDisposable
     {
         FileNotFoundException or DirectoryNotFoundException => $"cannot read the certificate: {e.Message}",
         UnauthorizedAccessException => $"cannot read the certificate: {e.Message}",
-        CryptographicException when files.Key is not null && e.Message.Contains("public key", StringComparison.OrdinalIgnoreCase)
+        CryptographicException or ArgumentException when files.Key is not null && e.Message.Contains("public key", StringComparison.OrdinalIgnoreCase)
             => $"--key '{files.Key}' does not match --cert '{files.Certificate}'",
         _ => $"cannot use --cert '{files.Certificate}'{(files.Key is null ? "" : $" with --key '{files.Key}'")}: {e.Message}",
     };
