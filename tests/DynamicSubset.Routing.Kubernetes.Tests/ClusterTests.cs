@@ -95,6 +95,18 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheServicePortsProtocol_DecidesTheUpstreamVersion_AndFollowsItsEdits()
+    {
+        await StartCatalogAsync();
+        Assert.Equal(UpstreamProtocol.Http1, Assert.Single(_catalog.Current.Services).Protocol); // the port is named http
+
+        var service = Service();
+        service["spec"]!["ports"]![0]!["appProtocol"] = "kubernetes.io/h2c";
+        _api.Put("services", service);
+        await EventuallyAsync(() => Task.FromResult(_catalog.Current.Services[0].Protocol == UpstreamProtocol.Http2), "appProtocol: kubernetes.io/h2c makes the pods HTTP/2");
+    }
+
+    [Fact]
     public async Task IstioServingOnlyV1beta1_TheRulesAreReadFromIt()
     {
         // An Istio older than 1.22: networking.istio.io/v1 answers 404, v1beta1 serves the same objects.
