@@ -27,7 +27,7 @@ internal static class Cli
         foreach (var token in result.Tokens)
         {
             var text = token.Value;
-            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && Array.IndexOf(Listeners.Schemes, uri.Scheme) >= 0 && uri.Port > 0 && !uri.IsDefaultPort &&
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && Array.IndexOf(Listeners.Schemes, uri.Scheme) >= 0 && !uri.IsDefaultPort &&
                 uri.AbsolutePath == "/" && (uri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 || uri.IsLoopback))
             {
                 listeners.Add(uri);

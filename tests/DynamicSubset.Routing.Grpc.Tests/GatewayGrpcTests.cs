@@ -185,10 +185,10 @@ public sealed class GatewayGrpcTests(GrpcPods pods) : IAsyncLifetime
         var hits = pod.Hits;
         using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var call = invoker.AsyncUnaryCall(Echo.Slow, null, new CallOptions(GrpcPods.Version("v2"), cancellationToken: giveUp.Token), "60000");
-        await Until(() => pod.Hits > hits);
+        await GrpcPods.Until(() => pod.Hits > hits);
         await giveUp.CancelAsync();
         await Assert.ThrowsAsync<RpcException>(async () => await call);
-        await Until(() => pod.CancelledCalls > cancelled);
+        await GrpcPods.Until(() => pod.CancelledCalls > cancelled);
     }
 
     [Fact]
@@ -218,14 +218,4 @@ public sealed class GatewayGrpcTests(GrpcPods pods) : IAsyncLifetime
     {
         RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == certificate.Thumbprint,
     };
-
-    private static async Task Until(Func<bool> condition)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            await Task.Delay(10, deadline.Token);
-        }
-    }
 }

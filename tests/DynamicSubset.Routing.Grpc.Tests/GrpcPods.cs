@@ -94,6 +94,17 @@ public sealed class GrpcPods : IAsyncLifetime
         }
     }
 
+    /// <summary>Waits until <paramref name="condition"/> holds, for at most 20 s.</summary>
+    public static async Task Until(Func<bool> condition)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(20));
+        while (!condition())
+        {
+            await Task.Delay(10, deadline.Token);
+        }
+    }
+
     /// <summary>Metadata that picks a version.</summary>
     public static Metadata Version(string version) => new() { { "x-version", version } };
 

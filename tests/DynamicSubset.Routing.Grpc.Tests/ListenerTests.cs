@@ -73,7 +73,7 @@ public sealed class ListenerTests(GrpcPods pods)
 
         // A broken change is logged; the last good certificate keeps serving.
         File.WriteAllText(cert, "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n");
-        await Until(() => stderr.ToString().Contains("Certificate change not taken", StringComparison.Ordinal));
+        await GrpcPods.Until(() => stderr.ToString().Contains("Certificate change not taken", StringComparison.Ordinal));
         Assert.Equal(second.Thumbprint, await PresentedAsync());
 
         await stop.CancelAsync();
@@ -109,15 +109,5 @@ public sealed class ListenerTests(GrpcPods pods)
         });
         await GetAsync(client);
         return presented;
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(20));
-        while (!condition())
-        {
-            await Task.Delay(10, deadline.Token);
-        }
     }
 }
