@@ -167,6 +167,11 @@ public sealed class GatewayGrpcTests(GrpcPods pods) : IAsyncLifetime
         var unrouted = await Assert.ThrowsAsync<RpcException>(async () =>
             await invoker.AsyncUnaryCall(Echo.Elsewhere, null, new CallOptions(cancellationToken: Ct), "x"));
         Assert.Equal((StatusCode.Unimplemented, "no route"), (unrouted.StatusCode, unrouted.Status.Detail));
+
+        // A route's own timeout (300 ms here) is Envoy's 504, which it maps to UNAVAILABLE.
+        var timedOut = await Assert.ThrowsAsync<RpcException>(async () =>
+            await invoker.AsyncUnaryCall(Echo.Slow, null, new CallOptions(new Metadata { { "x-short", "1" }, { "x-version", "v2" } }, cancellationToken: Ct), "5000"));
+        Assert.Equal((StatusCode.Unavailable, "upstream request timeout"), (timedOut.StatusCode, timedOut.Status.Detail));
     }
 
     [Fact]

@@ -54,6 +54,11 @@ public sealed class GrpcPods : IAsyncLifetime
         spec:
           hosts: [echo]
           http:
+            - name: short
+              match: [{uri: {prefix: /test.Echo/}, headers: {x-short: {exact: "1"}}}]
+              headerToDynamicSubsetKey: [{header: x-version, key: version, defaultValue: v1}]
+              timeout: 300ms
+              route: [{destination: {host: echo.default.svc.cluster.local}}]
             - name: echo
               match: [{uri: {prefix: /test.Echo/}}]
               headerToDynamicSubsetKey: [{header: x-version, key: version, defaultValue: v1}]
