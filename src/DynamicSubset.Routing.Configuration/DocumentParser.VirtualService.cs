@@ -35,8 +35,9 @@ internal sealed partial class DocumentParser
             r.CheckFields(
                 route,
                 routePath,
-                ["name", "headerToDynamicSubsetKey", "route", "match", "retries", "timeout"],
-                ["fault", "mirror", "mirrorPercentage", "mirrorPercent", "mirrors", "rewrite", "redirect", "corsPolicy", "headers", "delegate", "directResponse"]);
+                ["name", "headerToDynamicSubsetKey", "route", "match", "retries", "timeout",
+                 "fault", "mirror", "mirrorPercentage", "mirrorPercent", "mirrors", "rewrite", "redirect", "corsPolicy", "headers", "directResponse"],
+                ["delegate"]);
             var name = r.String(route, "name", routePath);
             var matches = Matches(route, routePath);
             var destinations = Destinations(route, routePath, info);
@@ -47,7 +48,8 @@ internal sealed partial class DocumentParser
                 r.Error(DiagnosticCodes.MissingField, (YamlNode?)route["route"] ?? route, routePath + ".route", "required field is missing: a route needs at least one destination");
             }
 
-            routes.Add(new HttpRouteDoc(i, name, Mappings(route, routePath), route["headerToDynamicSubsetKey"], matches, destinations, retries, timeout, route, routePath));
+            var actions = Actions(route, routePath, matches, info);
+            routes.Add(new HttpRouteDoc(i, name, Mappings(route, routePath), route["headerToDynamicSubsetKey"], matches, destinations, retries, timeout, route, routePath) { Actions = actions });
         }
 
         return new(info, hosts, routes, spec["hosts"]);
@@ -118,11 +120,12 @@ internal sealed partial class DocumentParser
     private StringMatch? Match(MappingNode parent, string key, string path, bool allowPrefix = true)
     {
         var fieldPath = key.Contains('.', StringComparison.Ordinal) || key.Contains('-', StringComparison.Ordinal) ? $"{path}['{key}']" : DocumentReader.Child(path, key);
-        if (r.Field(parent, key, path, required: false) is not { } node)
-        {
-            return null;
-        }
+        return r.Field(parent, key, path, required: false) is { } node ? MatchNode(node, fieldPath, allowPrefix) : null;
+    }
 
+    /// <summary>The node of an Istio <c>StringMatch</c>, wherever it stands (under a key, or as a list item).</summary>
+    private StringMatch? MatchNode(YamlNode node, string fieldPath, bool allowPrefix = true)
+    {
         if (node is ScalarNode { IsNull: true })
         {
             return StringMatch.Present;
@@ -241,6 +244,23 @@ internal sealed partial class DocumentParser
         return result;
     }
 
+    /// <summary>An Istio <c>Destination</c>: host, subset, port (of a route, or of a mirror).</summary>
+    private Destination? DestinationOf(MappingNode destination, string destinationPath, MeshDocument info, long weight = 0)
+    {
+        r.CheckFields(destination, destinationPath, ["host", "port", "subset"], strict: true);
+        var host = r.String(destination, "host", destinationPath, required: true);
+        var subset = r.String(destination, "subset", destinationPath);
+        int? port = null;
+        if (r.Map(destination, "port", destinationPath) is { } portNode)
+        {
+            r.CheckFields(portNode, destinationPath + ".port", ["number"]);
+            port = r.Int(portNode, "number", destinationPath + ".port", required: true, min: 1, max: 65535);
+        }
+
+        return host is null ? null
+            : new Destination(HostNames.ToFqdn(host, info.Namespace), subset, port, weight, destination["host"]!, destinationPath + ".host") { SubsetNode = destination["subset"] };
+    }
+
     private List<Destination> Destinations(MappingNode route, string routePath, MeshDocument info)
     {
         var result = new List<Destination>();
@@ -253,27 +273,13 @@ internal sealed partial class DocumentParser
                 continue;
             }
 
-            r.CheckFields(item, itemPath, ["destination", "weight"], ["headers"]);
+            r.CheckFields(item, itemPath, ["destination", "weight", "headers"]);
             var weight = r.Long(item, "weight", itemPath, min: 0, max: uint.MaxValue);
-            if (r.Map(item, "destination", itemPath, required: true) is not { } destination)
+            var headers = r.Map(item, "headers", itemPath) is { } headerNode ? HeaderRules(headerNode, itemPath + ".headers") : null;
+            if (r.Map(item, "destination", itemPath, required: true) is { } destination &&
+                DestinationOf(destination, itemPath + ".destination", info, weight ?? 0) is { } parsed)
             {
-                continue;
-            }
-
-            var destinationPath = itemPath + ".destination";
-            r.CheckFields(destination, destinationPath, ["host", "port", "subset"], strict: true);
-            var host = r.String(destination, "host", destinationPath, required: true);
-            var subset = r.String(destination, "subset", destinationPath);
-            int? port = null;
-            if (r.Map(destination, "port", destinationPath) is { } portNode)
-            {
-                r.CheckFields(portNode, destinationPath + ".port", ["number"]);
-                port = r.Int(portNode, "number", destinationPath + ".port", required: true, min: 1, max: 65535);
-            }
-
-            if (host is not null)
-            {
-                result.Add(new Destination(HostNames.ToFqdn(host, info.Namespace), subset, port, weight ?? 0, destination["host"]!, destinationPath + ".host") { SubsetNode = destination["subset"] });
+                result.Add(parsed with { Headers = headers });
             }
         }
 

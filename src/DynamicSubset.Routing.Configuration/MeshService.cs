@@ -63,14 +63,28 @@ public sealed class MeshService
     internal ImmutableArray<HttpRouteRule> CreateRoutes(Func<string, RoutedService> pools)
     {
         ArgumentNullException.ThrowIfNull(pools);
-        return [.. RouteSpecs.Select(spec => new HttpRouteRule(
-            spec.Destinations.Select(d => new RouteDestination(d.Destination.Host, d.Destination.Subset, pools(d.Pool), d.Destination.Weight)),
-            spec.Doc.Matches)
+        return [.. RouteSpecs.Select(spec => Create(spec, pools))];
+    }
+
+    private static HttpRouteRule Create(MeshRoute spec, Func<string, RoutedService> pools)
+    {
+        var doc = spec.Doc;
+        var actions = doc.Actions;
+        var destinations = actions.AnswersItself ? []
+            : spec.Destinations.Select(d => new RouteDestination(d.Destination.Host, d.Destination.Subset, pools(d.Pool), d.Destination.Weight) { Headers = d.Destination.Headers });
+        return new HttpRouteRule(destinations, doc.Matches)
         {
-            Name = spec.Doc.Name ?? spec.Doc.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Retries = spec.Doc.Retries,
-            Timeout = spec.Doc.Timeout,
-        })];
+            Name = doc.Name ?? doc.Index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Retries = doc.Retries,
+            Timeout = doc.Timeout,
+            Redirect = actions.Redirect,
+            DirectResponse = actions.DirectResponse,
+            Rewrite = actions.Rewrite,
+            Headers = actions.Headers,
+            Fault = actions.Fault,
+            Mirrors = [.. spec.Mirrors.Select(m => new HttpMirror(new RouteDestination(m.Destination.Host, m.Destination.Subset, pools(m.Pool)), m.Percentage))],
+            CorsPolicy = actions.Cors,
+        };
     }
 
     /// <summary>Builds a snapshot of this service.</summary>

@@ -51,6 +51,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
 
         // Each route's destinations: a pool per (host, subset, header mappings), made on first use.
         var bound = new Dictionary<HttpRouteDoc, List<(string Pool, Destination Destination)>>();
+        var mirrored = new Dictionary<HttpRouteDoc, List<(string Pool, Destination Destination, double Percentage)>>();
         foreach (var (vs, route) in routes)
         {
             var list = new List<(string, Destination)>();
@@ -69,6 +70,19 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
             }
 
             bound[route] = list;
+
+            // A mirror's copies resolve in the mirror host's own pool (its header mappings, its dynamic subsets).
+            var mirrors = new List<(string, Destination, double)>();
+            foreach (var (mirror, share) in route.Actions.Mirrors)
+            {
+                var baseName = mirror.Subset is null ? mirror.Host : $"{mirror.Host}/{mirror.Subset}";
+                if ((byKey.GetValueOrDefault(baseName) ?? FindOrAddPool(mirror.Host, mirror.Subset, [], vs, route, pools, byKey, rules, mirror)) is { } pool)
+                {
+                    mirrors.Add((pool.Name, mirror, share));
+                }
+            }
+
+            mirrored[route] = mirrors;
         }
 
         // Each VirtualService's routes go on the entry its first unclaimed host names: that host's own pool if it has
@@ -91,7 +105,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
                 hosts.Add(host);
             }
 
-            var http = vs.Http.Where(route => bound.TryGetValue(route, out var d) && d.Count > 0).ToList();
+            var http = vs.Http.Where(route => route.Actions.AnswersItself || (bound.TryGetValue(route, out var d) && d.Count > 0)).ToList();
             if (hosts.Count == 0 || http.Count == 0)
             {
                 continue;
@@ -112,7 +126,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
             }
 
             entry.Aliases.AddRange(hosts.Where(h => h != entryName));
-            entry.Routes = [.. http.Select(route => new MeshRoute(route, bound[route]))];
+            entry.Routes = [.. http.Select(route => new MeshRoute(route, bound.GetValueOrDefault(route) ?? [], mirrored.GetValueOrDefault(route) ?? []))];
         }
 
         var services = new List<MeshService>(pools.Count);

@@ -58,6 +58,7 @@ public static class RoutingTelemetryNames
         ResolutionOutcome.Matched => "matched",
         ResolutionOutcome.Fallback => "fallback",
         ResolutionOutcome.NoRoute => NoRouteOutcome,
+        ResolutionOutcome.Answered => "answered",
         _ => "no_healthy_upstream",
     };
 }

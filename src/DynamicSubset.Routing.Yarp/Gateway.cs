@@ -22,7 +22,9 @@ internal sealed class DynamicSubsetGateway : IDisposable
     private readonly DynamicSubsetGatewayOptions _options;
     private readonly TrustedRoutingHeaders _trust;
 
-    public DynamicSubsetGateway(RoutingCatalog catalog, IHttpForwarder forwarder, RoutingPipeline pipeline, IOptions<DynamicSubsetGatewayOptions> options, TrustedRoutingHeaders trust)
+    public DynamicSubsetGateway(
+        RoutingCatalog catalog, IHttpForwarder forwarder, RoutingPipeline pipeline, IOptions<DynamicSubsetGatewayOptions> options, TrustedRoutingHeaders trust,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         _catalog = catalog;
         Forwarder = forwarder;
@@ -43,7 +45,11 @@ internal sealed class DynamicSubsetGateway : IDisposable
             RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,
             ResponseHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
         });
+        Mirrors = new Mirroring(Invoker, (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger(typeof(Mirroring).FullName!), _options.MaxRetryBodySize);
     }
+
+    /// <summary>Gets where routes' mirrored copies are sent from.</summary>
+    public Mirroring Mirrors { get; }
 
     public RoutingCatalog Catalog => _catalog;
 
@@ -80,6 +86,20 @@ internal sealed class DynamicSubsetGateway : IDisposable
         {
             await WriteAsync(context, StatusCodes.Status404NotFound, RoutingPipeline.NoRouteBody).ConfigureAwait(false);
             return;
+        }
+
+        if (decision.Route is { } route && (route.AnswersItself || route.HasActions))
+        {
+            // CORS, fault injection, a redirect or a direct response: answered here, before any endpoint is needed.
+            if (await RouteActions.TryAnswerAsync(context, route).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (!route.Mirrors.IsEmpty)
+            {
+                await Mirrors.CopyAsync(context, route).ConfigureAwait(false);
+            }
         }
 
         if (!decision.Resolution.HasEndpoint)
@@ -205,6 +225,11 @@ internal sealed class DynamicSubsetGateway : IDisposable
                 {
                     proxyRequest.Headers.Remove(mapping.Header);
                 }
+
+                if (state.Decision.Route is { HasActions: true })
+                {
+                    RouteActions.ApplyToRequest(httpContext, proxyRequest, state.Decision, destinationPrefix);
+                }
             }
         }
 
@@ -220,6 +245,11 @@ internal sealed class DynamicSubsetGateway : IDisposable
             if (proxyResponse is not null && state?.Decision.SetCookie is { } setCookie)
             {
                 httpContext.Response.Headers.Append("Set-Cookie", setCookie);
+            }
+
+            if (proxyResponse is not null && state?.Decision.Route is { HasActions: true })
+            {
+                RouteActions.ApplyToResponse(httpContext, state.Decision);
             }
 
             return copy;

@@ -43,6 +43,7 @@ public sealed class Explanation
     public string Decision => Resolution.Outcome switch
     {
         ResolutionOutcome.NoRoute => "no route: no VirtualService route matches",
+        ResolutionOutcome.Answered => "answered by the route itself (redirect or direct response): no endpoint",
         ResolutionOutcome.Matched when Resolution.Subset is null => "no dynamicSubset: any routable endpoint",
         ResolutionOutcome.Matched => $"matched subset {Resolution.Subset}",
         ResolutionOutcome.Fallback =>
@@ -176,6 +177,7 @@ public sealed class Explanation
             ResolutionOutcome.Matched => "matched",
             ResolutionOutcome.Fallback => "fallback",
             ResolutionOutcome.NoRoute => "no_route",
+            ResolutionOutcome.Answered => "answered",
             _ => "no_healthy_upstream",
         });
         writer.WriteString("decision", Decision);

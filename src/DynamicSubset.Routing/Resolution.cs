@@ -103,6 +103,7 @@ public readonly struct Resolution
     public override string ToString() => Outcome switch
     {
         ResolutionOutcome.NoRoute => "no route",
+        ResolutionOutcome.Answered => "answered by the route",
         ResolutionOutcome.Matched when Subset is null => $"{Endpoint} (all endpoints: no dynamic subsets)",
         ResolutionOutcome.Matched => $"{Endpoint} (subset {Subset})",
         ResolutionOutcome.Fallback when Subset is not null => $"{Endpoint} ({FallbackText()}, subset {Subset})",
@@ -119,6 +120,8 @@ public readonly struct Resolution
         new(ResolutionOutcome.Fallback, set, index, policy, scope);
 
     internal static Resolution NoRoute() => new(ResolutionOutcome.NoRoute, null, 0, null, null);
+
+    internal static Resolution Answered() => new(ResolutionOutcome.Answered, null, 0, null, null);
 
     internal static Resolution NoHealthyUpstream(FallbackPolicy policy, FallbackScope scope) =>
         new(ResolutionOutcome.NoHealthyUpstream, null, 0, policy, scope);

@@ -14,4 +14,7 @@ public enum ResolutionOutcome
 
     /// <summary>The service has VirtualService routes and none matches: the request must fail with <c>no route</c> (HTTP 404).</summary>
     NoRoute = 3,
+
+    /// <summary>The route answers the request itself (a <c>redirect</c> or a <c>directResponse</c>): no endpoint, no fallback.</summary>
+    Answered = 4,
 }

@@ -57,6 +57,11 @@ public sealed class RoutedService
                 {
                     throw new RoutingValidationException($"http[{i}]", "route must not be null", nameof(Routes));
                 }
+
+                if (value[i].Destinations.IsEmpty != value[i].AnswersItself || (value[i].Redirect is not null && value[i].DirectResponse is not null))
+                {
+                    throw new RoutingValidationException($"http[{i}]", "a route needs destinations, a redirect or a direct response: exactly one of them", nameof(Routes));
+                }
             }
 
             field = value;

@@ -33,10 +33,7 @@ public class WarningTests
             spec:
               hosts: [helloworld]
               http:
-                - fault:
-                    delay: {fixedDelay: 5s}
-                  corsPolicy:
-                    allowMethods: [GET]
+                - delegate: {name: other}
                   headerToDynamicSubsetKey:
                     - header: x-stage
                       key: stage
@@ -48,8 +45,7 @@ public class WarningTests
         Assert.Equal(
             [
                 "test.yaml:9:7: spec.trafficPolicy.connectionPool.tcp: supported by Istio but not by DynamicSubset.Routing; ignored",
-                "test.yaml:24:7: spec.http[0].fault: supported by Istio but not by DynamicSubset.Routing; ignored",
-                "test.yaml:26:7: spec.http[0].corsPolicy: supported by Istio but not by DynamicSubset.Routing; ignored",
+                "test.yaml:24:7: spec.http[0].delegate: supported by Istio but not by DynamicSubset.Routing; ignored",
             ],
             Warnings(config, "DSR2001"));
         Assert.Single(config.Services);

@@ -7,4 +7,7 @@ internal sealed record HttpRouteDoc(
     RouteRetryPolicy? Retries, TimeSpan? Timeout, YamlNode Node, string Path)
 {
     public string Label => Name ?? Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Gets what the route does besides choosing a destination.</summary>
+    public HttpRouteActions Actions { get; init; } = new();
 }

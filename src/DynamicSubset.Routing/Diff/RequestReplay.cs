@@ -99,13 +99,24 @@ public sealed class RequestReplay
             return Resolved(service.Route(request, headers).Resolution);
         }
 
-        var index = service.Table!.FirstMatch(request, headers);
+        var index = service.Table!.FirstMatch(request, headers, out _);
         if (index < 0)
         {
             return "no route";
         }
 
-        var destinations = service.Routes[index].Destinations;
+        var route = service.Routes[index];
+        if (route.Redirect is { } redirect)
+        {
+            return $"redirect {redirect.RedirectCode}";
+        }
+
+        if (route.DirectResponse is { } direct)
+        {
+            return $"direct response {direct.Status}";
+        }
+
+        var destinations = route.Destinations;
         if (destinations.Length == 1)
         {
             // A route to the service's own pool says only the outcome; another host or a subset is named.
@@ -133,6 +144,7 @@ public sealed class RequestReplay
         ResolutionOutcome.Matched => resolution.Subset is { } s ? SubsetName(s) : "any endpoint",
         ResolutionOutcome.Fallback => $"fallback {resolution.FallbackPolicy!.Value.ToMeshName()}" + (resolution.Subset is { } s ? $" ({SubsetName(s)})" : ""),
         ResolutionOutcome.NoRoute => "no route",
+        ResolutionOutcome.Answered => "answered by the route",
         _ => "no healthy upstream",
     };
 

@@ -95,10 +95,11 @@ internal sealed class RouteTable
         }
     }
 
-    /// <summary>The index of the first route the request matches, or -1.</summary>
-    public int FirstMatch<THeaders>(in RouteRequest request, THeaders headers)
+    /// <summary>The index of the first route the request matches, or -1; and which of its match blocks held (-1 for a route without any).</summary>
+    public int FirstMatch<THeaders>(in RouteRequest request, THeaders headers, out int matched)
         where THeaders : IHeaderSource, allows ref struct
     {
+        matched = -1;
         var context = new Context(request);
         var cache = default(HeaderCache);
         var usedBuffer = false;
@@ -118,9 +119,10 @@ internal sealed class RouteTable
                     {
                         var b = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
                         bits &= bits - 1;
-                        var (route, block) = blocks[b];
+                        var (route, block, index) = blocks[b];
                         if (block is null || Holds(block, ref context, ref cache, headers, ref usedBuffer))
                         {
+                            matched = index;
                             return route;
                         }
                     }
@@ -138,10 +140,11 @@ internal sealed class RouteTable
                     return r;
                 }
 
-                foreach (var block in route)
+                for (var m = 0; m < route.Length; m++)
                 {
-                    if (Holds(block!, ref context, ref cache, headers, ref usedBuffer))
+                    if (Holds(route[m]!, ref context, ref cache, headers, ref usedBuffer))
                     {
+                        matched = m;
                         return r;
                     }
                 }
@@ -305,7 +308,7 @@ internal sealed class RouteTable
 
         private readonly Dimension[] _dimensions;
 
-        private Dispatch((int Route, Condition[]? Block)[] blocks, Dimension[] dimensions)
+        private Dispatch((int Route, Condition[]? Block, int Index)[] blocks, Dimension[] dimensions)
         {
             Blocks = blocks;
             _dimensions = dimensions;
@@ -313,25 +316,25 @@ internal sealed class RouteTable
         }
 
         /// <summary>Gets every block in route order; a null block is a route without conditions.</summary>
-        public (int Route, Condition[]? Block)[] Blocks { get; }
+        public (int Route, Condition[]? Block, int Index)[] Blocks { get; }
 
         /// <summary>Gets the length of a candidate mask, in 64-bit words.</summary>
         public int Words { get; }
 
         public static Dispatch? Create(Condition[]?[][] routes)
         {
-            var blocks = new List<(int Route, Condition[]? Block)>();
+            var blocks = new List<(int Route, Condition[]? Block, int Index)>();
             for (var r = 0; r < routes.Length; r++)
             {
                 if (routes[r].Length == 0)
                 {
-                    blocks.Add((r, null));
+                    blocks.Add((r, null, -1));
                     continue;
                 }
 
-                foreach (var block in routes[r])
+                for (var m = 0; m < routes[r].Length; m++)
                 {
-                    blocks.Add((r, block));
+                    blocks.Add((r, routes[r][m], m));
                 }
             }
 

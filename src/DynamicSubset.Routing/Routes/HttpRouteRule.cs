@@ -12,19 +12,17 @@ public sealed class HttpRouteRule
     private readonly long[] _cumulative;
 
     /// <summary>Initializes a new instance of the <see cref="HttpRouteRule"/> class.</summary>
-    /// <param name="destinations">The destinations. With more than one, weights pick among them (relative; at least one above 0).</param>
+    /// <param name="destinations">
+    /// The destinations. With more than one, weights pick among them (relative; at least one above 0). Empty only for a
+    /// route that answers itself (<see cref="Redirect"/> or <see cref="DirectResponse"/>), which the service checks.
+    /// </param>
     /// <param name="matches">The match blocks, any of which selects the route; empty matches every request.</param>
-    /// <exception cref="RoutingValidationException">No destination, or the weights are invalid.</exception>
+    /// <exception cref="RoutingValidationException">The weights are invalid.</exception>
     public HttpRouteRule(IEnumerable<RouteDestination> destinations, IEnumerable<HttpRouteMatch>? matches = null)
     {
         ArgumentNullException.ThrowIfNull(destinations);
         Destinations = [.. destinations];
         Matches = [.. matches ?? []];
-        if (Destinations.IsEmpty)
-        {
-            throw new RoutingValidationException("route", "at least one destination is needed", nameof(destinations));
-        }
-
         for (var i = 0; i < Destinations.Length; i++)
         {
             if (Destinations[i] is null)
@@ -49,11 +47,58 @@ public sealed class HttpRouteRule
             _cumulative[i] = total;
         }
 
-        if (total == 0)
+        if (total == 0 && !Destinations.IsEmpty)
         {
             throw new RoutingValidationException("route", $"{Destinations.Length} destinations and every weight is 0; give at least one a weight", nameof(destinations));
         }
     }
+
+    /// <summary>Gets or initializes the redirect the route answers with, or <see langword="null"/>. Such a route has no destination.</summary>
+    public HttpRedirect? Redirect { get; init; }
+
+    /// <summary>Gets or initializes the fixed response the route answers with, or <see langword="null"/>. Such a route has no destination.</summary>
+    public HttpDirectResponse? DirectResponse { get; init; }
+
+    /// <summary>Gets a value indicating whether the route answers requests itself (<see cref="Redirect"/> or <see cref="DirectResponse"/>), with no destination.</summary>
+    public bool AnswersItself => Redirect is not null || DirectResponse is not null;
+
+    /// <summary>Gets or initializes the path and authority rewrite, or <see langword="null"/>.</summary>
+    public HttpRewrite? Rewrite { get; init; }
+
+    /// <summary>Gets or initializes the route's header operations (after a destination's own), or <see langword="null"/>.</summary>
+    public HttpHeaderRules? Headers { get; init; }
+
+    /// <summary>Gets or initializes the fault injection, or <see langword="null"/>.</summary>
+    public HttpFault? Fault { get; init; }
+
+    /// <summary>Gets or initializes the mirrors: where copies of the route's requests go.</summary>
+    public ImmutableArray<HttpMirror> Mirrors { get => field.IsDefault ? [] : field; init; }
+
+    /// <summary>Gets or initializes the CORS policy, or <see langword="null"/>.</summary>
+    public HttpCorsPolicy? CorsPolicy { get; init; }
+
+    /// <summary>Gets a value indicating whether a request through this route needs more than forwarding: a rewrite, header changes, a fault, mirrors or CORS.</summary>
+    public bool HasActions
+    {
+        get
+        {
+            // Read per request: worked out once (a benign race; every thread computes the same value).
+            if (_hasActions == 0)
+            {
+                var any = Rewrite is not null || Headers is not null || Fault is not null || !Mirrors.IsEmpty || CorsPolicy is not null;
+                foreach (var destination in Destinations)
+                {
+                    any |= destination.Headers is not null;
+                }
+
+                _hasActions = any ? 1 : 2;
+            }
+
+            return _hasActions == 1;
+        }
+    }
+
+    private int _hasActions;
 
     /// <summary>Gets or initializes the route's name (<c>http[].name</c>), or <see langword="null"/>.</summary>
     public string? Name { get; init; }
@@ -80,9 +125,14 @@ public sealed class HttpRouteRule
     }
 
     /// <summary>Picks a destination by weight.</summary>
-    internal RouteDestination PickDestination(Random? random)
+    internal RouteDestination? PickDestination(Random? random)
     {
         var cumulative = _cumulative;
+        if (cumulative.Length == 0)
+        {
+            return null; // a route that answers itself
+        }
+
         if (cumulative.Length == 1)
         {
             return Destinations[0];

@@ -17,13 +17,17 @@ internal static class HttpRouting
             return new RouteDecision(service, null, -1, null, own, cookie);
         }
 
-        var i = service.Table!.FirstMatch(request, headers);
+        var i = service.Table!.FirstMatch(request, headers, out var block);
         if (i >= 0)
         {
             var route = routes[i];
-            var destination = route.PickDestination(random);
+            if (route.PickDestination(random) is not { } destination)
+            {
+                return new RouteDecision(service, route, i, null, Resolution.Answered(), null) { MatchIndex = block }; // a redirect or a direct response
+            }
+
             var resolution = ResolveIn(destination.Service, request, headers, criteria, out var setCookie);
-            return new RouteDecision(destination.Service, route, i, destination, resolution, setCookie);
+            return new RouteDecision(destination.Service, route, i, destination, resolution, setCookie) { MatchIndex = block };
         }
 
         return new RouteDecision(service, null, -1, null, Resolution.NoRoute(), null);

@@ -37,6 +37,15 @@ public readonly struct RouteDecision
     /// <summary>Gets a <c>Set-Cookie</c> value to add to the response (a generated affinity cookie), or <see langword="null"/>.</summary>
     public string? SetCookie { get; }
 
+    /// <summary>Gets the index of the route's match block that selected it, or -1 (no route, or a route without <c>match</c>).</summary>
+    public int MatchIndex { get; internal init; } = -1;
+
+    /// <summary>Gets the route's match block that selected it, or <see langword="null"/>.</summary>
+    public HttpRouteMatch? MatchedBlock => Route is { } route && MatchIndex >= 0 && MatchIndex < route.Matches.Length ? route.Matches[MatchIndex] : null;
+
+    /// <summary>Gets a value indicating whether the route answers the request itself (a redirect or a direct response).</summary>
+    public bool IsAnsweredByRoute => Resolution.Outcome == ResolutionOutcome.Answered;
+
     /// <summary>Gets a value indicating whether the service has routes and none matched: the request gets 404 <c>no route</c>.</summary>
     public bool IsNoRoute => Resolution.Outcome == ResolutionOutcome.NoRoute;
 

@@ -25,6 +25,9 @@ public sealed class RouteDestination
         Weight = weight;
     }
 
+    /// <summary>Gets or initializes the destination's own header operations (applied before the route's), or <see langword="null"/>.</summary>
+    public HttpHeaderRules? Headers { get; init; }
+
     /// <summary>Gets the destination host.</summary>
     public string Host { get; }
 

@@ -293,7 +293,13 @@ public class HttpRouteRuleTests
     {
         var error = Assert.Throws<RoutingValidationException>(() => new RoutedService("x", All.Resolver) { Routes = [null!] });
         Assert.Equal("http[0]", error.FieldPath);
-        Assert.Equal("route", Assert.Throws<RoutingValidationException>(() => new HttpRouteRule([])).FieldPath);
+        // A route without destinations is only valid when it answers itself; the service checks it.
+        Assert.Equal("http[0]", Assert.Throws<RoutingValidationException>(() => new RoutedService("x", All.Resolver) { Routes = [new HttpRouteRule([])] }).FieldPath);
+        Assert.Equal("http[0]", Assert.Throws<RoutingValidationException>(() => new RoutedService("x", All.Resolver)
+        {
+            Routes = [new HttpRouteRule([new RouteDestination("h", null, V1)]) { DirectResponse = new HttpDirectResponse(200) }],
+        }).FieldPath);
+        Assert.Single(new RoutedService("x", All.Resolver) { Routes = [new HttpRouteRule([]) { Redirect = new HttpRedirect() }] }.Routes);
         Assert.Equal("timeout", Assert.Throws<RoutingValidationException>(() => new HttpRouteRule([new RouteDestination("h", null, V1)]) { Timeout = TimeSpan.Zero }).FieldPath);
         Assert.Equal(Timeout.InfiniteTimeSpan, new HttpRouteRule([new RouteDestination("h", null, V1)]) { Timeout = Timeout.InfiniteTimeSpan }.Timeout); // Istio's timeout: 0s
     }

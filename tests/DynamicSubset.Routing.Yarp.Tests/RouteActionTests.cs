@@ -1,0 +1,374 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using DynamicSubset.Routing.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DynamicSubset.Routing.Yarp.Tests;
+
+/// <summary>
+/// The rest of Istio's HTTP route fields through the gateway: rewrite, headers, redirect, direct responses, faults,
+/// mirroring and CORS. A real Kestrel gateway on 127.0.29.1, a backend that echoes what it received on 127.0.29.11 and a
+/// shadow that records its copies on 127.0.29.12.
+/// </summary>
+public sealed class RouteActionTests : IAsyncLifetime
+{
+    private const string Mesh = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: app, namespace: default}
+        spec: {selector: {app: app}, ports: [{name: http, port: 80, targetPort: 5678}]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: shadow, namespace: default}
+        spec: {selector: {app: shadow}, ports: [{name: http, port: 80, targetPort: 5678}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: app-1, namespace: default, labels: {app: app, version: v1}}
+        status: {podIP: 127.0.29.11, conditions: [{type: Ready, status: "True"}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: shadow-1, namespace: default, labels: {app: shadow, version: v1}}
+        status: {podIP: 127.0.29.12, conditions: [{type: Ready, status: "True"}]}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: app, namespace: default}
+        spec: {host: app.default.svc.cluster.local}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: shadow, namespace: default}
+        spec:
+          host: shadow.default.svc.cluster.local
+          trafficPolicy:
+            loadBalancer:
+              dynamicSubset:
+                subsetSelectors: [{keys: [version], fallbackPolicy: NO_FALLBACK}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: shadow, namespace: default}
+        spec:
+          hosts: [shadow]
+          http:
+            - headerToDynamicSubsetKey: [{header: x-version, key: version, defaultValue: v1}]
+              route: [{destination: {host: shadow}}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: app, namespace: default}
+        spec:
+          hosts: [app]
+          http:
+            - name: rewrite
+              match: [{uri: {prefix: /api/v1/}}]
+              rewrite: {uri: /v1/, authority: internal.example}
+              headers:
+                request: {set: {x-set: route}, add: {x-add: route}, remove: [x-drop]}
+                response: {set: {x-resp: route}, add: {x-resp-add: route}, remove: [x-remove-me]}
+              route:
+                - destination: {host: app}
+                  headers: {request: {set: {x-dest: destination, x-set: destination}}}
+            - name: exact
+              match: [{uri: {exact: /old}}]
+              rewrite: {uri: /new}
+              route: [{destination: {host: app}}]
+            - name: regex
+              match: [{uri: {regex: "/items/[0-9]+"}}]
+              rewrite: {uriRegexRewrite: {match: "^/items/([0-9]+)$", rewrite: '/things/\1'}}
+              route: [{destination: {host: app}}]
+            - name: redirect
+              match: [{uri: {prefix: /moved}}]
+              redirect: {uri: /new-place, authority: example.com, redirectCode: 302}
+            - name: direct
+              match: [{uri: {prefix: /direct}}]
+              directResponse: {status: 418, body: {string: short and stout}}
+            - name: abort
+              match: [{uri: {prefix: /abort}}]
+              fault: {abort: {httpStatus: 503, percentage: {value: 100}}}
+              route: [{destination: {host: app}}]
+            - name: half
+              match: [{uri: {prefix: /half}}]
+              fault: {abort: {httpStatus: 500, percentage: {value: 50}}}
+              route: [{destination: {host: app}}]
+            - name: delay
+              match: [{uri: {prefix: /delay}}]
+              fault: {delay: {fixedDelay: 1s, percentage: {value: 100}}}
+              route: [{destination: {host: app}}]
+            - name: mirror
+              match: [{uri: {prefix: /mirror}}]
+              mirror: {host: shadow}
+              mirrorPercentage: {value: 100}
+              route: [{destination: {host: app}}]
+            - name: cors
+              match: [{uri: {prefix: /cors}}]
+              corsPolicy:
+                allowOrigins: [{exact: "https://good.example"}, {regex: "https://[a-z]+\\.trusted\\.example"}]
+                allowMethods: [GET, POST]
+                allowHeaders: [x-custom]
+                exposeHeaders: [x-backend]
+                maxAge: 1h
+                allowCredentials: true
+              route: [{destination: {host: app}}]
+            - name: plain
+              route: [{destination: {host: app}}]
+        """;
+
+    private readonly ConcurrentQueue<string> _shadowHosts = new();
+    private WebApplication _backend = null!;
+    private WebApplication _shadow = null!;
+    private GatewayHarness _gateway = null!;
+    private string _dir = null!;
+    private volatile int _shadowMode; // 0 answers, 1 fails, 2 hangs until released
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _shadowReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _backend = Start("127.0.29.11");
+        _backend.Map("/{**rest}", (HttpContext context) =>
+        {
+            context.Response.Headers["x-backend"] = "app";
+            context.Response.Headers["x-remove-me"] = "1";
+            return Results.Json(new
+            {
+                target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget,
+                host = context.Request.Host.Value,
+                headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
+            });
+        });
+        await _backend.StartAsync(Ct);
+
+        _shadow = Start("127.0.29.12");
+        _shadow.Map("/{**rest}", async (HttpContext context) =>
+        {
+            _shadowHosts.Enqueue(context.Request.Host.Value!);
+            _shadowReceived.TrySetResult();
+            switch (_shadowMode)
+            {
+                case 1:
+                    return Results.StatusCode(500);
+                case 2:
+                    await _release.Task.WaitAsync(context.RequestAborted).ContinueWith(static _ => { }, TaskScheduler.Default);
+                    return Results.Text("late");
+                default:
+                    return Results.Text("shadow");
+            }
+        });
+        await _shadow.StartAsync(Ct);
+
+        _dir = Directory.CreateTempSubdirectory("dsr-actions-").FullName;
+        File.WriteAllText(Path.Combine(_dir, "mesh.yaml"), Mesh);
+        try
+        {
+            _gateway = await GatewayHarness.StartAsync("127.0.29.1", [Path.Combine(_dir, "mesh.yaml")]);
+        }
+        catch
+        {
+            await DisposeAsync(); // the next test binds the same addresses
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _release.TrySetResult();
+        if (_gateway is not null)
+        {
+            await _gateway.DisposeAsync();
+        }
+
+        await _backend.DisposeAsync();
+        await _shadow.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public void TheConfiguration_HasNoIgnoredField()
+    {
+        var config = MeshConfiguration.Parse([new ConfigurationText("mesh.yaml", Mesh)]);
+        Assert.False(config.HasErrors, string.Join("\n", config.Diagnostics));
+        Assert.DoesNotContain(config.Diagnostics, d => d.Code == "DSR2001");
+    }
+
+    [Fact]
+    public async Task Rewrite_ReplacesTheMatchedPrefix_KeepsTheQuery_AndSetsTheAuthority()
+    {
+        var seen = await EchoAsync("/api/v1/items?x=1", ("x-drop", "gone"), ("x-add", "client"), ("x-set", "client"));
+
+        Assert.Equal("/v1/items?x=1", seen.GetProperty("target").GetString());
+        Assert.Equal("internal.example", seen.GetProperty("host").GetString());
+        var headers = seen.GetProperty("headers");
+        Assert.False(headers.TryGetProperty("x-drop", out _));
+        Assert.Equal("route", headers.GetProperty("x-set").GetString()); // the route's set after the destination's
+        Assert.Equal("destination", headers.GetProperty("x-dest").GetString());
+        Assert.Equal("client, route", headers.GetProperty("x-add").GetString()); // appended to what the client sent
+
+        Assert.Equal("/new", (await EchoAsync("/old")).GetProperty("target").GetString()); // an exact match: the whole path
+        Assert.Equal("/things/42", (await EchoAsync("/items/42")).GetProperty("target").GetString());
+    }
+
+    [Fact]
+    public async Task ResponseHeaders_AreSetAddedAndRemoved()
+    {
+        using var response = await SendAsync(HttpMethod.Get, "/api/v1/x");
+        Assert.Equal("route", Header(response, "x-resp"));
+        Assert.Equal("route", Header(response, "x-resp-add"));
+        Assert.Null(Header(response, "x-remove-me"));
+        Assert.Equal("app", Header(response, "x-backend"));
+
+        using var plain = await SendAsync(HttpMethod.Get, "/anything");
+        Assert.Equal("1", Header(plain, "x-remove-me")); // another route: untouched
+    }
+
+    [Fact]
+    public async Task RedirectAndDirectResponse_AreAnsweredByTheGateway()
+    {
+        using var noFollow = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = _gateway.Address };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/moved/here?q=1");
+        request.Headers.Host = "app";
+        using var redirect = await noFollow.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+        Assert.Equal("http://example.com/new-place?q=1", redirect.Headers.Location!.ToString());
+
+        using var direct = await SendAsync(HttpMethod.Get, "/direct");
+        Assert.Equal((HttpStatusCode)418, direct.StatusCode);
+        Assert.Equal("short and stout", await direct.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
+    public async Task FaultAbort_IsEnvoysAnswer_AndItsPercentageHolds_Over10000Requests()
+    {
+        using (var aborted = await SendAsync(HttpMethod.Get, "/abort"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, aborted.StatusCode);
+            Assert.Equal("fault filter abort", await aborted.Content.ReadAsStringAsync(Ct));
+        }
+
+        var failed = 0;
+        var total = 10_000;
+        await Parallel.ForAsync(0, total, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = Ct }, async (_, ct) =>
+        {
+            using var response = await SendAsync(HttpMethod.Get, "/half");
+            if (response.StatusCode == HttpStatusCode.InternalServerError)
+            {
+                Interlocked.Increment(ref failed);
+            }
+        });
+
+        // 50% of 10,000: the standard deviation is 50, so 4,700 to 5,300 is six of them either way.
+        Assert.InRange(failed, 4_700, 5_300);
+    }
+
+    [Fact]
+    public async Task FaultDelay_HoldsTheRequestBeforeItIsSent()
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        using var response = await SendAsync(HttpMethod.Get, "/delay");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(TimeProvider.System.GetElapsedTime(started) >= TimeSpan.FromMilliseconds(950), "the request was not held for the fixed delay");
+    }
+
+    [Fact]
+    public async Task Mirror_SendsACopyWithTheShadowHost_AndAFailingOrHangingShadowNeverTouchesTheRequest()
+    {
+        using (var response = await SendAsync(HttpMethod.Get, "/mirror/a"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await _shadowReceived.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Assert.Contains("app-shadow", _shadowHosts);
+
+        _shadowMode = 1;
+        using (var response = await SendAsync(HttpMethod.Get, "/mirror/b"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // A hanging shadow: the request itself is answered while its copy is still held by the shadow.
+        _shadowMode = 2;
+        _shadowReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (var response = await SendAsync(HttpMethod.Post, "/mirror/c", content: "payload"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.False(_release.Task.IsCompleted);
+        }
+
+        await _shadowReceived.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        _release.TrySetResult();
+    }
+
+    [Fact]
+    public async Task Cors_AnAllowedPreflightIsAnswered_AllowedRequestsGetTheHeaders_OtherOriginsPassThrough()
+    {
+        using (var preflight = await SendAsync(HttpMethod.Options, "/cors", ("Origin", "https://good.example"), ("Access-Control-Request-Method", "POST")))
+        {
+            Assert.Equal(HttpStatusCode.OK, preflight.StatusCode);
+            Assert.Equal("https://good.example", Header(preflight, "Access-Control-Allow-Origin"));
+            Assert.Equal("GET,POST", Header(preflight, "Access-Control-Allow-Methods"));
+            Assert.Equal("x-custom", Header(preflight, "Access-Control-Allow-Headers"));
+            Assert.Equal("3600", Header(preflight, "Access-Control-Max-Age"));
+            Assert.Equal("true", Header(preflight, "Access-Control-Allow-Credentials"));
+            Assert.Null(Header(preflight, "x-backend")); // answered here, not by the backend
+        }
+
+        using (var regex = await SendAsync(HttpMethod.Get, "/cors", ("Origin", "https://api.trusted.example")))
+        {
+            Assert.Equal("https://api.trusted.example", Header(regex, "Access-Control-Allow-Origin"));
+            Assert.Equal("x-backend", Header(regex, "Access-Control-Expose-Headers"));
+            Assert.Equal("app", Header(regex, "x-backend"));
+        }
+
+        using var refused = await SendAsync(HttpMethod.Options, "/cors", ("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST"));
+        Assert.Equal("app", Header(refused, "x-backend")); // passed through, untouched
+        Assert.Null(Header(refused, "Access-Control-Allow-Origin"));
+    }
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values) ? string.Join(",", values) : null;
+
+    private async Task<JsonElement> EchoAsync(string path, params (string Name, string Value)[] headers)
+    {
+        using var response = await SendAsync(HttpMethod.Get, path, headers);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone();
+    }
+
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, params (string Name, string Value)[] headers) => SendAsync(method, path, null, headers);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? content, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Host = "app";
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        if (content is not null)
+        {
+            request.Content = new StringContent(content);
+        }
+
+        return await _gateway.Client.SendAsync(request, Ct);
+    }
+
+    private static WebApplication Start(string ip)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://{ip}:5678");
+        builder.Logging.ClearProviders();
+        return builder.Build();
+    }
+}
