@@ -36,6 +36,21 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                 : Respond(request, HttpStatusCode.NotFound, RoutingPipeline.NoRouteBody);
         }
 
+        var route = decision.Route is { } r && (r.AnswersItself || r.HasActions) ? r : null;
+        if (route is not null)
+        {
+            // As a sidecar would: a fault, a redirect or a direct response is answered here; mirrors get their copies.
+            if (await ClientRouteActions.TryAnswerAsync(request, route, original, cancellationToken).ConfigureAwait(false) is { } answer)
+            {
+                return answer;
+            }
+
+            if (!route.Mirrors.IsEmpty)
+            {
+                ClientRouteActions.Mirror(request, route, original, facts, SendInnerAsync);
+            }
+        }
+
         if (!decision.Resolution.HasEndpoint)
         {
             return options.FailureBehavior == RoutingFailureBehavior.Throw
@@ -62,7 +77,8 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                 break;
         }
 
-        var transport = new Transport(this, request, original, decision.Service.Name);
+        var transport = new Transport(this, request, original, route is null ? original.PathAndQuery : ClientRouteActions.PathAndQuery(original, decision), decision.Service.Name);
+        var undo = route is null ? null : ClientRouteActions.ApplyToRequest(request, decision);
         try
         {
             var rules = RetryRules.For(decision.Route, options.ConnectRetries, options.PerTryTimeout, options.Timeout);
@@ -71,6 +87,11 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
             {
                 case AttemptOutcomeKind.Responded:
                     var response = transport.TakeResponse();
+                    if (route is not null)
+                    {
+                        ClientRouteActions.ApplyToResponse(response, decision);
+                    }
+
                     if (decision.SetCookie is { } cookie)
                     {
                         response.Headers.TryAddWithoutValidation("Set-Cookie", cookie);
@@ -95,6 +116,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         {
             // Leave the request as it came, so an outer handler (a retry policy) sends it through routing again.
             transport.Discard();
+            undo?.Undo();
             request.RequestUri = original;
             (request.Version, request.VersionPolicy) = (version, versionPolicy);
             if (setHost)
@@ -110,7 +132,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         new(status) { RequestMessage = request, Content = new StringContent(body, Encoding.UTF8, "text/plain") };
 
     /// <summary>One try through the inner handler: the request's URI pointed at the endpoint, under the try's own timeout.</summary>
-    private sealed class Transport(DynamicSubsetHandler handler, HttpRequestMessage request, Uri original, string pool) : IAttemptTransport
+    private sealed class Transport(DynamicSubsetHandler handler, HttpRequestMessage request, Uri original, string pathAndQuery, string pool) : IAttemptTransport
     {
         private HttpResponseMessage? _response;
 
@@ -125,7 +147,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         {
             // HttpClient's own activity starts below this frame: it takes the decision from here (RoutingActivityEnricher).
             RoutingActivityEnricher.Set(new RoutingActivityEnricher.Decision(pool, attempt.Resolution));
-            request.RequestUri = new Uri($"{original.Scheme}://{attempt.Endpoint.Authority}{original.PathAndQuery}{original.Fragment}", UriKind.Absolute);
+            request.RequestUri = new Uri($"{original.Scheme}://{attempt.Endpoint.Authority}{pathAndQuery}{original.Fragment}", UriKind.Absolute);
             using var perTry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (attempt.Budget != Timeout.InfiniteTimeSpan)
             {

@@ -79,7 +79,7 @@ internal sealed partial class Mirroring(HttpMessageInvoker invoker, ILogger logg
                 }
             }
 
-            copy.Headers.Host = Shadow(request.Host.Value ?? mirror.Destination.Host);
+            copy.Headers.Host = HttpMirror.ShadowHost(request.Host.Value ?? mirror.Destination.Host);
             if (body is not null)
             {
                 copy.Content = new ByteArrayContent(body);
@@ -94,13 +94,6 @@ internal sealed partial class Mirroring(HttpMessageInvoker invoker, ILogger logg
 
             _ = SendAsync(copy, mirror.Destination.Host);
         }
-    }
-
-    /// <summary>Envoy's shadow host: <c>-shadow</c> after the host name, before any port.</summary>
-    internal static string Shadow(string host)
-    {
-        var colon = host.LastIndexOf(':');
-        return colon > 0 && host.IndexOf(']', StringComparison.Ordinal) < colon ? $"{host[..colon]}-shadow{host[colon..]}" : host + "-shadow";
     }
 
     private static bool Hop(string name) =>

@@ -335,6 +335,56 @@ public sealed class RouteActionTests : IAsyncLifetime
         Assert.Null(Header(refused, "Access-Control-Allow-Origin"));
     }
 
+    [Fact]
+    public async Task TheHttpClientHandler_DoesWhatASidecarWould_AndLeavesTheRequestAsItCame()
+    {
+        var services = new ServiceCollection();
+        services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        services.AddHttpClient("app").AddDynamicSubsetRouting().ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("app");
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://app/api/v1/items?x=1");
+        request.Headers.TryAddWithoutValidation("x-drop", "gone");
+        using (var response = await client.SendAsync(request, Ct))
+        {
+            var seen = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
+            Assert.Equal("/v1/items?x=1", seen.GetProperty("target").GetString());
+            Assert.Equal("internal.example", seen.GetProperty("host").GetString());
+            Assert.Equal("route", seen.GetProperty("headers").GetProperty("x-set").GetString());
+            Assert.False(seen.GetProperty("headers").TryGetProperty("x-drop", out _));
+            Assert.Equal("route", Header(response, "x-resp"));
+            Assert.Null(Header(response, "x-remove-me"));
+        }
+
+        Assert.Equal(["gone"], request.Headers.GetValues("x-drop")); // undone for an outer retry policy
+        Assert.False(request.Headers.Contains("x-set"));
+        Assert.Equal("http://app/api/v1/items?x=1", request.RequestUri!.ToString());
+
+        using (var redirect = await client.GetAsync("http://app/moved/here", Ct))
+        {
+            Assert.Equal((HttpStatusCode.Redirect, "http://example.com/new-place"), (redirect.StatusCode, redirect.Headers.Location!.ToString()));
+        }
+
+        using (var direct = await client.GetAsync("http://app/direct", Ct))
+        {
+            Assert.Equal(((HttpStatusCode)418, "short and stout"), (direct.StatusCode, await direct.Content.ReadAsStringAsync(Ct)));
+        }
+
+        using (var aborted = await client.GetAsync("http://app/abort", Ct))
+        {
+            Assert.Equal((HttpStatusCode.ServiceUnavailable, "fault filter abort"), (aborted.StatusCode, await aborted.Content.ReadAsStringAsync(Ct)));
+        }
+
+        using (var mirrored = await client.GetAsync("http://app/mirror/handler", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, mirrored.StatusCode);
+        }
+
+        await _shadowReceived.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Assert.Contains("app-shadow", _shadowHosts);
+    }
+
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values) ? string.Join(",", values) : null;
 

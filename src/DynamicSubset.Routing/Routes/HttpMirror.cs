@@ -22,6 +22,16 @@ public sealed class HttpMirror
     /// <summary>Gets the share of requests copied, from 0 to 100.</summary>
     public double Percentage { get; }
 
+    /// <summary>The Host a copy is sent with, as Envoy names it: <c>-shadow</c> after the host name, before any port.</summary>
+    /// <param name="host">The request's Host.</param>
+    /// <returns>The copy's Host.</returns>
+    public static string ShadowHost(string host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var colon = host.LastIndexOf(':');
+        return colon > 0 && host.IndexOf(']', StringComparison.Ordinal) < colon ? $"{host[..colon]}-shadow{host[colon..]}" : host + "-shadow";
+    }
+
     /// <summary>Whether this request is copied: a draw against <see cref="Percentage"/>.</summary>
     /// <param name="random">A number from 0 (inclusive) to 1 (exclusive).</param>
     /// <returns><see langword="true"/> to copy it.</returns>
