@@ -201,7 +201,11 @@ internal static class Commands
             ]));
             if (explanation.Destination is not { } destination)
             {
-                output.Out.WriteLine($"decision  {output.Red("no route: 404")}");
+                output.Out.WriteLine(decision.Route is { } answering
+                    ? $"route     {explanation.Route}\ndecision  {output.Yellow(answering.Redirect is { } redirect
+                        ? $"answered by the route: redirect {redirect.RedirectCode} to {redirect.Location(request.Facts.Scheme, request.Facts.Authority ?? service.Name, request.Facts.Path)}"
+                        : $"answered by the route: direct response {answering.DirectResponse!.Status}")}"
+                    : $"decision  {output.Red("no route: 404")}");
                 return;
             }
 

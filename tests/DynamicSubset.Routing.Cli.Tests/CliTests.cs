@@ -467,6 +467,60 @@ public sealed class CliTests : IDisposable
         Assert.DoesNotContain("NOT expected", output, StringComparison.Ordinal);
         Assert.EndsWith("All 10 requests as expected.\n", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Resolve_ExplainsWhatTheMatchedRouteDoes_AndARoutesOwnAnswer()
+    {
+        var dir = Directory.CreateTempSubdirectory("dsr-actions-cli-").FullName;
+        var mesh = Path.Combine(dir, "mesh.yaml");
+        File.WriteAllText(mesh, """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: app, namespace: default}
+            spec: {host: app.default.svc.cluster.local}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: app, namespace: default}
+            spec: {hosts: [app.default.svc.cluster.local], ports: [{number: 80, name: http}], resolution: STATIC, endpoints: [{address: 10.0.0.1}]}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: app, namespace: default}
+            spec:
+              hosts: [app]
+              http:
+                - name: moved
+                  match: [{uri: {prefix: /moved}}]
+                  redirect: {uri: /new, authority: example.com}
+                - name: teapot
+                  match: [{uri: {prefix: /tea}}]
+                  directResponse: {status: 418, body: {string: short}}
+                - name: flaky
+                  match: [{uri: {prefix: /api/}}]
+                  rewrite: {uri: /v2/}
+                  fault: {abort: {httpStatus: 503, percentage: {value: 10}}}
+                  route: [{destination: {host: app}}]
+            """);
+        try
+        {
+            var (_, redirect, _) = await Run(["resolve", "-f", mesh, "--host", "app", "--path", "/moved/a?x=1"]);
+            Assert.Contains("match[0] holds: uri prefix '/moved'; then redirect 301 to example.com /new", redirect, StringComparison.Ordinal);
+            Assert.Contains("decision  answered by the route: redirect 301 to http://example.com/new?x=1", redirect, StringComparison.Ordinal);
+
+            var (_, direct, _) = await Run(["resolve", "-f", mesh, "--host", "app", "--path", "/tea"]);
+            Assert.Contains("decision  answered by the route: direct response 418", direct, StringComparison.Ordinal);
+
+            var (exit, routed, _) = await Run(["resolve", "-f", mesh, "--host", "app", "--path", "/api/items"]);
+            Assert.Equal(0, exit);
+            Assert.Contains("then fault abort HTTP 503 (10%), rewrite uri to /v2/", routed, StringComparison.Ordinal);
+            Assert.Contains("endpoint  10.0.0.1:80", routed, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
 
 /// <summary>Tiny Kestrel backends that answer with their address and the Host header they saw, all on one free port.</summary>

@@ -210,7 +210,7 @@ internal sealed class RouteTable
                 var label = route.Name ?? r.ToString(CultureInfo.InvariantCulture);
                 if (route.Matches.IsEmpty)
                 {
-                    checks.Add(new RouteCheck(label, true, "no match conditions: matches every request"));
+                    checks.Add(new RouteCheck(label, true, "no match conditions: matches every request" + route.DescribeActions()));
                     break;
                 }
 
@@ -232,7 +232,7 @@ internal sealed class RouteTable
                     if (failure is null)
                     {
                         matched = m;
-                        checks.Add(new RouteCheck(label, true, $"match[{m}]{Named(block)} holds: {block}"));
+                        checks.Add(new RouteCheck(label, true, $"match[{m}]{Named(block)} holds: {block}{route.DescribeActions()}"));
                     }
                     else
                     {

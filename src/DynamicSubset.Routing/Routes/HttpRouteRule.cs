@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Immutable;
 using DynamicSubset.Routing.Internal;
 
@@ -122,6 +123,59 @@ public sealed class HttpRouteRule
         init => field = value is null || value > TimeSpan.Zero || value == System.Threading.Timeout.InfiniteTimeSpan
             ? value
             : throw new RoutingValidationException("timeout", "must be positive, or Timeout.InfiniteTimeSpan for none", nameof(Timeout));
+    }
+
+    /// <summary>What the route does besides choosing a destination, for explanations: empty when nothing, else <c>"; then ..."</c>.</summary>
+    internal string DescribeActions()
+    {
+        var parts = new List<string>();
+        if (CorsPolicy is not null)
+        {
+            parts.Add("CORS");
+        }
+
+        if (Fault is { } fault)
+        {
+            if (fault.Delay > TimeSpan.Zero)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"fault delay {fault.Delay.TotalSeconds:0.###}s ({fault.DelayPercentage:0.##}%)"));
+            }
+
+            if (fault.AbortStatus is not null || fault.AbortGrpcStatus is not null)
+            {
+                var status = fault.AbortStatus is { } http ? $"HTTP {http}" : $"gRPC status {fault.AbortGrpcStatus}";
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"fault abort {status} ({fault.AbortPercentage:0.##}%)"));
+            }
+        }
+
+        if (Redirect is { } redirect)
+        {
+            var to = string.Join(" ", new[] { redirect.Scheme, redirect.Authority, redirect.Port?.ToString(CultureInfo.InvariantCulture), redirect.Uri }.OfType<string>());
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"redirect {redirect.RedirectCode}{(to.Length == 0 ? "" : " to " + to)}"));
+        }
+
+        if (DirectResponse is { } direct)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"direct response {direct.Status} ({direct.Body.Length} bytes)"));
+        }
+
+        if (Rewrite is { } rewrite)
+        {
+            parts.Add("rewrite" + (rewrite.Uri is { } uri ? $" uri to {uri}" : "") + (rewrite.UriRegex is { } regex ? $" uri /{regex}/ to {rewrite.UriRegexReplacement}" : "") +
+                (rewrite.Authority is { } authority ? $" authority to {authority}" : ""));
+        }
+
+        if (Headers is not null || Destinations.Any(static d => d.Headers is not null))
+        {
+            parts.Add("header operations");
+        }
+
+        foreach (var mirror in Mirrors)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"mirror to {mirror.Destination} ({mirror.Percentage:0.##}%)"));
+        }
+
+        return parts.Count == 0 ? "" : "; then " + string.Join(", ", parts);
     }
 
     /// <summary>Picks a destination by weight.</summary>
