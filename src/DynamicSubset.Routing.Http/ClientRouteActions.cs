@@ -63,28 +63,57 @@ internal static class ClientRouteActions
             request.Headers.Host = authority;
         }
 
-        Apply(decision.Destination?.Headers?.Request, request, undo);
-        Apply(decision.Route?.Headers?.Request, request, undo);
+        decision.Destination?.Headers?.Request?.ApplyTo(new RequestWriter(request, undo));
+        decision.Route?.Headers?.Request?.ApplyTo(new RequestWriter(request, undo));
         return undo;
-
-        static void Apply(HeaderOperations? operations, HttpRequestMessage message, HeaderUndo undo) =>
-            operations?.ApplyTo(
-                name => { undo.Keep(name); message.Headers.Remove(name); },
-                (name, value) => { undo.Keep(name); message.Headers.Remove(name); message.Headers.TryAddWithoutValidation(name, value); },
-                (name, value) => { undo.Keep(name); message.Headers.TryAddWithoutValidation(name, value); });
     }
 
     /// <summary>Applies the response header operations: the destination's, then the route's.</summary>
     public static void ApplyToResponse(HttpResponseMessage response, RouteDecision decision)
     {
-        Apply(decision.Destination?.Headers?.Response, response);
-        Apply(decision.Route?.Headers?.Response, response);
+        decision.Destination?.Headers?.Response?.ApplyTo(new ResponseWriter(response));
+        decision.Route?.Headers?.Response?.ApplyTo(new ResponseWriter(response));
+    }
 
-        static void Apply(HeaderOperations? operations, HttpResponseMessage message) =>
-            operations?.ApplyTo(
-                name => { message.Headers.Remove(name); message.Content.Headers.Remove(name); },
-                (name, value) => { message.Headers.Remove(name); message.Headers.TryAddWithoutValidation(name, value); },
-                (name, value) => message.Headers.TryAddWithoutValidation(name, value));
+    /// <summary>The request's headers, each change kept for <see cref="HeaderUndo.Undo"/>.</summary>
+    private readonly struct RequestWriter(HttpRequestMessage message, HeaderUndo undo) : IHeaderWriter
+    {
+        public void Remove(string name)
+        {
+            undo.Keep(name);
+            message.Headers.Remove(name);
+        }
+
+        public void Replace(string name, string value)
+        {
+            undo.Keep(name);
+            message.Headers.Remove(name);
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        public void Add(string name, string value)
+        {
+            undo.Keep(name);
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+    }
+
+    /// <summary>The response's headers (a content header is removed from the content too).</summary>
+    private readonly struct ResponseWriter(HttpResponseMessage message) : IHeaderWriter
+    {
+        public void Remove(string name)
+        {
+            message.Headers.Remove(name);
+            message.Content.Headers.Remove(name);
+        }
+
+        public void Replace(string name, string value)
+        {
+            message.Headers.Remove(name);
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        public void Add(string name, string value) => message.Headers.TryAddWithoutValidation(name, value);
     }
 
     /// <summary>

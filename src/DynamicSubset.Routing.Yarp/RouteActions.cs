@@ -90,16 +90,8 @@ internal static class RouteActions
             }
         }
 
-        Apply(decision.Destination?.Headers?.Request, proxyRequest);
-        Apply(route.Headers?.Request, proxyRequest);
-
-        static void Apply(HeaderOperations? operations, HttpRequestMessage message)
-        {
-            operations?.ApplyTo(
-                name => { message.Headers.Remove(name); message.Content?.Headers.Remove(name); },
-                (name, value) => { message.Headers.Remove(name); message.Headers.TryAddWithoutValidation(name, value); },
-                (name, value) => message.Headers.TryAddWithoutValidation(name, value));
-        }
+        decision.Destination?.Headers?.Request?.ApplyTo(new RequestWriter(proxyRequest));
+        route.Headers?.Request?.ApplyTo(new RequestWriter(proxyRequest));
     }
 
     /// <summary>The response as the route changes it: the destination's header operations, then the route's, then CORS for an allowed origin.</summary>
@@ -107,8 +99,8 @@ internal static class RouteActions
     {
         var route = decision.Route!;
         var headers = context.Response.Headers;
-        Apply(decision.Destination?.Headers?.Response, headers);
-        Apply(route.Headers?.Response, headers);
+        decision.Destination?.Headers?.Response?.ApplyTo(new ResponseWriter(headers));
+        route.Headers?.Response?.ApplyTo(new ResponseWriter(headers));
         if (route.CorsPolicy is { } cors && context.Request.Headers.Origin is { Count: 1 } origin && cors.Allows(origin.ToString()))
         {
             headers.AccessControlAllowOrigin = origin;
@@ -122,14 +114,34 @@ internal static class RouteActions
                 headers.AccessControlExposeHeaders = string.Join(",", cors.ExposeHeaders);
             }
         }
+    }
 
-        static void Apply(HeaderOperations? operations, IHeaderDictionary headers)
+    /// <summary>The outgoing request's headers (a content header is removed from the content too).</summary>
+    private readonly struct RequestWriter(HttpRequestMessage message) : IHeaderWriter
+    {
+        public void Remove(string name)
         {
-            operations?.ApplyTo(
-                name => headers.Remove(name),
-                (name, value) => headers[name] = value,
-                (name, value) => headers.Append(name, value));
+            message.Headers.Remove(name);
+            message.Content?.Headers.Remove(name);
         }
+
+        public void Replace(string name, string value)
+        {
+            message.Headers.Remove(name);
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        public void Add(string name, string value) => message.Headers.TryAddWithoutValidation(name, value);
+    }
+
+    /// <summary>The response's headers, as the client will see them.</summary>
+    private readonly struct ResponseWriter(IHeaderDictionary headers) : IHeaderWriter
+    {
+        public void Remove(string name) => headers.Remove(name);
+
+        public void Replace(string name, string value) => headers[name] = value;
+
+        public void Add(string name, string value) => headers.Append(name, value);
     }
 
     private static readonly UriCreationOptions Verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };

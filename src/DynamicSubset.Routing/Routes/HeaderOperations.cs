@@ -32,28 +32,25 @@ public sealed class HeaderOperations
     /// <summary>Gets a value indicating whether there is nothing to do.</summary>
     public bool IsEmpty => Set.IsEmpty && Add.IsEmpty && Remove.IsEmpty;
 
-    /// <summary>Applies the operations: remove, set, add.</summary>
-    /// <param name="remove">Removes a header by name.</param>
-    /// <param name="set">Sets a header to one value.</param>
-    /// <param name="add">Appends a value to a header.</param>
-    public void ApplyTo(Action<string> remove, Action<string, string> set, Action<string, string> add)
+    /// <summary>Applies the operations in Envoy's order: remove, set, add. Allocates nothing of its own.</summary>
+    /// <typeparam name="TWriter">The headers written to.</typeparam>
+    /// <param name="writer">The headers written to.</param>
+    public void ApplyTo<TWriter>(TWriter writer)
+        where TWriter : IHeaderWriter, allows ref struct
     {
-        ArgumentNullException.ThrowIfNull(remove);
-        ArgumentNullException.ThrowIfNull(set);
-        ArgumentNullException.ThrowIfNull(add);
         foreach (var name in Remove)
         {
-            remove(name);
+            writer.Remove(name);
         }
 
         foreach (var (name, value) in Set)
         {
-            set(name, value);
+            writer.Replace(name, value);
         }
 
         foreach (var (name, value) in Add)
         {
-            add(name, value);
+            writer.Add(name, value);
         }
     }
 
