@@ -54,7 +54,7 @@ internal sealed partial class DocumentParser
     private TrafficPolicyDoc TrafficPolicy(MappingNode node, string tp)
     {
         r.CheckFields(node, tp, ["loadBalancer", "outlierDetection", "connectionPool"], ["tls", "portLevelSettings", "tunnel", "proxyProtocol"]);
-        var (h2Upgrade, useClientProtocol) = r.Map(node, "connectionPool", tp) is { } pool ? ConnectionPool(pool, tp + ".connectionPool") : (false, false);
+        var (h2Upgrade, useClientProtocol, limits) = r.Map(node, "connectionPool", tp) is { } pool ? ConnectionPool(pool, tp + ".connectionPool") : (false, false, null);
         var loadBalancer = r.Map(node, "loadBalancer", tp);
         var outliers = r.Map(node, "outlierDetection", tp);
         var outlierDetection = outliers is null ? null : OutlierDetection(outliers, tp + ".outlierDetection");
@@ -86,24 +86,35 @@ internal sealed partial class DocumentParser
         }
 
         return new TrafficPolicyDoc(loadBalancer is not null, simple, policy, dynamicSubset, consistentHash, outliers is not null, outlierDetection,
-            node["connectionPool"] is not null, h2Upgrade, useClientProtocol);
+            node["connectionPool"] is not null, h2Upgrade, useClientProtocol) { Limits = limits };
     }
 
     /// <summary>
     /// A connectionPool: the HTTP version fields (<c>http.h2UpgradePolicy</c>, <c>http.useClientProtocol</c>); the
     /// limits are warned and ignored.
     /// </summary>
-    private (bool H2Upgrade, bool UseClientProtocol) ConnectionPool(MappingNode node, string path)
+    private (bool H2Upgrade, bool UseClientProtocol, ConnectionPoolPolicy? Limits) ConnectionPool(MappingNode node, string path)
     {
-        r.CheckFields(node, path, ["http"], ["tcp"]);
+        r.CheckFields(node, path, ["http", "tcp"]);
+        int? maxConnections = null;
+        if (r.Map(node, "tcp", path) is { } tcp)
+        {
+            r.CheckFields(tcp, path + ".tcp", ["maxConnections"], ["connectTimeout", "tcpKeepalive", "maxConnectionDuration", "idleTimeout"]);
+            maxConnections = r.Int(tcp, "maxConnections", path + ".tcp", min: 1);
+        }
+
         if (r.Map(node, "http", path) is not { } http)
         {
-            return (false, false);
+            return (false, false, maxConnections is null ? null : Core(node, path, () => new ConnectionPoolPolicy { MaxConnections = maxConnections }));
         }
 
         var hp = path + ".http";
-        r.CheckFields(http, hp, ["h2UpgradePolicy", "useClientProtocol"],
-            ["http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection", "maxRetries", "idleTimeout", "maxConcurrentStreams"]);
+        r.CheckFields(http, hp, ["h2UpgradePolicy", "useClientProtocol", "http1MaxPendingRequests", "http2MaxRequests"],
+            ["maxRequestsPerConnection", "maxRetries", "idleTimeout", "maxConcurrentStreams"]);
+        var pending = r.Int(http, "http1MaxPendingRequests", hp, min: 0);
+        var h2Requests = r.Int(http, "http2MaxRequests", hp, min: 1);
+        var limits = maxConnections is null && pending is null && h2Requests is null ? null
+            : Core(node, path, () => new ConnectionPoolPolicy { MaxConnections = maxConnections, MaxPendingRequests = pending, Http2MaxRequests = h2Requests });
         var upgrade = false;
         if (r.String(http, "h2UpgradePolicy", hp) is { } policy)
         {
@@ -117,7 +128,7 @@ internal sealed partial class DocumentParser
             }
         }
 
-        return (upgrade, r.Bool(http, "useClientProtocol", hp) ?? false);
+        return (upgrade, r.Bool(http, "useClientProtocol", hp) ?? false, limits);
     }
 
     /// <summary>Istio's <c>consistentHash</c>: exactly one key source, on ringHash or maglev.</summary>

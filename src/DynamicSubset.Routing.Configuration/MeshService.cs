@@ -49,6 +49,9 @@ public sealed class MeshService
     /// <summary>Gets the HTTP version the endpoints are sent requests in: from the Service port's <c>appProtocol</c> or name, and the DestinationRule's <c>connectionPool.http</c>.</summary>
     public UpstreamProtocol Protocol { get; internal init; }
 
+    /// <summary>Gets the DestinationRule's <c>connectionPool</c> limits, or <see langword="null"/>.</summary>
+    public ConnectionPoolPolicy? ConnectionPool { get; internal init; }
+
     /// <summary>Gets a value indicating whether requests that name this service go through VirtualService routes.</summary>
     public bool HasRoutes => !RouteSpecs.IsEmpty;
 

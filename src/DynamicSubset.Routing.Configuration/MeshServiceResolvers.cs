@@ -66,7 +66,7 @@ public sealed class MeshServiceResolvers
             }
 
             kept.Add(service.Host);
-            var pool = new RoutedService(service.Host, resolver, service.Hosts, origin(service)) { Protocol = service.Protocol };
+            var pool = new RoutedService(service.Host, resolver, service.Hosts, origin(service)) { Protocol = service.Protocol, ConnectionPool = service.ConnectionPool };
             pools[service.Host] = pool;
             services.Add(pool);
         }
@@ -79,7 +79,7 @@ public sealed class MeshServiceResolvers
             if (service.HasRoutes)
             {
                 var pool = services[i];
-                services[i] = new RoutedService(pool.Name, pool.Resolver, service.Hosts, pool.Origin) { Protocol = pool.Protocol, Routes = service.CreateRoutes(name => pools[name]) };
+                services[i] = new RoutedService(pool.Name, pool.Resolver, service.Hosts, pool.Origin) { Protocol = pool.Protocol, ConnectionPool = pool.ConnectionPool, Routes = service.CreateRoutes(name => pools[name]) };
             }
         }
 

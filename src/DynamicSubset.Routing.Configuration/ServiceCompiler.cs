@@ -202,7 +202,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
             return null;
         }
 
-        var pool = new Pool(name, host, subset, rule, routingPolicy, endpoints, [], port, rule?.Info ?? vs!.Info) { Protocol = policy.Protocol(PortProtocol(host, port)) };
+        var pool = new Pool(name, host, subset, rule, routingPolicy, endpoints, [], port, rule?.Info ?? vs!.Info) { Protocol = policy.Protocol(PortProtocol(host, port)), Limits = policy.Limits };
         pools.Add(pool);
         byKey[key] = pool;
         byKey.TryAdd(baseName, pool);
@@ -456,6 +456,8 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
 
         public UpstreamProtocol Protocol { get; init; }
 
+        public ConnectionPoolPolicy? Limits { get; init; }
+
         public MeshService ToService() => new(
             Name, Rule?.Info.Namespace ?? Origin.Namespace, Rule?.Info.Name ?? Origin.Name, [Name, .. Aliases], port, policy, [.. Endpoints])
         {
@@ -463,6 +465,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
             Subset = subset,
             RouteSpecs = Routes is null ? [] : [.. Routes],
             Protocol = Protocol,
+            ConnectionPool = Limits,
         };
     }
 }

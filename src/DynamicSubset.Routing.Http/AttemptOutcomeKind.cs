@@ -17,4 +17,7 @@ public enum AttemptOutcomeKind
 
     /// <summary>The caller went away, or the response failed after it had started: there is nothing to answer.</summary>
     Abandoned,
+
+    /// <summary>No try was made: the pool's connection limits (<see cref="ConnectionPoolPolicy"/>) were full, and so was its wait; answered 503 <c>overflow</c>.</summary>
+    Overflow,
 }

@@ -100,6 +100,11 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                     return response;
                 case AttemptOutcomeKind.HeldBack:
                     return transport.TakeResponse(); // no time or endpoint left for a retry: the last answer stands
+                case AttemptOutcomeKind.Overflow:
+                    // The pool's circuit breaker, as a sidecar's: 503 overflow, with nothing sent.
+                    var overflow = Respond(request, HttpStatusCode.ServiceUnavailable, RoutingPipeline.OverflowBody);
+                    overflow.Headers.TryAddWithoutValidation("x-envoy-overloaded", "true");
+                    return overflow;
                 default:
                     if (outcome.TimedOut)
                     {

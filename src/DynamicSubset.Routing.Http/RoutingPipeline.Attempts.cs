@@ -17,8 +17,7 @@ public sealed partial class RoutingPipeline
     /// <param name="transport">Sends one try.</param>
     /// <param name="cancellationToken">Cancelled when the caller goes away.</param>
     /// <returns>How the tries ended; the entry point writes the answer.</returns>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // per request: its state box is pooled, not allocated
-    public async ValueTask<AttemptOutcome> SendAsync(RouteDecision decision, RetryRules rules, string method, IAttemptTransport transport, CancellationToken cancellationToken)
+    public ValueTask<AttemptOutcome> SendAsync(RouteDecision decision, RetryRules rules, string method, IAttemptTransport transport, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(transport);
@@ -29,6 +28,50 @@ public sealed partial class RoutingPipeline
             throw new ArgumentException("the decision has no endpoint: answer 'no healthy upstream' instead of trying", nameof(decision));
         }
 
+        // A pool with connection limits passes its circuit breaker first; one without pays nothing for it.
+        return pool.ConnectionPool is { } limits
+            ? SendGatedAsync(Gate(pool, limits), pool, resolution, rules, method, transport, cancellationToken)
+            : SendWithinAsync(pool, resolution, rules, method, transport, cancellationToken);
+    }
+
+    /// <summary>A request past the pool's limits gets no try at all: 503 <c>overflow</c>, counted.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptOutcome> SendGatedAsync(
+        PoolGate gate, RoutedService pool, Resolution resolution, RetryRules rules, string method, IAttemptTransport transport, CancellationToken cancellationToken)
+    {
+        if (!await gate.EnterAsync(rules.Timeout, cancellationToken).ConfigureAwait(false))
+        {
+            _telemetry.RecordOverflow(pool.Name);
+            return new AttemptOutcome(AttemptOutcomeKind.Overflow, 0, resolution.Endpoint!, default, null);
+        }
+
+        try
+        {
+            return await SendWithinAsync(pool, resolution, rules, method, transport, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Exit();
+        }
+    }
+
+    /// <summary>The pool's gate, kept with its resolver (which lives across reloads) while its limits and protocol stay the same.</summary>
+    private PoolGate Gate(RoutedService pool, ConnectionPoolPolicy limits)
+    {
+        var gate = _gates.GetValue(pool.Resolver, _ => new PoolGate(limits, pool.Protocol));
+        if (gate.Limits == limits && gate.Protocol == pool.Protocol)
+        {
+            return gate;
+        }
+
+        var next = new PoolGate(limits, pool.Protocol); // requests inside the old gate leave through it
+        _gates.AddOrUpdate(pool.Resolver, next);
+        return next;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // per request: its state box is pooled, not allocated
+    private async ValueTask<AttemptOutcome> SendWithinAsync(RoutedService pool, Resolution resolution, RetryRules rules, string method, IAttemptTransport transport, CancellationToken cancellationToken)
+    {
         // The overall deadline is a timestamp, not a second cancellation source: each try gets one budget, the shorter of
         // the per-try timeout and what is left.
         var started = _time.GetTimestamp();

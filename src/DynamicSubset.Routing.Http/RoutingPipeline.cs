@@ -25,6 +25,9 @@ public sealed partial class RoutingPipeline
     /// <summary>Envoy's body for a request that could not reach any endpoint it tried.</summary>
     public const string UpstreamConnectErrorBody = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
 
+    /// <summary>The answer to a request the pool's connection limits refused, as Envoy words it.</summary>
+    public const string OverflowBody = "upstream connect error or disconnect/reset before headers. reset reason: overflow";
+
     /// <summary>How many decisions that were not plain matches are kept per service per second; the counters count them all.</summary>
     public const int DecisionsPerSecond = 100;
 
@@ -32,6 +35,7 @@ public sealed partial class RoutingPipeline
     public const int RecentDecisionCapacity = DecisionLog.DefaultCapacity;
 
     private readonly RoutingTelemetry _telemetry;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SubsetResolver, PoolGate> _gates = new();
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly LogRateLimiter _limiter;

@@ -11,6 +11,7 @@ internal sealed class RoutingTelemetry : IDisposable
     private readonly Counter<long> _retries;
     private readonly Counter<long> _updates;
     private readonly Counter<long> _ejections;
+    private readonly Counter<long> _overflows;
     private readonly List<RoutingCatalog> _catalogs = [];
     private readonly Lock _catalogsLock = new();
 
@@ -22,6 +23,7 @@ internal sealed class RoutingTelemetry : IDisposable
         _retries = _meter.CreateCounter<long>(RoutingTelemetryNames.Retries, "{retry}", "Requests retried on another endpoint of the same set, by reason.");
         _updates = _meter.CreateCounter<long>(RoutingTelemetryNames.Updates, "{update}", "Routing snapshot updates, applied or rejected.");
         _ejections = _meter.CreateCounter<long>(RoutingTelemetryNames.Ejections, "{ejection}", "Endpoints ejected by outlier detection.");
+        _overflows = _meter.CreateCounter<long>(RoutingTelemetryNames.Overflows, "{request}", "Requests refused by a pool's connection limits (connectionPool), answered 503 overflow.");
         _meter.CreateObservableGauge(RoutingTelemetryNames.Subsets, ObserveSubsets, "{subset}", "Dynamic subsets in the current snapshot.");
         _meter.CreateObservableGauge(RoutingTelemetryNames.Endpoints, ObserveEndpoints, "{endpoint}", "Endpoints in the current snapshot, by state.");
     }
@@ -82,6 +84,14 @@ internal sealed class RoutingTelemetry : IDisposable
         if (_retries.Enabled)
         {
             _retries.Add(1, new(RoutingTelemetryNames.ServiceTag, service), new(RoutingTelemetryNames.RetryReasonTag, RoutingPipeline.ReasonName(reason)));
+        }
+    }
+
+    public void RecordOverflow(string service)
+    {
+        if (_overflows.Enabled)
+        {
+            _overflows.Add(1, new KeyValuePair<string, object?>(RoutingTelemetryNames.ServiceTag, service));
         }
     }
 

@@ -21,6 +21,9 @@ public static class RoutingTelemetryNames
     /// <summary>Counter of endpoints ejected by outlier detection. Unit <c>{ejection}</c>.</summary>
     public const string Ejections = "dynamic_subset.ejections";
 
+    /// <summary>Counter: requests refused by a pool's connection limits (<c>connectionPool</c>), answered 503 <c>overflow</c>.</summary>
+    public const string Overflows = "dynamic_subset.overflows";
+
     /// <summary>Gauge of the current snapshot's dynamic subsets. Unit <c>{subset}</c>.</summary>
     public const string Subsets = "dynamic_subset.subsets";
 

@@ -122,7 +122,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
         if (grpc is null)
         {
             var outcome = await pipeline.SendAsync(decision, rules, context.Request.Method, transport, context.RequestAborted).ConfigureAwait(false);
-            if (outcome.Kind == AttemptOutcomeKind.Failed && !context.Response.HasStarted)
+            if (outcome.Kind is AttemptOutcomeKind.Failed or AttemptOutcomeKind.Overflow && !context.Response.HasStarted)
             {
                 await WriteFailureAsync(context, outcome).ConfigureAwait(false);
             }
@@ -158,10 +158,19 @@ internal sealed class DynamicSubsetGateway : IDisposable
         return context.Response.WriteAsync(body, context.RequestAborted);
     }
 
-    /// <summary>The answer to a request whose every try failed: 504 <c>upstream request timeout</c>, else 503 <c>upstream connect error</c>.</summary>
+    /// <summary>
+    /// The answer to a request whose every try failed: 504 <c>upstream request timeout</c>, else 503 <c>upstream connect
+    /// error</c>; or that the pool's limits refused: 503 <c>overflow</c>, marked <c>x-envoy-overloaded</c> as Envoy marks it.
+    /// </summary>
     internal static Task WriteFailureAsync(HttpContext context, AttemptOutcome outcome)
     {
         context.Response.Clear();
+        if (outcome.Kind == AttemptOutcomeKind.Overflow)
+        {
+            context.Response.Headers["x-envoy-overloaded"] = "true";
+            return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, RoutingPipeline.OverflowBody);
+        }
+
         return outcome.TimedOut
             ? WriteAsync(context, StatusCodes.Status504GatewayTimeout, RoutingPipeline.UpstreamTimeoutBody)
             : WriteAsync(context, StatusCodes.Status503ServiceUnavailable, RoutingPipeline.UpstreamConnectErrorBody);

@@ -90,7 +90,7 @@ internal sealed class GrpcCall : IAsyncDisposable
             return DynamicSubsetGateway.WriteAsync(_context, StatusCodes.Status504GatewayTimeout, "deadline exceeded", GrpcProtocol.DeadlineExceeded);
         }
 
-        return outcome.Kind == AttemptOutcomeKind.Failed ? DynamicSubsetGateway.WriteFailureAsync(_context, outcome) : Task.CompletedTask;
+        return outcome.Kind is AttemptOutcomeKind.Failed or AttemptOutcomeKind.Overflow ? DynamicSubsetGateway.WriteFailureAsync(_context, outcome) : Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()

@@ -33,6 +33,9 @@ public sealed class RoutedService
     /// <summary>Gets where the service was defined, for operators, or <see langword="null"/>.</summary>
     public string? Origin { get; }
 
+    /// <summary>Gets or initializes the connection pool limits (circuit breaking), or <see langword="null"/> for none.</summary>
+    public ConnectionPoolPolicy? ConnectionPool { get; init; }
+
     /// <summary>Gets or initializes the HTTP version its endpoints are sent requests in.</summary>
     /// <value>Defaults to <see cref="UpstreamProtocol.ClientProtocol"/>: the request's own version.</value>
     public UpstreamProtocol Protocol

@@ -64,6 +64,28 @@ public class RouteActionConfigurationTests
         Assert.True(route.HasActions);
     }
 
+    [Fact]
+    public void ConnectionPoolLimits_AreCompiledOntoThePool()
+    {
+        var config = Fixtures.Parse("""
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: helloworld}
+            spec:
+              host: helloworld
+              trafficPolicy:
+                connectionPool:
+                  tcp: {maxConnections: 2}
+                  http: {http1MaxPendingRequests: 1, http2MaxRequests: 50}
+            """);
+
+        Assert.False(config.HasErrors, string.Join("\n", config.Diagnostics));
+        Assert.DoesNotContain(config.Diagnostics, d => d.Code == "DSR2001");
+        var limits = Assert.Single(config.Services).ConnectionPool!;
+        Assert.Equal(new ConnectionPoolPolicy { MaxConnections = 2, MaxPendingRequests = 1, Http2MaxRequests = 50 }, limits);
+        Assert.Equal((2, 50), (limits.MaxActive(UpstreamProtocol.Http1), limits.MaxActive(UpstreamProtocol.Http2)));
+    }
+
     private static MeshConfiguration OneRoute(string fields) => Fixtures.Parse($$$"""
         apiVersion: networking.istio.io/v1
         kind: VirtualService

@@ -18,7 +18,7 @@ public class WarningTests
               host: helloworld
               trafficPolicy:
                 connectionPool:
-                  tcp: {maxConnections: 100}
+                  tcp: {connectTimeout: 1s}
                 outlierDetection:
                   consecutive5xxErrors: 7
                 loadBalancer:
@@ -44,7 +44,7 @@ public class WarningTests
         Assert.False(config.HasErrors);
         Assert.Equal(
             [
-                "test.yaml:9:7: spec.trafficPolicy.connectionPool.tcp: supported by Istio but not by DynamicSubset.Routing; ignored",
+                "test.yaml:9:13: spec.trafficPolicy.connectionPool.tcp.connectTimeout: supported by Istio but not by DynamicSubset.Routing; ignored",
                 "test.yaml:24:7: spec.http[0].delegate: supported by Istio but not by DynamicSubset.Routing; ignored",
             ],
             Warnings(config, "DSR2001"));

@@ -25,7 +25,10 @@ internal sealed class GatewayHarness : IAsyncDisposable
         Resolutions = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), RoutingTelemetryNames.Meter, RoutingTelemetryNames.Resolutions);
         Retries = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), RoutingTelemetryNames.Meter, RoutingTelemetryNames.Retries);
         Ejections = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), RoutingTelemetryNames.Meter, RoutingTelemetryNames.Ejections);
+        Overflows = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), RoutingTelemetryNames.Meter, RoutingTelemetryNames.Overflows);
     }
+
+    public MetricCollector<long> Overflows { get; }
 
     public HttpClient Client { get; }
 
@@ -76,6 +79,7 @@ internal sealed class GatewayHarness : IAsyncDisposable
         Resolutions.Dispose();
         Retries.Dispose();
         Ejections.Dispose();
+        Overflows.Dispose();
         Client.Dispose();
         await _app.DisposeAsync();
     }

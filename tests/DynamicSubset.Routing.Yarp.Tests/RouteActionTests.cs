@@ -43,6 +43,21 @@ public sealed class RouteActionTests : IAsyncLifetime
         metadata: {name: app, namespace: default}
         spec: {host: app.default.svc.cluster.local}
         ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: limited, namespace: default}
+        spec: {selector: {app: app}, ports: [{name: http, port: 80, targetPort: 5678}]}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: limited, namespace: default}
+        spec:
+          host: limited.default.svc.cluster.local
+          trafficPolicy:
+            connectionPool:
+              tcp: {maxConnections: 2}
+              http: {http1MaxPendingRequests: 1}
+        ---
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
         metadata: {name: shadow, namespace: default}
@@ -131,11 +146,40 @@ public sealed class RouteActionTests : IAsyncLifetime
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _shadowReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private readonly TaskCompletionSource _releaseHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _holding;
+    private int _mostHeld;
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        for (var seen = Volatile.Read(ref target); value > seen; seen = Volatile.Read(ref target))
+        {
+            if (Interlocked.CompareExchange(ref target, value, seen) == seen)
+            {
+                return;
+            }
+        }
+    }
 
     public async ValueTask InitializeAsync()
     {
         _backend = Start("127.0.29.11");
+        _backend.Map("/hold", async (HttpContext context) =>
+        {
+            var now = Interlocked.Increment(ref _holding);
+            InterlockedMax(ref _mostHeld, now);
+            try
+            {
+                await _releaseHeld.Task.WaitAsync(context.RequestAborted);
+                return Results.Text("held");
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _holding);
+            }
+        });
         _backend.Map("/{**rest}", (HttpContext context) =>
         {
             context.Response.Headers["x-backend"] = "app";
@@ -336,6 +380,42 @@ public sealed class RouteActionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConnectionPoolLimits_LetTwoReachThePod_OneWait_AndAnswerTheRestOverflowAtOnce()
+    {
+        var requests = Enumerable.Range(0, 12).Select(_ => SendAsync(HttpMethod.Get, "/hold", host: "limited")).ToList();
+
+        // Nine are refused without waiting for the held ones: two at the pod, one waiting for their place.
+        await Until(() => requests.Count(static r => r.IsCompleted) == 9 && Volatile.Read(ref _holding) == 2);
+        foreach (var refused in requests.Where(static r => r.IsCompleted))
+        {
+            using var response = await refused;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("upstream connect error or disconnect/reset before headers. reset reason: overflow", await response.Content.ReadAsStringAsync(Ct));
+            Assert.Equal("true", Header(response, "x-envoy-overloaded"));
+        }
+
+        _releaseHeld.TrySetResult();
+        var rest = await Task.WhenAll(requests.Where(static r => !r.IsCompletedSuccessfully || r.Result.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(3, rest.Count(static r => r.StatusCode == HttpStatusCode.OK)); // the two held and the one that waited
+        Assert.Equal(2, _mostHeld);
+        Assert.Equal(9, _gateway.Overflows.GetMeasurementSnapshot().Sum(static m => m.Value));
+        foreach (var response in rest)
+        {
+            response.Dispose();
+        }
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(20));
+        while (!condition())
+        {
+            await Task.Delay(10, deadline.Token);
+        }
+    }
+
+    [Fact]
     public async Task TheHttpClientHandler_DoesWhatASidecarWould_AndLeavesTheRequestAsItCame()
     {
         var services = new ServiceCollection();
@@ -395,12 +475,12 @@ public sealed class RouteActionTests : IAsyncLifetime
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone();
     }
 
-    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, params (string Name, string Value)[] headers) => SendAsync(method, path, null, headers);
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, params (string Name, string Value)[] headers) => SendAsync(method, path, null, "app", headers);
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? content, params (string Name, string Value)[] headers)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? content = null, string host = "app", params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(method, path);
-        request.Headers.Host = "app";
+        request.Headers.Host = host;
         foreach (var (name, value) in headers)
         {
             request.Headers.TryAddWithoutValidation(name, value);

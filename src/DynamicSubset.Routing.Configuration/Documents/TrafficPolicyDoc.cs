@@ -9,6 +9,9 @@ internal sealed record TrafficPolicyDoc(
 {
     public static TrafficPolicyDoc Empty { get; } = new(false, null, null, null, null, false, null);
 
+    /// <summary>Gets the connectionPool's limits (circuit breaking), or <see langword="null"/>.</summary>
+    public ConnectionPoolPolicy? Limits { get; init; }
+
     /// <summary>
     /// The version a port of <paramref name="portProtocol"/> is sent requests in under this policy, as Istio decides it:
     /// <c>useClientProtocol</c> first, then <c>h2UpgradePolicy: UPGRADE</c> for an HTTP/1.1 port.
@@ -29,5 +32,8 @@ internal sealed record TrafficPolicyDoc(
         subset.HasOutlierDetection ? subset.OutlierDetection : OutlierDetection,
         HasConnectionPool || subset.HasConnectionPool,
         subset.HasConnectionPool ? subset.H2Upgrade : H2Upgrade,
-        subset.HasConnectionPool ? subset.UseClientProtocol : UseClientProtocol);
+        subset.HasConnectionPool ? subset.UseClientProtocol : UseClientProtocol)
+    {
+        Limits = subset.HasConnectionPool ? subset.Limits : Limits,
+    };
 }

@@ -1,0 +1,29 @@
+namespace DynamicSubset.Routing;
+
+/// <summary>
+/// A DestinationRule's <c>trafficPolicy.connectionPool</c> limits (Envoy's circuit breakers) for one pool: how many
+/// requests may be at its endpoints at once, and how many may wait for one of those places. A request past both is
+/// answered 503 <c>overflow</c> at once; none waits without a bound.
+/// </summary>
+public sealed record ConnectionPoolPolicy
+{
+    /// <summary>Envoy's default bound on waiting requests when only the other limits are set.</summary>
+    public const int DefaultMaxPendingRequests = 1024;
+
+    /// <summary>Gets the most requests at once to an HTTP/1.1 pool (<c>tcp.maxConnections</c>: one request per connection), or <see langword="null"/> for no limit.</summary>
+    public int? MaxConnections { get; init => field = Positive(value, "tcp.maxConnections"); }
+
+    /// <summary>Gets the most requests at once to an HTTP/2 pool (<c>http.http2MaxRequests</c>), or <see langword="null"/> for no limit.</summary>
+    public int? Http2MaxRequests { get; init => field = Positive(value, "http.http2MaxRequests"); }
+
+    /// <summary>Gets the most requests that wait for a place (<c>http.http1MaxPendingRequests</c>), or <see langword="null"/> for <see cref="DefaultMaxPendingRequests"/>.</summary>
+    public int? MaxPendingRequests { get; init => field = value is null or >= 0 ? value : throw new RoutingValidationException("http.http1MaxPendingRequests", $"{value} is negative", nameof(MaxPendingRequests)); }
+
+    /// <summary>The most requests at once to a pool of <paramref name="protocol"/>, or <see langword="null"/> for no limit.</summary>
+    /// <param name="protocol">The pool's upstream protocol.</param>
+    /// <returns>The limit.</returns>
+    public int? MaxActive(UpstreamProtocol protocol) => protocol == UpstreamProtocol.Http2 ? Http2MaxRequests : MaxConnections;
+
+    private static int? Positive(int? value, string path) =>
+        value is null or >= 1 ? value : throw new RoutingValidationException(path, $"{value} is not 1 or more", path);
+}
