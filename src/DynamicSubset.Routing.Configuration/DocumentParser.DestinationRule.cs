@@ -51,9 +51,17 @@ internal sealed partial class DocumentParser
     }
 
     /// <summary>A trafficPolicy: loadBalancer (simple, consistentHash, dynamicSubset) and outlierDetection.</summary>
-    private TrafficPolicyDoc TrafficPolicy(MappingNode node, string tp)
+    private TrafficPolicyDoc TrafficPolicy(MappingNode node, string tp, bool portLevel = false)
     {
-        r.CheckFields(node, tp, ["loadBalancer", "outlierDetection", "connectionPool"], ["tls", "portLevelSettings", "tunnel", "proxyProtocol"]);
+        if (portLevel)
+        {
+            r.CheckFields(node, tp, ["port", "loadBalancer", "outlierDetection", "connectionPool"], ["tls"], strict: true);
+        }
+        else
+        {
+            r.CheckFields(node, tp, ["loadBalancer", "outlierDetection", "connectionPool", "portLevelSettings"], ["tls", "tunnel", "proxyProtocol"]);
+        }
+
         var (h2Upgrade, useClientProtocol, limits) = r.Map(node, "connectionPool", tp) is { } pool ? ConnectionPool(pool, tp + ".connectionPool") : (false, false, null);
         var loadBalancer = r.Map(node, "loadBalancer", tp);
         var outliers = r.Map(node, "outlierDetection", tp);
@@ -86,7 +94,37 @@ internal sealed partial class DocumentParser
         }
 
         return new TrafficPolicyDoc(loadBalancer is not null, simple, policy, dynamicSubset, consistentHash, outliers is not null, outlierDetection,
-            node["connectionPool"] is not null, h2Upgrade, useClientProtocol) { Limits = limits };
+            node["connectionPool"] is not null, h2Upgrade, useClientProtocol) { Limits = limits, PortLevel = portLevel ? [] : PortLevelSettings(node, tp) };
+    }
+
+    /// <summary>Istio's <c>portLevelSettings</c>: per service port, a trafficPolicy whose fields replace the rule's for that port.</summary>
+    private Dictionary<int, TrafficPolicyDoc> PortLevelSettings(MappingNode node, string tp)
+    {
+        var result = new Dictionary<int, TrafficPolicyDoc>();
+        var list = r.List(node, "portLevelSettings", tp);
+        for (var i = 0; i < (list?.Items.Count ?? 0); i++)
+        {
+            var path = DocumentReader.Item(tp + ".portLevelSettings", i);
+            if (r.AsMap(list!.Items[i], path) is not { } item)
+            {
+                continue;
+            }
+
+            int? number = null;
+            if (r.Map(item, "port", path, required: true) is { } port)
+            {
+                r.CheckFields(port, path + ".port", ["number"], strict: true);
+                number = r.Int(port, "number", path + ".port", required: true, min: 1, max: 65535);
+            }
+
+            var policy = TrafficPolicy(item, path, portLevel: true);
+            if (number is { } n && !result.TryAdd(n, policy))
+            {
+                r.Error(DiagnosticCodes.Duplicate, item["port"]!, path + ".port.number", $"port {n} already has settings");
+            }
+        }
+
+        return result;
     }
 
     /// <summary>

@@ -154,7 +154,11 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
         var baseName = subset is null ? host : $"{host}/{subset}";
         var rule = rules.GetValueOrDefault(host);
         var subsetDoc = subset is null ? null : rule?.Subsets.Find(s => s.Name == subset);
-        var policy = (rule?.TrafficPolicy ?? TrafficPolicyDoc.Empty).MergedWith(subsetDoc?.Policy);
+        // The port the pool serves: the route's, else the one a VirtualService names, else the Service's only port. The
+        // rule's settings for that port, then the subset's, then the subset's own for that port (Istio's order).
+        var port = destination?.Port ?? docs.VirtualServices.SelectMany(v => v.Http).SelectMany(h => h.Destinations).FirstOrDefault(d => d.Host == host && d.Port is not null)?.Port;
+        var servicePort = port ?? OnlyPort(host);
+        var policy = (rule?.TrafficPolicy ?? TrafficPolicyDoc.Empty).ForPort(servicePort).MergedWith(subsetDoc?.Policy?.ForPort(servicePort));
 
         // Header mappings only matter under dynamicSubset: without it, every route to the pool shares it.
         mappings = policy.DynamicSubset is null ? [] : mappings;
@@ -175,7 +179,6 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
             }
         }
 
-        var port = destination?.Port ?? docs.VirtualServices.SelectMany(v => v.Http).SelectMany(h => h.Destinations).FirstOrDefault(d => d.Host == host && d.Port is not null)?.Port;
         var all = EndpointsOf(host, port);
         var endpoints = subset is null ? all
             : subsetDoc is null ? []
@@ -419,6 +422,12 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
 
         return UpstreamProtocol.ClientProtocol;
     }
+
+    /// <summary>The port number of a host's Service or ServiceEntry when it has exactly one port, else <see langword="null"/>.</summary>
+    private int? OnlyPort(string fqdn) =>
+        docs.Services.FirstOrDefault(s => s.Fqdn == fqdn) is { Ports: [var only] } ? only.Port
+        : docs.ServiceEntries.FirstOrDefault(e => e.Hosts.Contains(fqdn)) is { Ports: [var entry] } ? entry.Number
+        : null;
 
     private static T? PickPort<T>(List<T> ports, int? wanted, Func<T, int> number)
         where T : class =>

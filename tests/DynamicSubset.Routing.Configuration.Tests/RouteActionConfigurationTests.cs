@@ -86,6 +86,59 @@ public class RouteActionConfigurationTests
         Assert.Equal((2, 50), (limits.MaxActive(UpstreamProtocol.Http1), limits.MaxActive(UpstreamProtocol.Http2)));
     }
 
+    [Fact]
+    public void PortLevelSettings_ReplaceTheRulesFields_ForTheirPortOnly()
+    {
+        string Mesh(int port) => $$$"""
+            apiVersion: v1
+            kind: Service
+            metadata: {name: helloworld, namespace: default}
+            spec: {selector: {app: helloworld}, ports: [{name: http, port: {{{port}}}, targetPort: 5678}]}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: helloworld, namespace: default}
+            spec:
+              host: helloworld
+              trafficPolicy:
+                loadBalancer: {simple: ROUND_ROBIN}
+                connectionPool: {tcp: {maxConnections: 100}}
+                portLevelSettings:
+                  - port: {number: 8000}
+                    loadBalancer: {simple: RANDOM}
+                    connectionPool: {tcp: {maxConnections: 5}}
+            """;
+
+        var onPort = Fixtures.Parse(Mesh(8000));
+        Assert.False(onPort.HasErrors, string.Join("\n", onPort.Diagnostics));
+        Assert.DoesNotContain(onPort.Diagnostics, d => d.Code == "DSR2001");
+        var service = Assert.Single(onPort.Services);
+        Assert.Equal((LoadBalancingPolicy.Random, 5), (service.Policy.LoadBalancing, service.ConnectionPool!.MaxConnections!.Value));
+
+        var otherPort = Assert.Single(Fixtures.Parse(Mesh(9000)).Services);
+        Assert.Equal((LoadBalancingPolicy.RoundRobin, 100), (otherPort.Policy.LoadBalancing, otherPort.ConnectionPool!.MaxConnections!.Value));
+    }
+
+    [Fact]
+    public void PortLevelSettings_WithoutAPort_OrTwiceForOne_AreErrors()
+    {
+        var config = Fixtures.Parse("""
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: helloworld}
+            spec:
+              host: helloworld
+              trafficPolicy:
+                portLevelSettings:
+                  - loadBalancer: {simple: RANDOM}
+                  - {port: {number: 80}, loadBalancer: {simple: RANDOM}}
+                  - {port: {number: 80}, loadBalancer: {simple: ROUND_ROBIN}}
+            """);
+
+        Assert.Contains(config.Diagnostics, d => d.Path == "spec.trafficPolicy.portLevelSettings[0].port" && d.Code == "DSR1003");
+        Assert.Contains(config.Diagnostics, d => d.Path == "spec.trafficPolicy.portLevelSettings[2].port.number" && d.Message == "port 80 already has settings");
+    }
+
     private static MeshConfiguration OneRoute(string fields) => Fixtures.Parse($$$"""
         apiVersion: networking.istio.io/v1
         kind: VirtualService

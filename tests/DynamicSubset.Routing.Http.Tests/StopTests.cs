@@ -68,6 +68,7 @@ public sealed class StopTests
             [
                 ("dynamic_subset.ejections", "Counter", "{ejection}"),
                 ("dynamic_subset.endpoints", "ObservableGauge", "{endpoint}"),
+                ("dynamic_subset.overflows", "Counter", "{request}"),
                 ("dynamic_subset.resolutions", "Counter", "{resolution}"),
                 ("dynamic_subset.retries", "Counter", "{retry}"),
                 ("dynamic_subset.subsets", "ObservableGauge", "{subset}"),

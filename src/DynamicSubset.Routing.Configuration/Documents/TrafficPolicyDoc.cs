@@ -12,6 +12,13 @@ internal sealed record TrafficPolicyDoc(
     /// <summary>Gets the connectionPool's limits (circuit breaking), or <see langword="null"/>.</summary>
     public ConnectionPoolPolicy? Limits { get; init; }
 
+    /// <summary>Gets the <c>portLevelSettings</c>, by service port number.</summary>
+    public Dictionary<int, TrafficPolicyDoc> PortLevel { get; init; } = [];
+
+    /// <summary>This policy for one service port: its port-level settings' fields replace this one's, as Istio merges them.</summary>
+    public TrafficPolicyDoc ForPort(int? port) =>
+        port is { } p && PortLevel.TryGetValue(p, out var settings) ? MergedWith(settings) with { PortLevel = PortLevel } : this;
+
     /// <summary>
     /// The version a port of <paramref name="portProtocol"/> is sent requests in under this policy, as Istio decides it:
     /// <c>useClientProtocol</c> first, then <c>h2UpgradePolicy: UPGRADE</c> for an HTTP/1.1 port.
