@@ -45,6 +45,25 @@ internal static class Cli
         return [.. listeners];
     }
 
+    /// <summary><c>--source-labels app=gateway,zone=a</c>, repeatable: label keys and values as Kubernetes takes them.</summary>
+    private static Dictionary<string, string> ParseLabels(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in result.Tokens.SelectMany(static t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                result.AddError($"'{pair}' is not a label like app=gateway");
+                continue;
+            }
+
+            labels[pair[..eq]] = pair[(eq + 1)..];
+        }
+
+        return labels;
+    }
+
     private static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result)
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
@@ -200,6 +219,12 @@ internal static class Cli
             Arity = ArgumentArity.OneOrMore,
             CustomParser = ParseListeners,
         };
+        var sourceLabels = new Option<Dictionary<string, string>>("--source-labels")
+        {
+            Description = "The gateway's own workload labels, as key=value (repeat, or comma-separate), which VirtualService match[].sourceLabels compare.",
+            Arity = ArgumentArity.ZeroOrMore,
+            CustomParser = ParseLabels,
+        };
         var cert = new Option<string?>("--cert") { Description = "The https:// listeners' certificate: a PEM file with --key, or a PKCS#12 file alone. Read again when it changes." };
         var key = new Option<string?>("--key") { Description = "The PEM private key of --cert." };
         var admin = new Option<Uri?>("--admin") { Description = "Where the debug view listens (GET /debug/dynamic-subsets), for example http://127.0.0.1:9901.", CustomParser = ParseHttpUri };
@@ -256,7 +281,7 @@ internal static class Cli
         };
         var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Follows the files, or the cluster, live.")
         {
-            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, cert, key, admin, perTry, timeout, drainTime, logFormat, accessLog, accessLogQuery, accessLogHeaders, maxConnections, maxPerSource, trusted,
+            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, cert, key, sourceLabels, admin, perTry, timeout, drainTime, logFormat, accessLog, accessLogQuery, accessLogHeaders, maxConnections, maxPerSource, trusted,
         };
         RequireOneSource(serve, optionalFiles, "--file");
         serve.Validators.Add(r =>
@@ -279,6 +304,7 @@ internal static class Cli
                 AccessLog = p.GetValue(accessLog) is { } log ? new AccessLogSettings(log, p.GetValue(accessLogQuery), p.GetValue(accessLogHeaders)) : null,
                 MoreListeners = p.GetRequiredValue(listen)[1..],
                 Certificate = p.GetValue(cert) is { } certificate ? new CertificateFiles(certificate, p.GetValue(key)) : null,
+                SourceLabels = p.GetValue(sourceLabels) ?? [],
             };
             return Cluster(p) is { } cluster
                 ? Serve.RunAsync(output, _ => Task.FromResult(cluster.Create(output)), p.GetRequiredValue(listen)[0], p.GetValue(admin), settings, ct, firstSync: ClusterSettings.WaitForSyncAsync)

@@ -30,6 +30,9 @@ internal sealed record ServeSettings(TimeSpan PerTryTimeout, TimeSpan Timeout, i
     /// <summary>Gets the gateway's listeners after the first: <c>http://</c>, <c>h2c://</c>, <c>https://</c>.</summary>
     public IReadOnlyList<Uri> MoreListeners { get; init; } = [];
 
+    /// <summary>Gets the gateway's own workload labels, for VirtualService <c>match[].sourceLabels</c>.</summary>
+    public IReadOnlyDictionary<string, string> SourceLabels { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Gets the certificate of the <c>https://</c> listeners, or <see langword="null"/> without one.</summary>
     public CertificateFiles? Certificate { get; init; }
 }
@@ -424,6 +427,11 @@ internal static partial class Serve
             foreach (var network in settings.TrustedNetworks)
             {
                 o.TrustedNetworks.Add(network);
+            }
+
+            foreach (var (key, value) in settings.SourceLabels)
+            {
+                o.SourceLabels[key] = value;
             }
         });
         return builder.Build();

@@ -71,8 +71,8 @@ internal sealed partial class DocumentParser
             r.CheckFields(
                 item,
                 path,
-                ["name", "uri", "scheme", "method", "authority", "headers", "queryParams", "withoutHeaders", "ignoreUriCase", "port"],
-                ["sourceLabels", "gateways", "sourceNamespace", "statPrefix"],
+                ["name", "uri", "scheme", "method", "authority", "headers", "queryParams", "withoutHeaders", "ignoreUriCase", "port", "sourceLabels"],
+                ["gateways", "sourceNamespace", "statPrefix"],
                 strict: true);
             var errors = r.ErrorCount;
             var match = new HttpRouteMatch
@@ -87,6 +87,7 @@ internal sealed partial class DocumentParser
                 Headers = MatchMap(item, "headers", path, allowPrefix: true),
                 QueryParams = MatchMap(item, "queryParams", path, allowPrefix: false),
                 WithoutHeaders = MatchMap(item, "withoutHeaders", path, allowPrefix: true),
+                SourceLabels = [.. r.StringMap(item, "sourceLabels", path) ?? []],
             };
             if (r.ErrorCount == errors)
             {

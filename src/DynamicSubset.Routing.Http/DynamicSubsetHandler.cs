@@ -27,6 +27,9 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         // Only a service with routes, or with a hash key that may be in the query, needs the path and the authority.
         var facts = !service.Routes.IsEmpty || service.Resolver.Current.Policy.ConsistentHash is not null
             ? new RouteRequest(request.Method.Method, original.PathAndQuery, original.Authority, original.Scheme, original.Port)
+            {
+                SourceLabels = options.SourceLabels.Count == 0 ? null : options.SourceLabels as IReadOnlyDictionary<string, string>,
+            }
             : new RouteRequest(request.Method.Method, "/");
         var decision = pipeline.Decide(service, facts, new HttpRequestHeadersSource(request.Headers), activity: null);
         if (decision.IsNoRoute)

@@ -43,4 +43,10 @@ public sealed class DynamicSubsetHttpOptions
     /// </summary>
     /// <value>Defaults to 45 seconds: three tries.</value>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>
+    /// Gets the labels of this application's own workload, which VirtualService <c>match[].sourceLabels</c> compare, as a
+    /// sidecar compares its pod's labels. Empty (the default): a block with <c>sourceLabels</c> never matches.
+    /// </summary>
+    public IDictionary<string, string> SourceLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

@@ -44,6 +44,12 @@ public sealed class DynamicSubsetGatewayOptions
     public IDictionary<string, ISet<string>> TrustedValues { get; } = new Dictionary<string, ISet<string>>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
+    /// Gets the labels of the gateway's own workload, which VirtualService <c>match[].sourceLabels</c> compare (as the
+    /// mesh compares an ingress gateway's pod labels). Empty (the default): a block with <c>sourceLabels</c> never matches.
+    /// </summary>
+    public IDictionary<string, string> SourceLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
     /// Gets the networks whose callers may set routing headers. Empty (the default): every caller may. Otherwise the
     /// routing headers of a caller from elsewhere count as absent, and are removed before the request is forwarded.
     /// </summary>

@@ -21,6 +21,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
     private readonly RoutingPipeline _pipeline;
     private readonly DynamicSubsetGatewayOptions _options;
     private readonly TrustedRoutingHeaders _trust;
+    private readonly IReadOnlyDictionary<string, string>? _sourceLabels;
 
     public DynamicSubsetGateway(
         RoutingCatalog catalog, IHttpForwarder forwarder, RoutingPipeline pipeline, IOptions<DynamicSubsetGatewayOptions> options, TrustedRoutingHeaders trust,
@@ -45,6 +46,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
             RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,
             ResponseHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
         });
+        _sourceLabels = _options.SourceLabels.Count == 0 ? null : new Dictionary<string, string>(_options.SourceLabels, StringComparer.Ordinal);
         Mirrors = new Mirroring(Invoker, (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger(typeof(Mirroring).FullName!), _options.MaxRetryBodySize);
     }
 
@@ -79,7 +81,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
         // Route matches and hash keys read the headers as sent, as the mesh's gateway does; dynamic subset keys only
         // from a trusted caller, and only allowed values.
         var criteria = _trust.For(request.Headers, context.Connection.RemoteIpAddress);
-        var decision = _pipeline.Decide(service, Facts(context), new HeaderDictionarySource(request.Headers), criteria, Activity.Current);
+        var decision = _pipeline.Decide(service, Facts(context) with { SourceLabels = _sourceLabels }, new HeaderDictionarySource(request.Headers), criteria, Activity.Current);
         var state = new GatewayRequest(context, decision, this, criteria.IsTrusted ? [] : decision.Service.Resolver.Current.Policy.HeaderMappings);
         context.Features.Set<IDynamicSubsetRoutingFeature>(state); // also for the answers below: an access log reads the decision
         if (decision.IsNoRoute)

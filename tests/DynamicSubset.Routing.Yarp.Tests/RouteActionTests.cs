@@ -133,6 +133,9 @@ public sealed class RouteActionTests : IAsyncLifetime
                 maxAge: 1h
                 allowCredentials: true
               route: [{destination: {host: app}}]
+            - name: edge-only
+              match: [{uri: {prefix: /source}, sourceLabels: {role: edge}}]
+              directResponse: {status: 200, body: {string: from the edge}}
             - name: plain
               route: [{destination: {host: app}}]
         """;
@@ -413,6 +416,29 @@ public sealed class RouteActionTests : IAsyncLifetime
         {
             await Task.Delay(10, deadline.Token);
         }
+    }
+
+    [Fact]
+    public async Task SourceLabels_MatchOnlyAtAnEntryPointWithThoseLabels()
+    {
+        // This gateway has no labels of its own: the edge-only block never matches, the plain route takes the request.
+        using (var unlabelled = await SendAsync(HttpMethod.Get, "/source"))
+        {
+            Assert.Equal("app", Header(unlabelled, "x-backend"));
+        }
+
+        await using var edge = await GatewayHarness.StartAsync("127.0.29.2", [Path.Combine(_dir, "mesh.yaml")], o => o.SourceLabels["role"] = "edge");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/source");
+        request.Headers.Host = "app";
+        using var labelled = await edge.Client.SendAsync(request, Ct);
+        Assert.Equal("from the edge", await labelled.Content.ReadAsStringAsync(Ct));
+
+        // And in the handler, with its application's labels.
+        var services = new ServiceCollection();
+        services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        services.AddHttpClient("app").AddDynamicSubsetRouting().ConfigureDynamicSubsetHandler(o => o.SourceLabels["role"] = "edge");
+        await using var provider = services.BuildServiceProvider();
+        Assert.Equal("from the edge", await provider.GetRequiredService<IHttpClientFactory>().CreateClient("app").GetStringAsync("http://app/source", Ct));
     }
 
     [Fact]

@@ -79,6 +79,11 @@ internal sealed class RouteTable
                     conditions.Add(new Condition(ConditionKind.WithoutHeader, value, slot: Slot(name), name: name));
                 }
 
+                foreach (var (name, value) in match.SourceLabels)
+                {
+                    conditions.Add(new Condition(ConditionKind.SourceLabel, StringMatch.Exact(value), name: name));
+                }
+
                 declared[r][m] = [.. conditions];
                 blocks[r][m] = [.. conditions.OrderBy(static c => c.Cost)]; // stable: equal costs keep their order
             }
@@ -187,6 +192,7 @@ internal sealed class RouteTable
             ConditionKind.Authority => context.Request.Authority is { } authority && c.Test(authority),
             ConditionKind.Header => Header(c, ref cache, headers, ref usedBuffer, out var value) && c.Test(value),
             ConditionKind.WithoutHeader => !(Header(c, ref cache, headers, ref usedBuffer, out var value) && c.Test(value)),
+            ConditionKind.SourceLabel => context.Request.SourceLabels is { } labels && labels.TryGetValue(c.Name!, out var label) && c.Test(label),
             _ => c.Query(context.Request),
         };
 
@@ -274,6 +280,9 @@ internal sealed class RouteTable
                 ? $"header {c.Name} does not match {c.Match}"
                 : $"header {c.Name} is absent ({c.Match} needed)",
             ConditionKind.Query => $"query parameter {c.Name} does not match {c.Match}",
+            ConditionKind.SourceLabel => context.Request.SourceLabels is null
+                ? $"source label {c.Name}={c.Match!.Value}: the caller's labels are not known here"
+                : $"source label {c.Name}={c.Match!.Value} is not on the caller",
             _ => $"withoutHeaders: header {c.Name} matches {c.Match}",
         };
 
@@ -441,6 +450,7 @@ internal sealed class RouteTable
         Header,
         Query,
         WithoutHeader,
+        SourceLabel,
     }
 
     private sealed class Condition(ConditionKind kind, StringMatch? match, bool ignoreCase = false, int slot = 0, string? name = null, int port = 0)

@@ -35,6 +35,9 @@ public sealed class HttpRouteMatch
     /// <summary>Gets or initializes the query parameter conditions (<c>exact</c> or <c>regex</c>, on the decoded value).</summary>
     public ImmutableArray<KeyValuePair<string, StringMatch>> QueryParams { get => field.IsDefault ? [] : field; init; }
 
+    /// <summary>Gets or initializes the <c>sourceLabels</c>: labels the calling workload must have (<see cref="RouteRequest.SourceLabels"/>).</summary>
+    public ImmutableArray<KeyValuePair<string, string>> SourceLabels { get => field.IsDefault ? [] : field; init; }
+
     /// <summary>Gets or initializes the <c>withoutHeaders</c> conditions: the block fails if any of them matches (<c>{}</c>: if the header is present).</summary>
     public ImmutableArray<KeyValuePair<string, StringMatch>> WithoutHeaders { get => field.IsDefault ? [] : field; init; }
 
@@ -70,6 +73,7 @@ public sealed class HttpRouteMatch
         parts.AddRange(Headers.Select(h => $"header {h.Key} {h.Value}"));
         parts.AddRange(QueryParams.Select(h => $"query {h.Key} {h.Value}"));
         parts.AddRange(WithoutHeaders.Select(h => $"without header {h.Key} {h.Value}"));
+        parts.AddRange(SourceLabels.Select(l => $"source label {l.Key}={l.Value}"));
         return parts.Count == 0 ? "any request" : string.Join(", ", parts);
     }
 }

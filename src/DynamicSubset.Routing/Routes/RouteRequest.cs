@@ -46,6 +46,13 @@ public readonly struct RouteRequest
     /// <summary>Gets the caller's IP address, or <see langword="null"/>.</summary>
     public System.Net.IPAddress? SourceIp { get; }
 
+    /// <summary>
+    /// Gets or initializes the labels of the workload the request comes from, for <c>match[].sourceLabels</c>: the
+    /// entry point's own (a client's, a gateway's), as configured; <see langword="null"/> when unknown, and then no
+    /// block with <c>sourceLabels</c> matches.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? SourceLabels { get; init; }
+
     /// <summary>Gets the path without its query (and fragment): what <c>uri</c> matches, as in Envoy.</summary>
     internal ReadOnlySpan<char> PathOnly
     {
