@@ -201,7 +201,7 @@ public class VirtualServiceRoutingTests
     [InlineData("uri: {regex: '(a'}", "spec.http[0].match[0].uri.regex: '(a' is not a valid regular expression")]
     [InlineData("queryParams: {q: {prefix: a}}", "spec.http[0].match[0].queryParams.q.prefix: supported by Istio but not by DynamicSubset.Routing; ignored")]
     [InlineData("port: 70000", "spec.http[0].match[0].port: ")]
-    [InlineData("sourceLabels: {app: x}", "spec.http[0].match[0].sourceLabels: supported by Istio but not by DynamicSubset.Routing; ignored")]
+    [InlineData("gateways: [mesh]", "spec.http[0].match[0].gateways: supported by Istio but not by DynamicSubset.Routing; ignored")]
     [InlineData("urii: {exact: /}", "spec.http[0].match[0].urii: unknown field")]
     public void BadMatches_AreReportedWithTheirPath(string match, string expected)
     {

@@ -168,6 +168,13 @@ public sealed class GatewayGrpcTests(GrpcPods pods) : IAsyncLifetime
             await invoker.AsyncUnaryCall(Echo.Elsewhere, null, new CallOptions(cancellationToken: Ct), "x"));
         Assert.Equal((StatusCode.Unimplemented, "no route"), (unrouted.StatusCode, unrouted.Status.Detail));
 
+        // A route's fault abort with a gRPC status: the call fails with it, and no pod is involved.
+        var hits = pods.Pods.Sum(static p => p.Hits);
+        var aborted = await Assert.ThrowsAsync<RpcException>(async () =>
+            await invoker.AsyncUnaryCall(Echo.Who, null, new CallOptions(new Metadata { { "x-fault", "1" } }, cancellationToken: Ct), "x"));
+        Assert.Equal((StatusCode.Unavailable, "fault filter abort"), (aborted.StatusCode, aborted.Status.Detail));
+        Assert.Equal(hits, pods.Pods.Sum(static p => p.Hits));
+
         // A route's own timeout (300 ms here) is Envoy's 504, which it maps to UNAVAILABLE.
         var timedOut = await Assert.ThrowsAsync<RpcException>(async () =>
             await invoker.AsyncUnaryCall(Echo.Slow, null, new CallOptions(new Metadata { { "x-short", "1" }, { "x-version", "v2" } }, cancellationToken: Ct), "5000"));

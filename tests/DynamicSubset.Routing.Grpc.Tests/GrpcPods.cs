@@ -54,6 +54,10 @@ public sealed class GrpcPods : IAsyncLifetime
         spec:
           hosts: [echo]
           http:
+            - name: faulty
+              match: [{uri: {prefix: /test.Echo/}, headers: {x-fault: {exact: "1"}}}]
+              fault: {abort: {grpcStatus: UNAVAILABLE, percentage: {value: 100}}}
+              route: [{destination: {host: echo.default.svc.cluster.local}}]
             - name: short
               match: [{uri: {prefix: /test.Echo/}, headers: {x-short: {exact: "1"}}}]
               headerToDynamicSubsetKey: [{header: x-version, key: version, defaultValue: v1}]

@@ -408,6 +408,34 @@ public sealed class RouteActionTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task ConnectionPoolLimits_HoldInTheHttpClientHandlerToo()
+    {
+        var services = new ServiceCollection();
+        services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        services.AddHttpClient("limited").AddDynamicSubsetRouting();
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("limited");
+
+        var requests = Enumerable.Range(0, 12).Select(_ => client.GetAsync("http://limited/hold", Ct)).ToList();
+        await Until(() => requests.Count(static r => r.IsCompleted) == 9 && Volatile.Read(ref _holding) == 2);
+        foreach (var refused in requests.Where(static r => r.IsCompleted))
+        {
+            using var response = await refused;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("upstream connect error or disconnect/reset before headers. reset reason: overflow", await response.Content.ReadAsStringAsync(Ct));
+        }
+
+        _releaseHeld.TrySetResult();
+        var held = await Task.WhenAll(requests.Where(static r => !r.IsCompleted || r.Result.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(3, held.Count(static r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(2, _mostHeld);
+        foreach (var response in held)
+        {
+            response.Dispose();
+        }
+    }
+
     private static async Task Until(Func<bool> condition)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
