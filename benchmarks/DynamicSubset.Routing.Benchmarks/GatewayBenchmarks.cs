@@ -27,12 +27,12 @@ public class GatewayBenchmarks
     [GlobalSetup]
     public async Task Setup()
     {
-        _backend = Start("127.0.0.41");
+        _backend = Loopback.App("127.0.0.41");
         _backend.MapGet("/", () => "ok");
         await _backend.StartAsync();
         var backend = new Uri(_backend.Urls.First());
 
-        _plain = Start("127.0.0.42", s => s.AddHttpForwarder());
+        _plain = Loopback.App("127.0.0.42", s => s.AddHttpForwarder());
         var invoker = new HttpMessageInvoker(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false, AutomaticDecompression = DecompressionMethods.None });
         var forwarder = _plain.Services.GetRequiredService<IHttpForwarder>();
         var prefix = backend.GetLeftPart(UriPartial.Authority);
@@ -40,7 +40,7 @@ public class GatewayBenchmarks
         await _plain.StartAsync();
 
         var endpoint = Endpoint.Create("127.0.0.41", backend.Port, new Dictionary<string, string> { ["stage"] = "prod", ["version"] = "v3" });
-        _gateway = Start("127.0.0.43", s =>
+        _gateway = Loopback.App("127.0.0.43", s =>
         {
             s.AddSingleton<RoutingCatalog>(InMemoryRoutingCatalog.ForService("svc.default.svc.cluster.local", Synthetic.Policy(), [endpoint]));
             s.AddDynamicSubsetGateway();
@@ -75,15 +75,6 @@ public class GatewayBenchmarks
 
     [Benchmark]
     public Task<string> DynamicSubsetGateway() => Send(_viaGateway);
-
-    private static WebApplication Start(string ip, Action<IServiceCollection>? services = null)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://{ip}:0");
-        builder.Logging.ClearProviders();
-        services?.Invoke(builder.Services);
-        return builder.Build();
-    }
 
     private static async Task<string> Send(HttpClient client)
     {

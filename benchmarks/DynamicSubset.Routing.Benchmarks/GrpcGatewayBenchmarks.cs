@@ -39,7 +39,7 @@ public class GrpcGatewayBenchmarks
     [GlobalSetup]
     public async Task Setup()
     {
-        _pod = Start("127.0.0.51", s =>
+        _pod = Loopback.App("127.0.0.51", protocols: HttpProtocols.Http2, services: s =>
         {
             s.AddGrpc();
             s.AddSingleton<IServiceMethodProvider<Greeter>, Greeter>();
@@ -48,7 +48,7 @@ public class GrpcGatewayBenchmarks
         await _pod.StartAsync();
         var pod = new Uri(_pod.Urls.First());
 
-        _plain = Start("127.0.0.52", s => s.AddHttpForwarder());
+        _plain = Loopback.App("127.0.0.52", s => s.AddHttpForwarder(), HttpProtocols.Http2);
         var invoker = new HttpMessageInvoker(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false, AutomaticDecompression = DecompressionMethods.None, EnableMultipleHttp2Connections = true });
         var forwarder = _plain.Services.GetRequiredService<IHttpForwarder>();
         var prefix = pod.GetLeftPart(UriPartial.Authority);
@@ -58,9 +58,9 @@ public class GrpcGatewayBenchmarks
 
         var endpoint = Endpoint.Create("127.0.0.51", pod.Port, new Dictionary<string, string> { ["stage"] = "prod", ["version"] = "v3" });
         var service = new RoutedService("greeter.default.svc.cluster.local", new SubsetResolver(SubsetIndex.Build([endpoint], Synthetic.Policy()))) { Protocol = UpstreamProtocol.Http2 };
-        _gateway = Start("127.0.0.53", s =>
+        _gateway = Loopback.App("127.0.0.53", protocols: HttpProtocols.Http2, services: s =>
         {
-            s.AddSingleton<RoutingCatalog>(new FixedCatalog(service));
+            s.AddSingleton<RoutingCatalog>(new Loopback.OneService(service));
             s.AddDynamicSubsetGateway();
         });
         _gateway.MapDynamicSubsetGateway();
@@ -100,22 +100,6 @@ public class GrpcGatewayBenchmarks
     {
         var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = false } });
         return (channel, channel.CreateCallInvoker());
-    }
-
-    private static WebApplication Start(string ip, Action<IServiceCollection>? services = null)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(ip), 0, o => o.Protocols = HttpProtocols.Http2));
-        builder.Logging.ClearProviders();
-        services?.Invoke(builder.Services);
-        return builder.Build();
-    }
-
-    /// <summary>One service whose port is gRPC: the catalog the gateway routes with.</summary>
-    private sealed class FixedCatalog : RoutingCatalog
-    {
-        public FixedCatalog(RoutedService service)
-            : base("benchmark") => Publish([service], service);
     }
 
     /// <summary>The pod's service: answers at once.</summary>

@@ -21,7 +21,7 @@ public class RouteActionBenchmarks
     [GlobalSetup]
     public async Task Setup()
     {
-        _backend = Start("127.0.0.61");
+        _backend = Loopback.App("127.0.0.61");
         _backend.MapGet("/{**rest}", () => "ok");
         await _backend.StartAsync();
         var port = new Uri(_backend.Urls.First()).Port;
@@ -43,9 +43,9 @@ public class RouteActionBenchmarks
                 new HttpRouteRule([new RouteDestination(pool.Name, null, pool)]),
             ],
         };
-        _gateway = Start("127.0.0.62", s =>
+        _gateway = Loopback.App("127.0.0.62", s =>
         {
-            s.AddSingleton<RoutingCatalog>(new FixedCatalog(service));
+            s.AddSingleton<RoutingCatalog>(new Loopback.OneService(service));
             s.AddDynamicSubsetGateway();
         });
         _gateway.MapDynamicSubsetGateway();
@@ -66,19 +66,4 @@ public class RouteActionBenchmarks
 
     [Benchmark]
     public Task<string> RewriteAndHeaders() => _client.GetStringAsync("/api/items/1");
-
-    private static WebApplication Start(string ip, Action<IServiceCollection>? services = null)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://{ip}:0");
-        builder.Logging.ClearProviders();
-        services?.Invoke(builder.Services);
-        return builder.Build();
-    }
-
-    private sealed class FixedCatalog : RoutingCatalog
-    {
-        public FixedCatalog(RoutedService service)
-            : base("benchmark") => Publish([service], service);
-    }
 }
