@@ -96,8 +96,10 @@ public sealed class UpdateTelemetryTests
             Assert.Single(provider.Routes());
 
             await File.WriteAllTextAsync(rules, Rule("helloworld") + "---\n" + Rule("other"), TestContext.Current.CancellationToken);
+            // The update is counted by the catalog's Changed event, raised just after the new snapshot is visible: wait
+            // for the count itself, not for the snapshot (waiting for the snapshot failed by chance on a loaded machine).
             var deadline = Environment.TickCount64 + 10_000;
-            while (provider.Routes().Count < 2 && Environment.TickCount64 < deadline)
+            while (!Results(updates).Contains("applied other.default.svc.cluster.local") && Environment.TickCount64 < deadline)
             {
                 await Task.Delay(20, TestContext.Current.CancellationToken);
             }
