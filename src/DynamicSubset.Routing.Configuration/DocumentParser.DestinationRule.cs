@@ -147,12 +147,13 @@ internal sealed partial class DocumentParser
         }
 
         var hp = path + ".http";
-        r.CheckFields(http, hp, ["h2UpgradePolicy", "useClientProtocol", "http1MaxPendingRequests", "http2MaxRequests"],
-            ["maxRequestsPerConnection", "maxRetries", "idleTimeout", "maxConcurrentStreams"]);
+        r.CheckFields(http, hp, ["h2UpgradePolicy", "useClientProtocol", "http1MaxPendingRequests", "http2MaxRequests", "maxRetries"],
+            ["maxRequestsPerConnection", "idleTimeout", "maxConcurrentStreams"]);
         var pending = r.Int(http, "http1MaxPendingRequests", hp, min: 0);
         var h2Requests = r.Int(http, "http2MaxRequests", hp, min: 1);
-        var limits = maxConnections is null && pending is null && h2Requests is null ? null
-            : Core(node, path, () => new ConnectionPoolPolicy { MaxConnections = maxConnections, MaxPendingRequests = pending, Http2MaxRequests = h2Requests });
+        var retries = r.Int(http, "maxRetries", hp, min: 0);
+        var limits = maxConnections is null && pending is null && h2Requests is null && retries is null ? null
+            : Core(node, path, () => new ConnectionPoolPolicy { MaxConnections = maxConnections, MaxPendingRequests = pending, Http2MaxRequests = h2Requests, MaxRetries = retries });
         var upgrade = false;
         if (r.String(http, "h2UpgradePolicy", hp) is { } policy)
         {

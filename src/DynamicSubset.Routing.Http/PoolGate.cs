@@ -9,6 +9,7 @@ internal sealed class PoolGate
     private readonly SemaphoreSlim? _places;
     private readonly int _maxPending;
     private int _pending;
+    private int _retrying;
 
     public PoolGate(ConnectionPoolPolicy limits, UpstreamProtocol protocol)
     {
@@ -48,4 +49,33 @@ internal sealed class PoolGate
     }
 
     public void Exit() => _places?.Release();
+
+    /// <summary>Gets a value indicating whether the pool's <c>maxRetries</c> leaves room for another retry now.</summary>
+    public bool RetryAvailable => Limits.MaxRetries is not { } most || Volatile.Read(ref _retrying) < most;
+
+    /// <summary>Takes one of the pool's outstanding retries (<c>http.maxRetries</c>); <see langword="false"/> when all are taken.</summary>
+    public bool TryStartRetry()
+    {
+        if (Limits.MaxRetries is not { } most)
+        {
+            return true;
+        }
+
+        if (Interlocked.Increment(ref _retrying) <= most)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _retrying);
+        return false;
+    }
+
+    /// <summary>Gives back a retry taken with <see cref="TryStartRetry"/>, once its try has ended.</summary>
+    public void EndRetry()
+    {
+        if (Limits.MaxRetries is not null)
+        {
+            Interlocked.Decrement(ref _retrying);
+        }
+    }
 }

@@ -31,7 +31,7 @@ public sealed partial class RoutingPipeline
         // A pool with connection limits passes its circuit breaker first; one without pays nothing for it.
         return pool.ConnectionPool is { } limits
             ? SendGatedAsync(Gate(pool, limits), pool, resolution, rules, method, transport, cancellationToken)
-            : SendWithinAsync(pool, resolution, rules, method, transport, cancellationToken);
+            : SendWithinAsync(null, pool, resolution, rules, method, transport, cancellationToken);
     }
 
     /// <summary>A request past the pool's limits gets no try at all: 503 <c>overflow</c>, counted.</summary>
@@ -47,7 +47,7 @@ public sealed partial class RoutingPipeline
 
         try
         {
-            return await SendWithinAsync(pool, resolution, rules, method, transport, cancellationToken).ConfigureAwait(false);
+            return await SendWithinAsync(gate, pool, resolution, rules, method, transport, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -70,22 +70,32 @@ public sealed partial class RoutingPipeline
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // per request: its state box is pooled, not allocated
-    private async ValueTask<AttemptOutcome> SendWithinAsync(RoutedService pool, Resolution resolution, RetryRules rules, string method, IAttemptTransport transport, CancellationToken cancellationToken)
+    private async ValueTask<AttemptOutcome> SendWithinAsync(
+        PoolGate? gate, RoutedService pool, Resolution resolution, RetryRules rules, string method, IAttemptTransport transport, CancellationToken cancellationToken)
     {
         // The overall deadline is a timestamp, not a second cancellation source: each try gets one budget, the shorter of
         // the per-try timeout and what is left.
         var started = _time.GetTimestamp();
         List<EndpointAddress>? tried = null;
+        var retrying = false; // a retry this request holds of the pool's maxRetries, until its try ends
+        try
+        {
         for (var number = 0; ; number++)
         {
             var budget = Shorter(rules.PerTryTimeout, Remaining(rules.Timeout, _time.GetElapsedTime(started)));
             var attempt = new Attempt(resolution.Endpoint!, resolution, number, budget,
-                mayHoldBack: rules.RetriesAnyStatus && number < rules.Attempts && transport.CanResend, rules, started, _time);
+                mayHoldBack: rules.RetriesAnyStatus && number < rules.Attempts && transport.CanResend && (gate?.RetryAvailable ?? true), rules, started, _time);
 
             AttemptResult result;
             using (resolution.TrackRequest())
             {
                 result = await transport.SendAsync(attempt, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (retrying)
+            {
+                gate!.EndRetry();
+                retrying = false;
             }
 
             var endpoint = result.Endpoint ?? attempt.Endpoint;
@@ -99,7 +109,8 @@ public sealed partial class RoutingPipeline
                     }
 
                     (tried ??= []).Add(endpoint.AddressKey);
-                    if (Remaining(rules.Timeout, _time.GetElapsedTime(started)) != TimeSpan.Zero && rules.TryNext(resolution, tried, out var again))
+                    if (Remaining(rules.Timeout, _time.GetElapsedTime(started)) != TimeSpan.Zero && rules.TryNext(resolution, tried, out var again) &&
+                        (gate is null || (retrying = gate.TryStartRetry()))) // the pool's maxRetries: past it, the answer stands
                     {
                         Retrying(pool, endpoint, again.Endpoint!, RetryReason.Status, $"HTTP {result.StatusCode}");
                         transport.Discard();
@@ -128,7 +139,8 @@ public sealed partial class RoutingPipeline
                     // Never the same endpoint twice while others are left; only a request that can be sent again; after a
                     // timeout or a reset, by default only one that may be repeated, since the endpoint may have acted on it.
                     if (number < rules.Attempts && transport.CanResend && rules.RetriesFailure(reason, method) &&
-                        left != TimeSpan.Zero && rules.TryNext(resolution, tried, out var next))
+                        left != TimeSpan.Zero && rules.TryNext(resolution, tried, out var next) &&
+                        (gate is null || (retrying = gate.TryStartRetry()))) // the pool's maxRetries: past it, the failure stands
                     {
                         Retrying(pool, endpoint, next.Endpoint!, reason, result.Detail ?? ReasonName(reason));
                         transport.Discard();
@@ -140,6 +152,14 @@ public sealed partial class RoutingPipeline
                         ? $"timed out after {rules.Timeout.TotalSeconds:0.###} s in all"
                         : result.Detail ?? ReasonName(reason));
                     return new AttemptOutcome(AttemptOutcomeKind.Failed, number + 1, endpoint, reason, result.Error);
+            }
+        }
+        }
+        finally
+        {
+            if (retrying)
+            {
+                gate!.EndRetry();
             }
         }
     }

@@ -19,6 +19,9 @@ public sealed record ConnectionPoolPolicy
     /// <summary>Gets the most requests that wait for a place (<c>http.http1MaxPendingRequests</c>), or <see langword="null"/> for <see cref="DefaultMaxPendingRequests"/>.</summary>
     public int? MaxPendingRequests { get; init => field = value is null or >= 0 ? value : throw new RoutingValidationException("http.http1MaxPendingRequests", $"{value} is negative", nameof(MaxPendingRequests)); }
 
+    /// <summary>Gets the most retries outstanding to the pool at once (<c>http.maxRetries</c>), or <see langword="null"/> for no limit.</summary>
+    public int? MaxRetries { get; init => field = value is null or >= 0 ? value : throw new RoutingValidationException("http.maxRetries", $"{value} is negative", nameof(MaxRetries)); }
+
     /// <summary>The most requests at once to a pool of <paramref name="protocol"/>, or <see langword="null"/> for no limit.</summary>
     /// <param name="protocol">The pool's upstream protocol.</param>
     /// <returns>The limit.</returns>

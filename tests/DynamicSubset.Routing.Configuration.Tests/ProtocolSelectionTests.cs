@@ -73,11 +73,11 @@ public class ProtocolSelectionTests
     [Fact]
     public void AnUnknownUpgradePolicy_IsAPositionedError_AndTheConnectionLimitsAreWarned()
     {
-        var config = Fixtures.Parse(Mesh("name: http", "\n  trafficPolicy:\n    connectionPool:\n      tcp: {connectTimeout: 2s}\n      http: {h2UpgradePolicy: SOMETIMES, maxRetries: 1}"));
+        var config = Fixtures.Parse(Mesh("name: http", "\n  trafficPolicy:\n    connectionPool:\n      tcp: {connectTimeout: 2s}\n      http: {h2UpgradePolicy: SOMETIMES, maxRequestsPerConnection: 1}"));
 
         Assert.Contains(config.Diagnostics, d => d.ToString() == "test.yaml:21:31: spec.trafficPolicy.connectionPool.http.h2UpgradePolicy: unknown value 'SOMETIMES' (expected DEFAULT, DO_NOT_UPGRADE, UPGRADE)");
         Assert.Contains(config.Diagnostics, d => d.Code == "DSR2001" && d.Path == "spec.trafficPolicy.connectionPool.tcp.connectTimeout");
-        Assert.Contains(config.Diagnostics, d => d.Code == "DSR2001" && d.Path == "spec.trafficPolicy.connectionPool.http.maxRetries");
+        Assert.Contains(config.Diagnostics, d => d.Code == "DSR2001" && d.Path == "spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection");
     }
 
     [Theory]

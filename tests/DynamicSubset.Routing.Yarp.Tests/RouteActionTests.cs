@@ -45,6 +45,42 @@ public sealed class RouteActionTests : IAsyncLifetime
         ---
         apiVersion: v1
         kind: Service
+        metadata: {name: retrylimited, namespace: default}
+        spec: {selector: {app: app}, ports: [{name: http, port: 80, targetPort: 5678}]}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: retrylimited, namespace: default}
+        spec:
+          host: retrylimited.default.svc.cluster.local
+          trafficPolicy: {connectionPool: {http: {maxRetries: 0}}}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: retrylimited, namespace: default}
+        spec:
+          hosts: [retrylimited]
+          http: [{retries: {attempts: 2, retryOn: 5xx}, route: [{destination: {host: retrylimited}}]}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: retryfree, namespace: default}
+        spec: {selector: {app: app}, ports: [{name: http, port: 80, targetPort: 5678}]}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: retryfree, namespace: default}
+        spec: {host: retryfree.default.svc.cluster.local}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: retryfree, namespace: default}
+        spec:
+          hosts: [retryfree]
+          http: [{retries: {attempts: 2, retryOn: 5xx}, route: [{destination: {host: retryfree}}]}]
+        ---
+        apiVersion: v1
+        kind: Service
         metadata: {name: limited, namespace: default}
         spec: {selector: {app: app}, ports: [{name: http, port: 80, targetPort: 5678}]}
         ---
@@ -151,6 +187,7 @@ public sealed class RouteActionTests : IAsyncLifetime
 
     private readonly TaskCompletionSource _releaseHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _holding;
+    private int _failures;
     private int _mostHeld;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -169,6 +206,11 @@ public sealed class RouteActionTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _backend = Start("127.0.29.11");
+        _backend.Map("/count-fail", () =>
+        {
+            Interlocked.Increment(ref _failures);
+            return Results.Text("failing", statusCode: 503);
+        });
         _backend.Map("/hold", async (HttpContext context) =>
         {
             var now = Interlocked.Increment(ref _holding);
@@ -406,6 +448,24 @@ public sealed class RouteActionTests : IAsyncLifetime
         {
             response.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task ConnectionPoolMaxRetries_LeavesTheAnswerStanding_WhereItWouldBeRetried()
+    {
+        using (var limited = await SendAsync(HttpMethod.Get, "/count-fail", host: "retrylimited"))
+        {
+            Assert.Equal((HttpStatusCode.ServiceUnavailable, "failing"), (limited.StatusCode, await limited.Content.ReadAsStringAsync(Ct)));
+        }
+
+        Assert.Equal(1, Volatile.Read(ref _failures)); // maxRetries: 0, so no retry
+
+        using (var free = await SendAsync(HttpMethod.Get, "/count-fail", host: "retryfree"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, free.StatusCode);
+        }
+
+        Assert.Equal(4, Volatile.Read(ref _failures)); // the same route without the limit: the try and its two retries
     }
 
     [Fact]
