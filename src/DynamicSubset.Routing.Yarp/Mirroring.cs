@@ -46,7 +46,17 @@ internal sealed partial class Mirroring(HttpMessageInvoker invoker, ILogger logg
 
             request.EnableBuffering();
             body = new byte[length];
-            await request.Body.ReadExactlyAsync(body, context.RequestAborted).ConfigureAwait(false);
+            try
+            {
+                await request.Body.ReadExactlyAsync(body, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+            {
+                // A body shorter than its length, or a client gone: no copy; the request itself meets the same body.
+                request.Body.Position = 0;
+                return;
+            }
+
             request.Body.Position = 0;
         }
         else if (request.ContentLength is null && request.Headers.ContainsKey("Transfer-Encoding"))

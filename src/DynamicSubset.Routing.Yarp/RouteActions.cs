@@ -33,7 +33,14 @@ internal static class RouteActions
         {
             if (fault.DelaysThis(Random.Shared.NextDouble()))
             {
-                await Task.Delay(fault.Delay, context.RequestAborted).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(fault.Delay, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+                {
+                    return true; // the client left during the delay: nothing to send, nothing to answer
+                }
             }
 
             if (fault.AbortsThis(Random.Shared.NextDouble()))
