@@ -16,7 +16,8 @@ internal sealed partial class DocumentParser
         }
 
         r.CheckFields(spec, "spec", ["hosts", "http"], ["gateways", "tcp", "tls", "exportTo"]);
-        hosts.AddRange(r.StringList(spec, "hosts", "spec", required: true)?.Select(h => HostNames.ToFqdn(h.Value, info.Namespace)) ?? []);
+        // No hosts: a delegate, whose routes another VirtualService's route takes in (the compiler warns when none does).
+        hosts.AddRange(r.StringList(spec, "hosts", "spec")?.Select(h => HostNames.ToFqdn(h.Value, info.Namespace)) ?? []);
         var http = r.List(spec, "http", "spec");
         for (var i = 0; i < (http?.Items.Count ?? 0); i++)
         {
@@ -36,8 +37,7 @@ internal sealed partial class DocumentParser
                 route,
                 routePath,
                 ["name", "headerToDynamicSubsetKey", "route", "match", "retries", "timeout",
-                 "fault", "mirror", "mirrorPercentage", "mirrorPercent", "mirrors", "rewrite", "redirect", "corsPolicy", "headers", "directResponse"],
-                ["delegate"]);
+                 "fault", "mirror", "mirrorPercentage", "mirrorPercent", "mirrors", "rewrite", "redirect", "corsPolicy", "headers", "directResponse", "delegate"]);
             var name = r.String(route, "name", routePath);
             var matches = Matches(route, routePath);
             var destinations = Destinations(route, routePath, info);
@@ -49,7 +49,26 @@ internal sealed partial class DocumentParser
             }
 
             var actions = Actions(route, routePath, matches, info);
-            routes.Add(new HttpRouteDoc(i, name, Mappings(route, routePath), route["headerToDynamicSubsetKey"], matches, destinations, retries, timeout, route, routePath) { Actions = actions });
+            (string Name, string Namespace)? delegated = null;
+            if (r.Map(route, "delegate", routePath) is { } delegateNode)
+            {
+                r.CheckFields(delegateNode, routePath + ".delegate", ["name", "namespace"], strict: true);
+                if (r.String(delegateNode, "name", routePath + ".delegate", required: true) is { } delegateName)
+                {
+                    delegated = (delegateName, r.String(delegateNode, "namespace", routePath + ".delegate") ?? info.Namespace);
+                }
+
+                if (route["route"] is not null || actions.AnswersItself)
+                {
+                    r.Error(DiagnosticCodes.InvalidValue, delegateNode, routePath + ".delegate", "a route with a delegate takes no route, redirect or directResponse of its own");
+                }
+            }
+
+            routes.Add(new HttpRouteDoc(i, name, Mappings(route, routePath), route["headerToDynamicSubsetKey"], matches, destinations, retries, timeout, route, routePath)
+            {
+                Actions = actions,
+                Delegate = delegated,
+            });
         }
 
         return new(info, hosts, routes, spec["hosts"]);

@@ -3,10 +3,13 @@ using DynamicSubset.Routing.Configuration.Yaml;
 namespace DynamicSubset.Routing.Configuration;
 
 /// <summary>Turns accepted documents into services: policy, header mappings, endpoints; and the lint warnings.</summary>
-internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
+internal sealed partial class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
 {
     // Endpoints per (host, port), computed once: every pool of a host filters the same list.
     private readonly Dictionary<(string Host, int? Port), List<Endpoint>> _endpoints = [];
+
+    // The VirtualServices that name hosts, with each delegating route replaced by its delegate's routes.
+    private List<VirtualServiceDoc> _virtualServices = [];
 
     public List<MeshService> Compile()
     {
@@ -27,7 +30,8 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
                 pods ? $"Service '{service.Info.Name}' selects no pod" : $"Service '{service.Info.Name}' selects no pod: no Pod documents were given");
         }
 
-        var routes = docs.VirtualServices.SelectMany(vs => vs.Http.Select(route => (vs, route))).ToList();
+        _virtualServices = ExpandDelegates();
+        var routes = _virtualServices.SelectMany(vs => vs.Http.Select(route => (vs, route))).ToList();
         var pools = new List<Pool>();
         var byKey = new Dictionary<string, Pool>(StringComparer.Ordinal);
 
@@ -88,7 +92,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
         // Each VirtualService's routes go on the entry its first unclaimed host names: that host's own pool if it has
         // one, else a pool of its own with no endpoints (a gateway host). Its other hosts name the same entry.
         var claimed = new Dictionary<string, VirtualServiceDoc>(StringComparer.Ordinal);
-        foreach (var vs in docs.VirtualServices)
+        foreach (var vs in _virtualServices)
         {
             var r = Reader(vs.Info);
             var hosts = new List<string>();
@@ -156,7 +160,7 @@ internal sealed class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagno
         var subsetDoc = subset is null ? null : rule?.Subsets.Find(s => s.Name == subset);
         // The port the pool serves: the route's, else the one a VirtualService names, else the Service's only port. The
         // rule's settings for that port, then the subset's, then the subset's own for that port (Istio's order).
-        var port = destination?.Port ?? docs.VirtualServices.SelectMany(v => v.Http).SelectMany(h => h.Destinations).FirstOrDefault(d => d.Host == host && d.Port is not null)?.Port;
+        var port = destination?.Port ?? _virtualServices.SelectMany(v => v.Http).SelectMany(h => h.Destinations).FirstOrDefault(d => d.Host == host && d.Port is not null)?.Port;
         var servicePort = port ?? OnlyPort(host);
         var policy = (rule?.TrafficPolicy ?? TrafficPolicyDoc.Empty).ForPort(servicePort).MergedWith(subsetDoc?.Policy?.ForPort(servicePort));
 

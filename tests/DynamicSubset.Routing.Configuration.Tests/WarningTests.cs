@@ -33,7 +33,7 @@ public class WarningTests
             spec:
               hosts: [helloworld]
               http:
-                - delegate: {name: other}
+                - match: [{gateways: [mesh]}]
                   headerToDynamicSubsetKey:
                     - header: x-stage
                       key: stage
@@ -45,7 +45,7 @@ public class WarningTests
         Assert.Equal(
             [
                 "test.yaml:9:13: spec.trafficPolicy.connectionPool.tcp.connectTimeout: supported by Istio but not by DynamicSubset.Routing; ignored",
-                "test.yaml:24:7: spec.http[0].delegate: supported by Istio but not by DynamicSubset.Routing; ignored",
+                "test.yaml:24:16: spec.http[0].match[0].gateways: supported by Istio but not by DynamicSubset.Routing; ignored",
             ],
             Warnings(config, "DSR2001"));
         Assert.Single(config.Services);

@@ -8,6 +8,9 @@ internal sealed record HttpRouteDoc(
 {
     public string Label => Name ?? Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>Gets the VirtualService whose routes this one takes in (<c>delegate</c>), or <see langword="null"/>.</summary>
+    public (string Name, string Namespace)? Delegate { get; init; }
+
     /// <summary>Gets what the route does besides choosing a destination.</summary>
     public HttpRouteActions Actions { get; init; } = new();
 }

@@ -277,6 +277,8 @@ internal static class DiagnosticCodes
     public const string UnknownSubset = "DSR2013";
     public const string UnreachableRoute = "DSR2014";
     public const string HostClaimed = "DSR2015";
+    public const string UnusedDelegate = "DSR2016";
+    public const string DelegateNotFound = "DSR2017";
     public const string SkippedKind = "DSR3001";
     public const string PodWithoutIp = "DSR3002";
 }
