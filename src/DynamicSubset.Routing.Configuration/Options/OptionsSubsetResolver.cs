@@ -106,6 +106,10 @@ public sealed partial class OptionsSubsetResolver : IDisposable
             var built = plan.Pools.Select(pool => (pool.Key, Index: _pools.TryGetValue(pool.Key, out var existing)
                 ? existing.Current.Rebuild(pool.Endpoints, pool.Policy)
                 : SubsetIndex.Build(pool.Endpoints, pool.Policy))).ToList();
+
+            // Nothing below can fail: the error is cleared before the new snapshots are visible, so that whoever sees
+            // them never sees the last rejection's error beside them (a test caught that order, by chance, in CI).
+            LastError = null;
             foreach (var (key, next) in built)
             {
                 if (_pools.TryGetValue(key, out var resolver))
@@ -125,7 +129,6 @@ public sealed partial class OptionsSubsetResolver : IDisposable
 
             Plan = plan;
             var index = Resolver.Current;
-            LastError = null;
             Log.Reloaded(_logger, Name, index.Generation, index.Endpoints.Length, index.Subsets.Length);
             Reloaded?.Invoke(this, EventArgs.Empty);
         }
