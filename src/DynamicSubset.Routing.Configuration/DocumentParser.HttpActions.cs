@@ -76,8 +76,21 @@ internal sealed partial class DocumentParser
         return Core(node, path, () => new HttpRewrite { Uri = uri, UriRegex = regex, UriRegexReplacement = replacement, Authority = authority });
     }
 
+    /// <summary>A <c>uriRegexRewrite.match</c>, under the same limits as every other regex of a file.</summary>
     private Regex? Compile(string pattern, YamlNode at, string path)
     {
+        if (pattern.Length > StringMatch.MaxPatternLength)
+        {
+            r.Error(DiagnosticCodes.InvalidValue, at, path, $"is {pattern.Length} characters long; at most {StringMatch.MaxPatternLength} are allowed");
+            return null;
+        }
+
+        if (++_regexes > r.Limits.MaxRegexesPerFile)
+        {
+            r.Error(DiagnosticCodes.Limit, at, path, $"more than {r.Limits.MaxRegexesPerFile} regexes in the file (MeshConfigurationLimits.MaxRegexesPerFile)");
+            return null;
+        }
+
         try
         {
             return new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));

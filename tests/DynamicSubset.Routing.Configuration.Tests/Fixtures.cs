@@ -13,6 +13,16 @@ internal static class Fixtures
     public static IEnumerable<string> Lines(this MeshConfiguration config, DiagnosticSeverity severity) =>
         config.Diagnostics.Where(d => d.Severity == severity).Select(d => $"{d.Code} {d}");
 
+    /// <summary>The configuration's services as every source publishes them (<see cref="MeshServiceResolvers"/>): pools, then entries with their routes.</summary>
+    public static IReadOnlyList<RoutedService> Publish(this MeshConfiguration config)
+    {
+        var resolvers = new MeshServiceResolvers();
+        return resolvers.Publish(resolvers.Build(config), static s => s.Host);
+    }
+
+    /// <summary>The published service a host names, as a catalog finds it (short names work).</summary>
+    public static RoutedService Find(this MeshConfiguration config, string host) => new Published(config).Current.TryFind(host, out var service) ? service : throw new KeyNotFoundException(host);
+
     public static Dictionary<string, string> Headers(params (string Name, string Value)[] pairs) =>
         pairs.ToDictionary(p => p.Name, p => p.Value, StringComparer.OrdinalIgnoreCase);
 
@@ -54,4 +64,10 @@ internal static class Fixtures
                     port:
                       number: 8000
         """;
+
+    private sealed class Published : RoutingCatalog
+    {
+        public Published(MeshConfiguration config)
+            : base("test") => Publish(config.Publish());
+    }
 }

@@ -29,9 +29,7 @@ public class ProtocolSelectionTests
 
         Assert.False(config.HasErrors, string.Join("\n", config.Diagnostics));
         Assert.Equal(expected, config.Services.Single(s => s.Host == "echo.default.svc.cluster.local").Protocol);
-        using var catalog = new MeshCatalogForTest(config);
-        Assert.True(catalog.Current.TryFind("echo", out var service));
-        Assert.Equal(expected, service.Protocol);
+        Assert.Equal(expected, config.Find("echo").Protocol);
     }
 
     [Fact]
@@ -116,15 +114,4 @@ public class ProtocolSelectionTests
         spec:
           host: echo.default.svc.cluster.local{{{trafficPolicy}}}
         """;
-
-    /// <summary>The compiled configuration published as a catalog does it, through <see cref="MeshServiceResolvers"/>.</summary>
-    private sealed class MeshCatalogForTest : RoutingCatalog
-    {
-        public MeshCatalogForTest(MeshConfiguration config)
-            : base("test")
-        {
-            var resolvers = new MeshServiceResolvers();
-            Publish(resolvers.Publish(resolvers.Build(config), static s => s.Host));
-        }
-    }
 }

@@ -22,6 +22,14 @@ public class RouteActionConfigurationTests
     }
 
     [Fact]
+    public void AUriRegexRewrite_IsBoundLikeEveryRegex()
+    {
+        var config = OneRoute($"rewrite: {{uriRegexRewrite: {{match: '{new string('a', 1100)}', rewrite: /x}}}}");
+
+        Assert.Contains(config.Diagnostics, d => d.Code == "DSR1005" && d.Path == "spec.http[0].rewrite.uriRegexRewrite.match" && d.Message == "is 1100 characters long; at most 1024 are allowed");
+    }
+
+    [Fact]
     public void ARouteWithARedirect_AndADestination_IsAnError()
     {
         var config = Fixtures.Parse("""
@@ -50,9 +58,7 @@ public class RouteActionConfigurationTests
             """.Replace("\r", "", StringComparison.Ordinal));
 
         Assert.False(config.HasErrors, string.Join("\n", config.Diagnostics));
-        using var catalog = new MeshCatalog(config);
-        Assert.True(catalog.Current.TryFind("helloworld", out var service));
-        var route = Assert.Single(service.Routes);
+        var route = Assert.Single(config.Find("helloworld").Routes);
         Assert.Equal(("/v2/", "inner"), (route.Rewrite!.Uri, route.Rewrite.Authority));
         Assert.Equal([new KeyValuePair<string, string>("a", "b")], route.Headers!.Request!.Set);
         Assert.Equal(["server"], route.Headers.Response!.Remove);
@@ -154,15 +160,4 @@ public class RouteActionConfigurationTests
         metadata: {name: helloworld}
         spec: {host: helloworld}
         """);
-
-    /// <summary>The configuration published as the sources publish it.</summary>
-    private sealed class MeshCatalog : RoutingCatalog
-    {
-        public MeshCatalog(MeshConfiguration config)
-            : base("test")
-        {
-            var resolvers = new MeshServiceResolvers();
-            Publish(resolvers.Publish(resolvers.Build(config), static s => s.Host));
-        }
-    }
 }

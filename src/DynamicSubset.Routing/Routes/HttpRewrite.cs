@@ -16,7 +16,17 @@ public sealed class HttpRewrite
     public Regex? UriRegex { get; init; }
 
     /// <summary>Gets or initializes <c>uriRegexRewrite.rewrite</c>: the replacement, with <c>\1</c> for the first group.</summary>
-    public string? UriRegexReplacement { get; init; }
+    public string? UriRegexReplacement
+    {
+        get;
+        init
+        {
+            field = value;
+            _replacement = DotNetReplacement(value ?? ""); // once, not per request
+        }
+    }
+
+    private readonly string _replacement = "";
 
     /// <summary>Gets or initializes the authority (Host) the request is sent with, or <see langword="null"/> to keep it.</summary>
     public string? Authority { get; init; }
@@ -36,7 +46,7 @@ public sealed class HttpRewrite
         var query = q < 0 ? "" : pathAndQuery[q..];
         if (UriRegex is { } regex)
         {
-            return regex.Replace(path, DotNetReplacement(UriRegexReplacement ?? "")) + query;
+            return regex.Replace(path, _replacement) + query;
         }
 
         if (Uri is not { } uri)
