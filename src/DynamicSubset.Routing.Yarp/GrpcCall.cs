@@ -50,7 +50,9 @@ internal sealed class GrpcCall : IAsyncDisposable
 
         CancellationTokenSource? deadline = null;
         var binds = false;
-        if (request.Headers.TryGetValue(GrpcProtocol.TimeoutHeader, out var header) && GrpcProtocol.TryParseTimeout(header.ToString(), out var timeout))
+        // A deadline past a day (the most a timeout may be here; a timer cannot hold 8 digits of hours) bounds nothing.
+        if (request.Headers.TryGetValue(GrpcProtocol.TimeoutHeader, out var header) && GrpcProtocol.TryParseTimeout(header.ToString(), out var timeout) &&
+            RetryRules.IsTimeout(timeout))
         {
             rules = rules.Within(timeout);
             binds = rules.Timeout == timeout;

@@ -203,6 +203,42 @@ public sealed class GatewayGrpcTests(GrpcPods pods) : IAsyncLifetime
         await GrpcPods.Until(() => pod.CancelledCalls > cancelled);
     }
 
+    [Theory]
+    [InlineData("99999999H")] // the largest grpc-timeout there is: about 11,000 years
+    [InlineData("1n")] // the smallest: bound to a millisecond
+    [InlineData("soon")] // not a timeout: ignored, as Envoy ignores it
+    public async Task ExtremeOrBrokenGrpcTimeouts_AreAnsweredNeverCrash(string timeout)
+    {
+        // A raw gRPC frame, so that the header is exactly what a hostile client sends.
+        byte[] message = [.. "hostile"u8];
+        byte[] frame = [0, 0, 0, 0, (byte)message.Length, .. message];
+        using var client = new HttpClient(new SocketsHttpHandler());
+        using var request = new HttpRequestMessage(HttpMethod.Post, H2c + "/test.Echo/Who")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(frame),
+        };
+        request.Headers.Host = "echo";
+        request.Headers.TryAddWithoutValidation("grpc-timeout", timeout);
+        request.Headers.TryAddWithoutValidation("te", "trailers");
+        request.Content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
+        using var response = await client.SendAsync(request, Ct);
+        var body = await response.Content.ReadAsByteArrayAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var status = response.TrailingHeaders.TryGetValues("grpc-status", out var trailer) ? trailer.Single() : response.Headers.GetValues("grpc-status").Single();
+        if (timeout == "1n")
+        {
+            Assert.Contains(status, new[] { "0", "4" }); // a millisecond may or may not be enough: either the answer or the deadline
+        }
+        else
+        {
+            Assert.Equal("0", status);
+            Assert.EndsWith("|hostile", System.Text.Encoding.UTF8.GetString(body.AsSpan(5)));
+        }
+    }
+
     [Fact]
     public async Task GrpcOverHttps_NegotiatesHttp2ByAlpn()
     {
