@@ -45,6 +45,19 @@ internal static class Cli
         return [.. listeners];
     }
 
+    /// <summary><c>--locality us-west/zone1</c>: region, region/zone or region/zone/subzone.</summary>
+    private static Locality? ParseLocality(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (Locality.TryParse(text, out var locality))
+        {
+            return locality;
+        }
+
+        result.AddError($"--locality: '{text}' is not a locality; expected region, region/zone or region/zone/subzone");
+        return null;
+    }
+
     /// <summary><c>--source-labels app=gateway,zone=a</c>, repeatable: label keys and values as Kubernetes takes them.</summary>
     private static Dictionary<string, string> ParseLabels(System.CommandLine.Parsing.ArgumentResult result)
     {
@@ -225,6 +238,11 @@ internal static class Cli
             Arity = ArgumentArity.ZeroOrMore,
             CustomParser = ParseLabels,
         };
+        var locality = new Option<Locality?>("--locality")
+        {
+            Description = "The gateway's own locality, region[/zone[/subzone]], for DestinationRule localityLbSetting (failover and distribute).",
+            CustomParser = ParseLocality,
+        };
         var cert = new Option<string?>("--cert") { Description = "The https:// listeners' certificate: a PEM file with --key, or a PKCS#12 file alone. Read again when it changes." };
         var key = new Option<string?>("--key") { Description = "The PEM private key of --cert." };
         var admin = new Option<Uri?>("--admin") { Description = "Where the debug view listens (GET /debug/dynamic-subsets), for example http://127.0.0.1:9901.", CustomParser = ParseHttpUri };
@@ -281,7 +299,7 @@ internal static class Cli
         };
         var serve = new Command("serve", "Run a gateway that forwards each request to the endpoint its headers choose; the Host header picks the service. Follows the files, or the cluster, live.")
         {
-            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, cert, key, sourceLabels, admin, perTry, timeout, drainTime, logFormat, accessLog, accessLogQuery, accessLogHeaders, maxConnections, maxPerSource, trusted,
+            optionalFiles, kubernetes, kubeconfig, context, namespaces, listen, cert, key, sourceLabels, locality, admin, perTry, timeout, drainTime, logFormat, accessLog, accessLogQuery, accessLogHeaders, maxConnections, maxPerSource, trusted,
         };
         RequireOneSource(serve, optionalFiles, "--file");
         serve.Validators.Add(r =>
@@ -305,6 +323,7 @@ internal static class Cli
                 MoreListeners = p.GetRequiredValue(listen)[1..],
                 Certificate = p.GetValue(cert) is { } certificate ? new CertificateFiles(certificate, p.GetValue(key)) : null,
                 SourceLabels = p.GetValue(sourceLabels) ?? [],
+                Locality = p.GetValue(locality),
             };
             return Cluster(p) is { } cluster
                 ? Serve.RunAsync(output, _ => Task.FromResult(cluster.Create(output)), p.GetRequiredValue(listen)[0], p.GetValue(admin), settings, ct, firstSync: ClusterSettings.WaitForSyncAsync)

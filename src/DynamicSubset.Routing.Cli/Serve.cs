@@ -33,6 +33,9 @@ internal sealed record ServeSettings(TimeSpan PerTryTimeout, TimeSpan Timeout, i
     /// <summary>Gets the gateway's own workload labels, for VirtualService <c>match[].sourceLabels</c>.</summary>
     public IReadOnlyDictionary<string, string> SourceLabels { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Gets the gateway's own locality, for DestinationRule <c>localityLbSetting</c>; <see langword="null"/> when unknown.</summary>
+    public Locality? Locality { get; init; }
+
     /// <summary>Gets the certificate of the <c>https://</c> listeners, or <see langword="null"/> without one.</summary>
     public CertificateFiles? Certificate { get; init; }
 }
@@ -433,6 +436,8 @@ internal static partial class Serve
             {
                 o.SourceLabels[key] = value;
             }
+
+            o.Locality = settings.Locality?.ToString();
         });
         return builder.Build();
     }

@@ -72,9 +72,20 @@ internal sealed partial class DocumentParser
         DynamicSubsetPolicy? policy = null;
         MappingNode? dynamicSubset = null;
         ConsistentHashPolicy? consistentHash = null;
+        LocalityLoadBalancing? locality = null;
         if (loadBalancer is not null)
         {
-            r.CheckFields(loadBalancer, lb, ["simple", "dynamicSubset", "consistentHash"], ["localityLbSetting", "warmupDurationSecs", "warmup"]);
+            r.CheckFields(loadBalancer, lb, ["simple", "dynamicSubset", "consistentHash", "localityLbSetting"], ["warmupDurationSecs", "warmup"]);
+            if (r.Map(loadBalancer, "localityLbSetting", lb) is { } setting)
+            {
+                locality = LocalityLbSetting(setting, lb + ".localityLbSetting");
+                if (locality is { Enabled: true } && (!locality.Failover.IsEmpty || !locality.FailoverPriority.IsEmpty) && outliers is null)
+                {
+                    r.Warning(DiagnosticCodes.FailoverWithoutOutlierDetection, setting, lb + ".localityLbSetting",
+                        "failover takes effect only with outlierDetection, as in Istio: without it, no endpoint is known to be unhealthy");
+                }
+            }
+
             simple = Simple(loadBalancer, lb);
             dynamicSubset = r.Map(loadBalancer, "dynamicSubset", lb);
             if (dynamicSubset is not null)
@@ -94,7 +105,91 @@ internal sealed partial class DocumentParser
         }
 
         return new TrafficPolicyDoc(loadBalancer is not null, simple, policy, dynamicSubset, consistentHash, outliers is not null, outlierDetection,
-            node["connectionPool"] is not null, h2Upgrade, useClientProtocol) { Limits = limits, PortLevel = portLevel ? [] : PortLevelSettings(node, tp) };
+            node["connectionPool"] is not null, h2Upgrade, useClientProtocol) { Limits = limits, Locality = locality, PortLevel = portLevel ? [] : PortLevelSettings(node, tp) };
+    }
+
+    /// <summary>
+    /// Istio's <c>localityLbSetting</c>: <c>enabled</c>, <c>distribute</c> (weights per <c>from</c> adding up to 100),
+    /// <c>failover</c> (region to another region) and <c>failoverPriority</c>; distribute and failover exclude each other.
+    /// </summary>
+    private LocalityLoadBalancing? LocalityLbSetting(MappingNode node, string path)
+    {
+        r.CheckFields(node, path, ["enabled", "distribute", "failover", "failoverPriority"], strict: true);
+        var errors = r.ErrorCount;
+        var enabled = r.Bool(node, "enabled", path) ?? true;
+
+        var distribute = new List<LocalityDistribution>();
+        var list = r.List(node, "distribute", path);
+        for (var i = 0; i < (list?.Items.Count ?? 0); i++)
+        {
+            var item = DocumentReader.Item(path + ".distribute", i);
+            if (r.AsMap(list!.Items[i], item) is not { } entry)
+            {
+                continue;
+            }
+
+            r.CheckFields(entry, item, ["from", "to"], strict: true);
+            var from = r.String(entry, "from", item, required: true);
+            var to = new List<KeyValuePair<string, int>>();
+            if (r.Map(entry, "to", item, required: true) is { } targets)
+            {
+                foreach (var (key, value) in targets.Entries)
+                {
+                    if (r.AsInt(value, DocumentReader.Child(item + ".to", key.Value), min: 0, max: 100) is { } weight)
+                    {
+                        to.Add(new(key.Value, weight));
+                    }
+                }
+
+                var total = to.Sum(static t => t.Value);
+                if (to.Count == targets.Entries.Count && total != 100)
+                {
+                    r.Error(DiagnosticCodes.InvalidValue, targets, item + ".to", $"the weights add up to {total}; they must add up to 100");
+                }
+            }
+
+            if (from is not null)
+            {
+                distribute.Add(new LocalityDistribution(from, [.. to]));
+            }
+        }
+
+        var failover = new List<LocalityFailover>();
+        list = r.List(node, "failover", path);
+        for (var i = 0; i < (list?.Items.Count ?? 0); i++)
+        {
+            var item = DocumentReader.Item(path + ".failover", i);
+            if (r.AsMap(list!.Items[i], item) is not { } entry)
+            {
+                continue;
+            }
+
+            r.CheckFields(entry, item, ["from", "to"], strict: true);
+            var from = r.String(entry, "from", item, required: true);
+            var to = r.String(entry, "to", item, required: true);
+            if (from is not null && from == to)
+            {
+                r.Error(DiagnosticCodes.InvalidValue, entry["to"]!, item + ".to", $"a region cannot fail over to itself ('{from}')");
+            }
+            else if (from is not null && to is not null)
+            {
+                failover.Add(new LocalityFailover(from, to));
+            }
+        }
+
+        if (distribute.Count > 0 && failover.Count > 0)
+        {
+            r.Error(DiagnosticCodes.InvalidValue, node["failover"]!, path + ".failover", "distribute and failover cannot both be set");
+        }
+
+        var priority = r.StringList(node, "failoverPriority", path);
+        return r.ErrorCount > errors ? null : new LocalityLoadBalancing
+        {
+            Enabled = enabled,
+            Distribute = [.. distribute],
+            Failover = [.. failover],
+            FailoverPriority = [.. priority?.Select(static p => p.Value) ?? []],
+        };
     }
 
     /// <summary>Istio's <c>portLevelSettings</c>: per service port, a trafficPolicy whose fields replace the rule's for that port.</summary>
@@ -128,46 +223,74 @@ internal sealed partial class DocumentParser
     }
 
     /// <summary>
-    /// A connectionPool: the HTTP version fields (<c>http.h2UpgradePolicy</c>, <c>http.useClientProtocol</c>); the
-    /// limits are warned and ignored.
+    /// A connectionPool: the HTTP version fields (<c>http.h2UpgradePolicy</c>, <c>http.useClientProtocol</c>), the limits
+    /// (circuit breaking) and the connections' own settings (connect and idle timeouts, requests per connection).
     /// </summary>
     private (bool H2Upgrade, bool UseClientProtocol, ConnectionPoolPolicy? Limits) ConnectionPool(MappingNode node, string path)
     {
         r.CheckFields(node, path, ["http", "tcp"]);
         int? maxConnections = null;
+        TimeSpan? connectTimeout = null, tcpIdle = null, httpIdle = null;
         if (r.Map(node, "tcp", path) is { } tcp)
         {
-            r.CheckFields(tcp, path + ".tcp", ["maxConnections"], ["connectTimeout", "tcpKeepalive", "maxConnectionDuration", "idleTimeout"]);
-            maxConnections = r.Int(tcp, "maxConnections", path + ".tcp", min: 1);
+            var tp = path + ".tcp";
+            r.CheckFields(tcp, tp, ["maxConnections", "connectTimeout", "idleTimeout"], ["tcpKeepalive", "maxConnectionDuration"]);
+            maxConnections = r.Int(tcp, "maxConnections", tp, min: 1);
+            connectTimeout = Duration(tcp, "connectTimeout", tp);
+            tcpIdle = Duration(tcp, "idleTimeout", tp);
         }
 
-        if (r.Map(node, "http", path) is not { } http)
-        {
-            return (false, false, maxConnections is null ? null : Core(node, path, () => new ConnectionPoolPolicy { MaxConnections = maxConnections }));
-        }
-
-        var hp = path + ".http";
-        r.CheckFields(http, hp, ["h2UpgradePolicy", "useClientProtocol", "http1MaxPendingRequests", "http2MaxRequests", "maxRetries"],
-            ["maxRequestsPerConnection", "idleTimeout", "maxConcurrentStreams"]);
-        var pending = r.Int(http, "http1MaxPendingRequests", hp, min: 0);
-        var h2Requests = r.Int(http, "http2MaxRequests", hp, min: 1);
-        var retries = r.Int(http, "maxRetries", hp, min: 0);
-        var limits = maxConnections is null && pending is null && h2Requests is null && retries is null ? null
-            : Core(node, path, () => new ConnectionPoolPolicy { MaxConnections = maxConnections, MaxPendingRequests = pending, Http2MaxRequests = h2Requests, MaxRetries = retries });
+        int? pending = null, h2Requests = null, retries = null, perConnection = null;
         var upgrade = false;
-        if (r.String(http, "h2UpgradePolicy", hp) is { } policy)
+        var useClientProtocol = false;
+        if (r.Map(node, "http", path) is { } http)
         {
-            switch (policy)
+            var hp = path + ".http";
+            r.CheckFields(http, hp, ["h2UpgradePolicy", "useClientProtocol", "http1MaxPendingRequests", "http2MaxRequests", "maxRetries", "maxRequestsPerConnection", "idleTimeout"],
+                ["maxConcurrentStreams"]);
+            pending = r.Int(http, "http1MaxPendingRequests", hp, min: 0);
+            h2Requests = r.Int(http, "http2MaxRequests", hp, min: 1);
+            retries = r.Int(http, "maxRetries", hp, min: 0);
+            httpIdle = Duration(http, "idleTimeout", hp);
+            perConnection = r.Int(http, "maxRequestsPerConnection", hp, min: 0);
+            if (perConnection is > 1)
             {
-                case "UPGRADE": upgrade = true; break;
-                case "DEFAULT" or "DO_NOT_UPGRADE": break;
-                default:
-                    r.Error(DiagnosticCodes.InvalidValue, http["h2UpgradePolicy"]!, hp + ".h2UpgradePolicy", $"unknown value '{policy}' (expected DEFAULT, DO_NOT_UPGRADE, UPGRADE)");
-                    break;
+                r.Warning(DiagnosticCodes.UnsupportedField, http["maxRequestsPerConnection"]!, hp + ".maxRequestsPerConnection",
+                    $"only 1 (a connection per request) is carried out: .NET's connection pool cannot close a connection after {perConnection} requests; connections are reused without a count");
+                perConnection = null;
             }
+
+            perConnection = perConnection is 0 ? null : perConnection; // Istio's 0 is "no limit"
+            if (r.String(http, "h2UpgradePolicy", hp) is { } policy)
+            {
+                switch (policy)
+                {
+                    case "UPGRADE": upgrade = true; break;
+                    case "DEFAULT" or "DO_NOT_UPGRADE": break;
+                    default:
+                        r.Error(DiagnosticCodes.InvalidValue, http["h2UpgradePolicy"]!, hp + ".h2UpgradePolicy", $"unknown value '{policy}' (expected DEFAULT, DO_NOT_UPGRADE, UPGRADE)");
+                        break;
+                }
+            }
+
+            useClientProtocol = r.Bool(http, "useClientProtocol", hp) ?? false;
         }
 
-        return (upgrade, r.Bool(http, "useClientProtocol", hp) ?? false, limits);
+        // Envoy closes a connection idle for the HTTP idle timeout, and the TCP one bounds it too: the shorter counts.
+        var idle = tcpIdle is { } t && (httpIdle is null || t < httpIdle) ? tcpIdle : httpIdle;
+        var any = maxConnections ?? pending ?? h2Requests ?? retries ?? perConnection;
+        var limits = any is null && connectTimeout is null && idle is null ? null
+            : Core(node, path, () => new ConnectionPoolPolicy
+            {
+                MaxConnections = maxConnections,
+                MaxPendingRequests = pending,
+                Http2MaxRequests = h2Requests,
+                MaxRetries = retries,
+                ConnectTimeout = connectTimeout,
+                IdleTimeout = idle,
+                MaxRequestsPerConnection = perConnection,
+            });
+        return (upgrade, useClientProtocol, limits);
     }
 
     /// <summary>Istio's <c>consistentHash</c>: exactly one key source, on ringHash or maglev.</summary>

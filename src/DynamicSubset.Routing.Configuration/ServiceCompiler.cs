@@ -197,6 +197,7 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
             {
                 OutlierDetection = policy.OutlierDetection,
                 ConsistentHash = policy.ConsistentHash,
+                Locality = policy.Locality ?? LocalityLoadBalancing.Default,
             };
         }
         catch (RoutingValidationException e)

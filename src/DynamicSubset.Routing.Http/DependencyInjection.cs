@@ -118,6 +118,7 @@ public static class DynamicSubsetHttpClientBuilderExtensions
             if (handler is SocketsHttpHandler sockets)
             {
                 sockets.Properties[GrpcLoadBalancingDisabled] = true;
+                sockets.ConnectCallback ??= PoolConnections.ConnectAsync; // a pool's tcp.connectTimeout, where the client sets no connect step of its own
             }
         });
         return builder.AddHttpMessageHandler(sp =>

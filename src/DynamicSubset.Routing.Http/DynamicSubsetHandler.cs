@@ -14,6 +14,9 @@ namespace DynamicSubset.Routing.Http;
 /// </summary>
 internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubsetHttpOptions options, RoutingPipeline pipeline) : DelegatingHandler
 {
+    // Validated at start (DynamicSubsetHttpOptionsValidator), so it parses.
+    private readonly Locality? _locality = options.Locality is null ? null : Locality.Parse(options.Locality);
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var original = request.RequestUri;
@@ -25,12 +28,10 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         // Headers carried from the inbound request count for routing too, whatever the handler order.
         RoutingHeaderContext.Current?.ApplyTo(request.Headers);
         // Only a service with routes, or with a hash key that may be in the query, needs the path and the authority.
+        var labels = options.SourceLabels.Count == 0 ? null : options.SourceLabels as IReadOnlyDictionary<string, string>;
         var facts = !service.Routes.IsEmpty || service.Resolver.Current.Policy.ConsistentHash is not null
-            ? new RouteRequest(request.Method.Method, original.PathAndQuery, original.Authority, original.Scheme, original.Port)
-            {
-                SourceLabels = options.SourceLabels.Count == 0 ? null : options.SourceLabels as IReadOnlyDictionary<string, string>,
-            }
-            : new RouteRequest(request.Method.Method, "/");
+            ? new RouteRequest(request.Method.Method, original.PathAndQuery, original.Authority, original.Scheme, original.Port) { SourceLabels = labels, SourceLocality = _locality }
+            : new RouteRequest(request.Method.Method, "/") { SourceLabels = labels, SourceLocality = _locality };
         var decision = pipeline.Decide(service, facts, new HttpRequestHeadersSource(request.Headers), activity: null);
         if (decision.IsNoRoute)
         {
@@ -80,7 +81,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
                 break;
         }
 
-        var transport = new Transport(this, request, original, route is null ? original.PathAndQuery : ClientRouteActions.PathAndQuery(original, decision), decision.Service.Name);
+        var transport = new Transport(this, request, original, route is null ? original.PathAndQuery : ClientRouteActions.PathAndQuery(original, decision), decision.Service.Name, decision.Service.ConnectionPool);
         var undo = route is null ? null : ClientRouteActions.ApplyToRequest(request, decision);
         try
         {
@@ -140,7 +141,7 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
         new(status) { RequestMessage = request, Content = new StringContent(body, Encoding.UTF8, "text/plain") };
 
     /// <summary>One try through the inner handler: the request's URI pointed at the endpoint, under the try's own timeout.</summary>
-    private sealed class Transport(DynamicSubsetHandler handler, HttpRequestMessage request, Uri original, string pathAndQuery, string pool) : IAttemptTransport
+    private sealed class Transport(DynamicSubsetHandler handler, HttpRequestMessage request, Uri original, string pathAndQuery, string pool, ConnectionPoolPolicy? connections) : IAttemptTransport
     {
         private HttpResponseMessage? _response;
 
@@ -160,6 +161,19 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
             if (attempt.Budget != Timeout.InfiniteTimeSpan)
             {
                 perTry.CancelAfter(attempt.Budget);
+            }
+
+            // The pool's connection settings: a connect timeout for a connection this try opens, and a connection per request.
+            if (connections?.ConnectTimeout is { } connectTimeout)
+            {
+                request.Options.Set(PoolConnections.ConnectTimeout, connectTimeout);
+            }
+
+            var closeBefore = request.Headers.ConnectionClose;
+            var closeEach = connections?.MaxRequestsPerConnection == 1 && request.Version.Major == 1;
+            if (closeEach)
+            {
+                request.Headers.ConnectionClose = true;
             }
 
             try
@@ -187,6 +201,13 @@ internal sealed class DynamicSubsetHandler(RoutingCatalog catalog, DynamicSubset
             catch (OperationCanceledException e) when (perTry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 return AttemptResult.Failed(RetryReason.PerTryTimeout, e, e.Message);
+            }
+            finally
+            {
+                if (closeEach)
+                {
+                    request.Headers.ConnectionClose = closeBefore;
+                }
             }
         }
 

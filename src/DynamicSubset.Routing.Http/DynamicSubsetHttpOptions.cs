@@ -49,4 +49,12 @@ public sealed class DynamicSubsetHttpOptions
     /// sidecar compares its pod's labels. Empty (the default): a block with <c>sourceLabels</c> never matches.
     /// </summary>
     public IDictionary<string, string> SourceLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets or sets this application's own locality (<c>region</c>, <c>region/zone</c> or <c>region/zone/subzone</c>), for
+    /// DestinationRule <c>localityLbSetting</c>, as a sidecar knows its node's. <see langword="null"/> (the default):
+    /// picks ignore locality.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.RegularExpression(@"^[^/\s]+(/[^/\s]*){0,2}$", ErrorMessage = "Locality must be region, region/zone or region/zone/subzone.")]
+    public string? Locality { get; set; }
 }

@@ -29,7 +29,7 @@ public sealed partial class RoutingPipeline
         }
 
         // A pool with connection limits passes its circuit breaker first; one without pays nothing for it.
-        return pool.ConnectionPool is { } limits
+        return pool.ConnectionPool is { HasRequestLimits: true } limits
             ? SendGatedAsync(Gate(pool, limits), pool, resolution, rules, method, transport, cancellationToken)
             : SendWithinAsync(null, pool, resolution, rules, method, transport, cancellationToken);
     }

@@ -50,6 +50,13 @@ public sealed class DynamicSubsetGatewayOptions
     public IDictionary<string, string> SourceLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
+    /// Gets or sets the gateway's own locality (<c>region</c>, <c>region/zone</c> or <c>region/zone/subzone</c>), for
+    /// DestinationRule <c>localityLbSetting</c>, as the mesh knows an ingress gateway's node. <see langword="null"/> (the
+    /// default): picks ignore locality.
+    /// </summary>
+    public string? Locality { get; set; }
+
+    /// <summary>
     /// Gets the networks whose callers may set routing headers. Empty (the default): every caller may. Otherwise the
     /// routing headers of a caller from elsewhere count as absent, and are removed before the request is forwarded.
     /// </summary>

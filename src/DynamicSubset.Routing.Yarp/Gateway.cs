@@ -22,6 +22,11 @@ internal sealed class DynamicSubsetGateway : IDisposable
     private readonly DynamicSubsetGatewayOptions _options;
     private readonly TrustedRoutingHeaders _trust;
     private readonly IReadOnlyDictionary<string, string>? _sourceLabels;
+    private readonly Locality? _locality;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TimeSpan, HttpMessageInvoker> _invokers = new();
+
+    /// <summary>How long a connection to an endpoint may take to open when its DestinationRule does not say.</summary>
+    private static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(5);
 
     public DynamicSubsetGateway(
         RoutingCatalog catalog, IHttpForwarder forwarder, RoutingPipeline pipeline, IOptions<DynamicSubsetGatewayOptions> options, TrustedRoutingHeaders trust,
@@ -32,21 +37,11 @@ internal sealed class DynamicSubsetGateway : IDisposable
         _pipeline = pipeline;
         _options = options.Value;
         _trust = trust;
-        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            // An HTTP/2 endpoint gets more connections once one has as many calls as the endpoint allows, not a queue.
-            EnableMultipleHttp2Connections = true,
-            // Kestrel reads header values as UTF-8; send them on the same way, so any value it accepted goes through.
-            RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,
-            ResponseHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
-        });
+        Invoker = CreateInvoker(null);
         _sourceLabels = _options.SourceLabels.Count == 0 ? null : new Dictionary<string, string>(_options.SourceLabels, StringComparer.Ordinal);
+        _locality = _options.Locality is null ? null
+            : Routing.Locality.TryParse(_options.Locality, out var locality) ? locality
+            : throw new ArgumentException($"DynamicSubsetGatewayOptions.Locality: '{_options.Locality}' is not a locality; expected region, region/zone or region/zone/subzone", nameof(options));
         Mirrors = new Mirroring(Invoker, (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger(typeof(Mirroring).FullName!), _options.MaxRetryBodySize);
     }
 
@@ -58,6 +53,38 @@ internal sealed class DynamicSubsetGateway : IDisposable
     public IHttpForwarder Forwarder { get; }
 
     public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>
+    /// The invoker a pool's tries go through: the shared one, or, for a pool whose DestinationRule sets its connections'
+    /// idle timeout, one of its own (one per distinct timeout, made once), so its idle connections close on time.
+    /// </summary>
+    public HttpMessageInvoker InvokerFor(ConnectionPoolPolicy? pool) =>
+        pool?.IdleTimeout is { } idle ? _invokers.GetOrAdd(idle, static key => CreateInvoker(key)) : Invoker;
+
+    private static HttpMessageInvoker CreateInvoker(TimeSpan? idleTimeout)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
+            ConnectTimeout = DefaultConnectTimeout,
+            ConnectCallback = PoolConnections.ConnectAsync, // a pool's own tcp.connectTimeout, carried by the request
+            // An HTTP/2 endpoint gets more connections once one has as many calls as the endpoint allows, not a queue.
+            EnableMultipleHttp2Connections = true,
+            // Kestrel reads header values as UTF-8; send them on the same way, so any value it accepted goes through.
+            RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,
+            ResponseHeaderEncodingSelector = static (_, _) => Encoding.Latin1,
+        };
+        if (idleTimeout is { } idle)
+        {
+            handler.PooledConnectionIdleTimeout = idle;
+        }
+
+        return new HttpMessageInvoker(handler);
+    }
 
     public HttpTransformer Transformer { get; } = new GatewayTransformer();
 
@@ -81,7 +108,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
         // Route matches and hash keys read the headers as sent, as the mesh's gateway does; dynamic subset keys only
         // from a trusted caller, and only allowed values.
         var criteria = _trust.For(request.Headers, context.Connection.RemoteIpAddress);
-        var decision = _pipeline.Decide(service, Facts(context) with { SourceLabels = _sourceLabels }, new HeaderDictionarySource(request.Headers), criteria, Activity.Current);
+        var decision = _pipeline.Decide(service, Facts(context) with { SourceLabels = _sourceLabels, SourceLocality = _locality }, new HeaderDictionarySource(request.Headers), criteria, Activity.Current);
         var state = new GatewayRequest(context, decision, this, criteria.IsTrusted ? [] : decision.Service.Resolver.Current.Policy.HeaderMappings);
         context.Features.Set<IDynamicSubsetRoutingFeature>(state); // also for the answers below: an access log reads the decision
         if (decision.IsNoRoute)
@@ -138,7 +165,14 @@ internal sealed class DynamicSubsetGateway : IDisposable
         }
     }
 
-    public void Dispose() => Invoker.Dispose();
+    public void Dispose()
+    {
+        Invoker.Dispose();
+        foreach (var invoker in _invokers.Values)
+        {
+            invoker.Dispose();
+        }
+    }
 
     /// <summary>
     /// The gateway's own answer. A gRPC call gets it as the mesh maps it: a trailers-only response whose
@@ -240,6 +274,19 @@ internal sealed class DynamicSubsetGateway : IDisposable
                 if (state.Decision.Route is { HasActions: true })
                 {
                     RouteActions.ApplyToRequest(httpContext, proxyRequest, state.Decision, destinationPrefix);
+                }
+
+                if (state.Decision.Service.ConnectionPool is { } connections)
+                {
+                    if (connections.ConnectTimeout is { } connectTimeout)
+                    {
+                        proxyRequest.Options.Set(PoolConnections.ConnectTimeout, connectTimeout);
+                    }
+
+                    if (connections.MaxRequestsPerConnection == 1 && proxyRequest.Version.Major == 1)
+                    {
+                        proxyRequest.Headers.ConnectionClose = true; // http.maxRequestsPerConnection: 1, a connection per request
+                    }
                 }
             }
         }

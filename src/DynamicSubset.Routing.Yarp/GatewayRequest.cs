@@ -51,7 +51,7 @@ internal sealed class GatewayRequest(HttpContext context, RouteDecision decision
 
         // YARP's activity timeout bounds the try between reads, so a long streamed response is not cut off midway.
         var config = Config(decision.Service.Protocol, context.Request.Protocol, attempt.Budget);
-        var error = await gateway.Forwarder.SendAsync(context, $"http://{attempt.Endpoint.Authority}", gateway.Invoker, config, gateway.Transformer, cancellationToken).ConfigureAwait(false);
+        var error = await gateway.Forwarder.SendAsync(context, $"http://{attempt.Endpoint.Authority}", gateway.InvokerFor(decision.Service.ConnectionPool), config, gateway.Transformer, cancellationToken).ConfigureAwait(false);
         if (error != ForwarderError.None)
         {
             return ForwarderErrors.Classify(context, error);

@@ -22,6 +22,21 @@ public sealed record ConnectionPoolPolicy
     /// <summary>Gets the most retries outstanding to the pool at once (<c>http.maxRetries</c>), or <see langword="null"/> for no limit.</summary>
     public int? MaxRetries { get; init => field = value is null or >= 0 ? value : throw new RoutingValidationException("http.maxRetries", $"{value} is negative", nameof(MaxRetries)); }
 
+    /// <summary>Gets how long a connection to an endpoint may take to open (<c>tcp.connectTimeout</c>), or <see langword="null"/> for the entry point's own.</summary>
+    public TimeSpan? ConnectTimeout { get; init => field = value is null || value > TimeSpan.Zero ? value : throw new RoutingValidationException("tcp.connectTimeout", $"{value} is not positive", nameof(ConnectTimeout)); }
+
+    /// <summary>
+    /// Gets how long a connection may stay open with no request on it (the shorter of <c>http.idleTimeout</c> and
+    /// <c>tcp.idleTimeout</c>), or <see langword="null"/> for the entry point's own.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; init => field = value is null || value > TimeSpan.Zero ? value : throw new RoutingValidationException("http.idleTimeout", $"{value} is not positive", nameof(IdleTimeout)); }
+
+    /// <summary>Gets how many requests one connection carries before it is closed (<c>http.maxRequestsPerConnection</c>), or <see langword="null"/> for no limit.</summary>
+    public int? MaxRequestsPerConnection { get; init => field = Positive(value, "http.maxRequestsPerConnection"); }
+
+    /// <summary>Gets a value indicating whether the pool bounds requests at once (a limit the attempt loop keeps).</summary>
+    public bool HasRequestLimits => MaxConnections is not null || Http2MaxRequests is not null || MaxRetries is not null;
+
     /// <summary>The most requests at once to a pool of <paramref name="protocol"/>, or <see langword="null"/> for no limit.</summary>
     /// <param name="protocol">The pool's upstream protocol.</param>
     /// <returns>The limit.</returns>

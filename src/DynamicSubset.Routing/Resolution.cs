@@ -83,6 +83,24 @@ public readonly struct Resolution
     {
         ArgumentNullException.ThrowIfNull(exclude);
         var routable = _set is null ? default : _set.Routable;
+        if (_set?.LocalityLevels is { } levels)
+        {
+            // Under localityLbSetting, the best level with an endpoint not yet tried, as a retry in the mesh stays local.
+            foreach (var level in levels)
+            {
+                var first = Internal.FastRandom.Next(level.Length);
+                for (var i = 0; i < level.Length; i++)
+                {
+                    var candidate = level[(first + i) % level.Length];
+                    if (!exclude.Contains(routable[candidate].Address))
+                    {
+                        next = new Resolution(Outcome, _set, candidate, FallbackPolicy, FallbackScope);
+                        return true;
+                    }
+                }
+            }
+        }
+
         var start = routable.Length == 0 ? 0 : Internal.FastRandom.Next(routable.Length);
         for (var i = 0; i < routable.Length; i++)
         {

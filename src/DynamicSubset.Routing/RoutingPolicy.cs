@@ -79,4 +79,11 @@ public sealed class RoutingPolicy
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: no affinity.</value>
     public ConsistentHashPolicy? ConsistentHash { get; init; }
+
+    /// <summary>
+    /// Gets or initializes the locality load balancing (<c>loadBalancer.localityLbSetting</c>), which applies to requests
+    /// whose caller's locality is known.
+    /// </summary>
+    /// <value>Defaults to <see cref="LocalityLoadBalancing.Default"/>, the mesh's: enabled, failover by locality under outlier detection.</value>
+    public LocalityLoadBalancing Locality { get => field ?? LocalityLoadBalancing.Default; init => field = value ?? throw new ArgumentNullException(nameof(value)); }
 }

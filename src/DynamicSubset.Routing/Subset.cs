@@ -25,6 +25,7 @@ public sealed class Subset
     private readonly WeightTable? _weights; // null when every routable endpoint has the same weight
     private Views? _views;
     private HashedTable? _hashTable; // made on the first hashed pick: most subsets never see one
+    private LocalityTable? _localityTable; // made on the first pick by a caller with a locality, under localityLbSetting
 
     /// <param name="keys">The selector's keys, sorted.</param>
     /// <param name="values">The values, in key order.</param>
@@ -186,6 +187,31 @@ public sealed class Subset
                 return loadSecond < loadFirst ? b : a;
         }
     }
+
+    /// <summary>
+    /// Picks one routable endpoint for a caller with a locality, under <c>localityLbSetting</c>: its index in
+    /// <see cref="Routable"/>, or -1 when there is none.
+    /// </summary>
+    internal int PickLocal(LoadBalancingPolicy policy, Random? random, LocalityLoadBalancing rule, bool failover, in CallerContext caller)
+    {
+        if (_routable.Count <= 1)
+        {
+            return _routable.Count - 1;
+        }
+
+        // A benign race, as for the hash table: two threads may both build it; either is equal.
+        var table = Volatile.Read(ref _localityTable);
+        if (table is null || !table.IsFor(rule, failover, caller.Locality!, caller.Labels))
+        {
+            table = LocalityTable.Build(this, rule, failover, caller.Locality!, caller.Labels);
+            Volatile.Write(ref _localityTable, table);
+        }
+
+        return table.Pick(this, policy, random);
+    }
+
+    /// <summary>Gets the locality levels of the last caller that picked here, best first, or <see langword="null"/>: the order a retry goes in.</summary>
+    internal int[][]? LocalityLevels => Volatile.Read(ref _localityTable) is { Levels.Length: > 0 } table ? table.Levels : null;
 
     /// <summary>Picks the routable endpoint a consistent hash maps to: its index in <see cref="Routable"/>, or -1 when there is none.</summary>
     internal int PickByHash(ulong hash, ConsistentHashPolicy policy)

@@ -40,13 +40,13 @@ public sealed partial class SubsetIndex
     }
 
     /// <summary>Resolves one request against this snapshot. The hot path: no allocation, no lock.</summary>
-    internal Resolution Resolve<THeaders>(THeaders headers, Random? random, ulong? hashKey = null)
+    internal Resolution Resolve<THeaders>(THeaders headers, Random? random, ulong? hashKey = null, CallerContext caller = default)
         where THeaders : IHeaderSource, allows ref struct
     {
         if (_allEndpoints)
         {
             // No dynamicSubset: plain Istio routing over every routable endpoint.
-            return Pick(_any, random, hashKey) is var any and >= 0 ? Resolution.Matched(_any, any) : Resolution.NoHealthyUpstream(FallbackPolicy.AnyEndpoint, FallbackScope.Global);
+            return Pick(_any, random, hashKey, caller) is var any and >= 0 ? Resolution.Matched(_any, any) : Resolution.NoHealthyUpstream(FallbackPolicy.AnyEndpoint, FallbackScope.Global);
         }
 
         if (_mappings.Length <= CriteriaBuffer.Capacity)
@@ -54,14 +54,14 @@ public sealed partial class SubsetIndex
             var buffer = default(CriteriaBuffer);
             Span<CriterionValue> criteria = buffer;
             var mask = ReadCriteria(headers, criteria);
-            return Match(mask, criteria, random, hashKey);
+            return Match(mask, criteria, random, hashKey, caller);
         }
 
         var rented = ArrayPool<CriterionValue>.Shared.Rent(_mappings.Length);
         try
         {
             var mask = ReadCriteria(headers, rented);
-            return Match(mask, rented, random, hashKey);
+            return Match(mask, rented, random, hashKey, caller);
         }
         finally
         {
@@ -118,7 +118,7 @@ public sealed partial class SubsetIndex
     }
 
     /// <summary>SPEC rules 7 to 15: match, then fall back.</summary>
-    private Resolution Match(ulong mask, ReadOnlySpan<CriterionValue> criteria, Random? random, ulong? hashKey)
+    private Resolution Match(ulong mask, ReadOnlySpan<CriterionValue> criteria, Random? random, ulong? hashKey, in CallerContext caller)
     {
         var viaKeysSubset = false;
         while (mask != 0)
@@ -130,7 +130,7 @@ public sealed partial class SubsetIndex
             }
 
             var subset = table.Find(criteria);
-            if (subset is not null && Pick(subset, random, hashKey) is var index and >= 0)
+            if (subset is not null && Pick(subset, random, hashKey, caller) is var index and >= 0)
             {
                 return viaKeysSubset
                     ? Resolution.Fallback(subset, index, FallbackPolicy.KeysSubset, FallbackScope.Selector)
@@ -140,23 +140,28 @@ public sealed partial class SubsetIndex
             switch (table.Selector.FallbackPolicy)
             {
                 case null:
-                    return ApplyFallback(_globalFallback, FallbackScope.Global, random, hashKey);
+                    return ApplyFallback(_globalFallback, FallbackScope.Global, random, hashKey, caller);
                 case FallbackPolicy.KeysSubset:
                     // Retry with the criteria cut down; the mask shrinks every time, so this ends.
                     mask &= table.KeysSubsetMask;
                     viaKeysSubset = true;
                     continue;
                 case { } policy:
-                    return ApplyFallback(policy, FallbackScope.Selector, random, hashKey);
+                    return ApplyFallback(policy, FallbackScope.Selector, random, hashKey, caller);
             }
         }
 
-        return ApplyFallback(_globalFallback, FallbackScope.Global, random, hashKey);
+        return ApplyFallback(_globalFallback, FallbackScope.Global, random, hashKey, caller);
     }
 
-    /// <summary>One endpoint of a set: by the request's hash key under consistent hashing, else by the load balancer.</summary>
-    private int Pick(Subset set, Random? random, ulong? hashKey) =>
-        hashKey is { } hash && _consistentHash is { } policy ? set.PickByHash(hash, policy) : set.Pick(_loadBalancing, random);
+    /// <summary>
+    /// One endpoint of a set: by the request's hash key under consistent hashing, else by the load balancer, within the
+    /// caller's locality levels when it has a locality and the policy ranks by it.
+    /// </summary>
+    private int Pick(Subset set, Random? random, ulong? hashKey, in CallerContext caller) =>
+        hashKey is { } hash && _consistentHash is { } policy ? set.PickByHash(hash, policy)
+        : _locality is { } locality && caller.Locality is not null ? set.PickLocal(_loadBalancing, random, locality, _localityFailover, caller)
+        : set.Pick(_loadBalancing, random);
 
     private SelectorTable? FindReachableTable(ulong mask)
     {
@@ -173,7 +178,7 @@ public sealed partial class SubsetIndex
     }
 
     /// <summary>SPEC rules 12 to 15: a fallback's answer is final.</summary>
-    private Resolution ApplyFallback(FallbackPolicy policy, FallbackScope scope, Random? random, ulong? hashKey)
+    private Resolution ApplyFallback(FallbackPolicy policy, FallbackScope scope, Random? random, ulong? hashKey, in CallerContext caller)
     {
         var set = policy switch
         {
@@ -182,7 +187,7 @@ public sealed partial class SubsetIndex
             _ => null,
         };
 
-        return set is not null && Pick(set, random, hashKey) is var index and >= 0
+        return set is not null && Pick(set, random, hashKey, caller) is var index and >= 0
             ? Resolution.Fallback(set, index, policy, scope)
             : Resolution.NoHealthyUpstream(policy, scope);
     }

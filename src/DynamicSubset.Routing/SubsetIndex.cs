@@ -36,6 +36,8 @@ public sealed partial class SubsetIndex
     private readonly FallbackPolicy _globalFallback;
     private readonly ConsistentHashPolicy? _consistentHash;
     private readonly bool _allEndpoints;
+    private readonly LocalityLoadBalancing? _locality; // null when locality cannot change a pick under this policy
+    private readonly bool _localityFailover;
 
     private ImmutableArray<Endpoint> _endpoints;
     private ImmutableArray<Subset> _subsets;
@@ -56,6 +58,10 @@ public sealed partial class SubsetIndex
         _globalFallback = policy.DynamicSubset.FallbackPolicy;
         _consistentHash = policy.ConsistentHash;
         _allEndpoints = policy.DynamicSubset.SubsetSelectors.IsEmpty;
+
+        // Failover by locality needs outlier detection, as in Istio; distribute does not.
+        _localityFailover = policy.OutlierDetection is not null;
+        _locality = policy.Locality is { Enabled: true } locality && (_localityFailover || !locality.Distribute.IsEmpty) ? locality : null;
     }
 
     /// <summary>Gets the policy this snapshot was built with.</summary>

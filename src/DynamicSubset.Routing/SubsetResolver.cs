@@ -83,9 +83,9 @@ public sealed class SubsetResolver
     }
 
     /// <summary>Resolves a request with a consistent-hash key, used when the policy has <see cref="RoutingPolicy.ConsistentHash"/>.</summary>
-    internal Resolution Resolve<THeaders>(THeaders headers, ulong? hashKey)
+    internal Resolution Resolve<THeaders>(THeaders headers, ulong? hashKey, in CallerContext caller = default)
         where THeaders : IHeaderSource, allows ref struct =>
-        Volatile.Read(ref _current).Resolve(headers, _random, hashKey);
+        Volatile.Read(ref _current).Resolve(headers, _random, hashKey, caller);
 
     /// <summary>Resolves a request whose headers are in a dictionary.</summary>
     /// <param name="headers">The request's headers; names match case-insensitively.</param>

@@ -332,6 +332,7 @@ public sealed class CliTests : IDisposable
     [InlineData(new[] { "subsets", "-f", "x.yaml", "-o", "xml" }, "dynsubset: Argument 'xml' not recognized. Must be one of:")]
     [InlineData(new[] { "serve", "-f", "x.yaml", "--listen", "localhost" }, "dynsubset: 'localhost' is not an address like http://127.0.0.1:8080")]
     [InlineData(new[] { "serve", "-f", "x.yaml", "--listen", "http://127.0.0.1:8080", "--source-labels", "role" }, "dynsubset: 'role' is not a label like app=gateway")]
+    [InlineData(new[] { "serve", "-f", "x.yaml", "--listen", "http://127.0.0.1:8080", "--locality", "a/b/c/d" }, "dynsubset: --locality: 'a/b/c/d' is not a locality; expected region, region/zone or region/zone/subzone")]
     [InlineData(new[] { "serve", "-f", "x.yaml", "--listen", "http://999.0.0.1:8080" }, "dynsubset: 'http://999.0.0.1:8080' is not an address like http://127.0.0.1:8080, h2c://127.0.0.1:8081 or https://127.0.0.1:8443 (an IP address or localhost, and a port)")]
     [InlineData(new[] { "serve", "-f", "x.yaml", "--listen", "http://gateway.example:8080" }, "dynsubset: 'http://gateway.example:8080' is not an address like http://127.0.0.1:8080")]
     [InlineData(new[] { "serve", "-f", "x.yaml", "--listen", "http://127.0.0.1:8080", "--per-try-timeout", "soon" }, "dynsubset: 'soon' is not a duration like 15s, 500ms or 1m")]

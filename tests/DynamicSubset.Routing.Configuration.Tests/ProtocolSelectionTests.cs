@@ -69,13 +69,25 @@ public class ProtocolSelectionTests
     }
 
     [Fact]
-    public void AnUnknownUpgradePolicy_IsAPositionedError_AndTheConnectionLimitsAreWarned()
+    public void AnUnknownUpgradePolicy_IsAPositionedError_AndMoreThanOneRequestPerConnectionIsWarned()
     {
-        var config = Fixtures.Parse(Mesh("name: http", "\n  trafficPolicy:\n    connectionPool:\n      tcp: {connectTimeout: 2s}\n      http: {h2UpgradePolicy: SOMETIMES, maxRequestsPerConnection: 1}"));
+        var config = Fixtures.Parse(Mesh("name: http", "\n  trafficPolicy:\n    connectionPool:\n      tcp: {connectTimeout: 2s}\n      http: {h2UpgradePolicy: SOMETIMES, maxRequestsPerConnection: 5}"));
 
         Assert.Contains(config.Diagnostics, d => d.ToString() == "test.yaml:21:31: spec.trafficPolicy.connectionPool.http.h2UpgradePolicy: unknown value 'SOMETIMES' (expected DEFAULT, DO_NOT_UPGRADE, UPGRADE)");
-        Assert.Contains(config.Diagnostics, d => d.Code == "DSR2001" && d.Path == "spec.trafficPolicy.connectionPool.tcp.connectTimeout");
-        Assert.Contains(config.Diagnostics, d => d.Code == "DSR2001" && d.Path == "spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection");
+        Assert.DoesNotContain(config.Diagnostics, d => d.Path == "spec.trafficPolicy.connectionPool.tcp.connectTimeout");
+        Assert.Contains(config.Diagnostics, d => d.Code == "DSR2001" && d.Path == "spec.trafficPolicy.connectionPool.http.maxRequestsPerConnection" &&
+            d.Message.StartsWith("only 1 (a connection per request) is carried out", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheConnectionSettings_AreCompiledOntoThePool_TheShorterIdleTimeoutCounting()
+    {
+        var config = Fixtures.Parse(Mesh("name: http", "\n  trafficPolicy:\n    connectionPool:\n      tcp: {connectTimeout: 250ms, idleTimeout: 30s}\n      http: {idleTimeout: 10s, maxRequestsPerConnection: 1}"));
+
+        Assert.False(config.HasErrors, string.Join("\n", config.Diagnostics));
+        Assert.DoesNotContain(config.Diagnostics, d => d.Code == "DSR2001");
+        var pool = config.Services.Single().ConnectionPool!;
+        Assert.Equal((TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(10), 1, false), (pool.ConnectTimeout, pool.IdleTimeout, pool.MaxRequestsPerConnection, pool.HasRequestLimits));
     }
 
     [Theory]

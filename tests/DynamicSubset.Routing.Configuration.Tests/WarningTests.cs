@@ -18,7 +18,7 @@ public class WarningTests
               host: helloworld
               trafficPolicy:
                 connectionPool:
-                  tcp: {connectTimeout: 1s}
+                  tcp: {tcpKeepalive: {time: 1s}}
                 outlierDetection:
                   consecutive5xxErrors: 7
                 loadBalancer:
@@ -44,7 +44,7 @@ public class WarningTests
         Assert.False(config.HasErrors);
         Assert.Equal(
             [
-                "test.yaml:9:13: spec.trafficPolicy.connectionPool.tcp.connectTimeout: supported by Istio but not by DynamicSubset.Routing; ignored",
+                "test.yaml:9:13: spec.trafficPolicy.connectionPool.tcp.tcpKeepalive: supported by Istio but not by DynamicSubset.Routing; ignored",
                 "test.yaml:24:16: spec.http[0].match[0].gateways: supported by Istio but not by DynamicSubset.Routing; ignored",
             ],
             Warnings(config, "DSR2001"));

@@ -12,6 +12,9 @@ internal sealed record TrafficPolicyDoc(
     /// <summary>Gets the connectionPool's limits (circuit breaking), or <see langword="null"/>.</summary>
     public ConnectionPoolPolicy? Limits { get; init; }
 
+    /// <summary>Gets the loadBalancer's <c>localityLbSetting</c>, or <see langword="null"/> for the mesh's default.</summary>
+    public LocalityLoadBalancing? Locality { get; init; }
+
     /// <summary>Gets the <c>portLevelSettings</c>, by service port number.</summary>
     public Dictionary<int, TrafficPolicyDoc> PortLevel { get; init; } = [];
 
@@ -42,5 +45,6 @@ internal sealed record TrafficPolicyDoc(
         subset.HasConnectionPool ? subset.UseClientProtocol : UseClientProtocol)
     {
         Limits = subset.HasConnectionPool ? subset.Limits : Limits,
+        Locality = subset.HasLoadBalancer ? subset.Locality : Locality,
     };
 }

@@ -106,6 +106,7 @@ public sealed class DynamicSubsetRoutingOptions
         {
             OutlierDetection = outlierDetection,
             ConsistentHash = hash,
+            Locality = lb.LocalityLbSetting?.ToLocality($"{trafficPolicyPath}.loadBalancer.localityLbSetting") ?? LocalityLoadBalancing.Default,
         };
     }
 

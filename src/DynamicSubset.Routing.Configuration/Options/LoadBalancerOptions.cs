@@ -14,4 +14,7 @@ public sealed class LoadBalancerOptions
 
     /// <summary>Gets or sets <c>consistentHash</c>: session affinity; not with <see cref="Simple"/>.</summary>
     public ConsistentHashOptions? ConsistentHash { get; set; }
+
+    /// <summary>Gets or sets <c>localityLbSetting</c>; <see langword="null"/> is the mesh's default (failover by locality under outlier detection).</summary>
+    public LocalityLbSettingOptions? LocalityLbSetting { get; set; }
 }

@@ -279,6 +279,7 @@ internal static class DiagnosticCodes
     public const string HostClaimed = "DSR2015";
     public const string UnusedDelegate = "DSR2016";
     public const string DelegateNotFound = "DSR2017";
+    public const string FailoverWithoutOutlierDetection = "DSR2018";
     public const string SkippedKind = "DSR3001";
     public const string PodWithoutIp = "DSR3002";
 }

@@ -44,9 +44,10 @@ internal static class HttpRouting
     {
         setCookie = null;
         var resolver = pool.Resolver;
+        var caller = new CallerContext(request.SourceLocality, request.SourceLabels);
         if (resolver.Current.Policy.ConsistentHash is not { } policy)
         {
-            return resolver.Resolve(criteria);
+            return resolver.Resolve(criteria, null, caller);
         }
 
         ulong? key = policy.Source switch
@@ -68,7 +69,7 @@ internal static class HttpRouting
                 (ttl > TimeSpan.Zero ? $"; Max-Age={(long)ttl.TotalSeconds}" : "") + "; HttpOnly";
         }
 
-        return resolver.Resolve(criteria, key);
+        return resolver.Resolve(criteria, key, caller);
     }
 
     private static ulong AddressKey(System.Net.IPAddress ip)

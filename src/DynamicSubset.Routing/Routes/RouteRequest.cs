@@ -53,6 +53,12 @@ public readonly struct RouteRequest
     /// </summary>
     public IReadOnlyDictionary<string, string>? SourceLabels { get; init; }
 
+    /// <summary>
+    /// Gets or initializes the locality of the workload the request comes from, for <c>localityLbSetting</c> (the entry
+    /// point's own, as configured); <see langword="null"/> when unknown, and then picks ignore locality.
+    /// </summary>
+    public Locality? SourceLocality { get; init; }
+
     /// <summary>Gets the path without its query (and fragment): what <c>uri</c> matches, as in Envoy.</summary>
     internal ReadOnlySpan<char> PathOnly
     {

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using DynamicSubset.Routing.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DynamicSubset.Routing.Yarp.Tests;
+
+/// <summary>
+/// A DestinationRule's connection settings at the gateway (127.0.32.1) and in the HttpClient handler:
+/// <c>tcp.connectTimeout</c> against a pod whose listener never accepts (127.0.32.12, backlog full, so a connect hangs),
+/// and <c>http.maxRequestsPerConnection: 1</c> against a pod that records which connection each request came on
+/// (127.0.32.11), beside the same pod through a rule without it.
+/// </summary>
+public sealed class ConnectionSettingsTests : IAsyncLifetime
+{
+    private const string Mesh = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: echo, namespace: default}
+        spec: {selector: {app: echo}, ports: [{name: http, port: 80, targetPort: 5678}]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: reuse, namespace: default}
+        spec: {selector: {app: echo}, ports: [{name: http, port: 80, targetPort: 5678}]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: stuck, namespace: default}
+        spec: {selector: {app: stuck}, ports: [{name: http, port: 80, targetPort: 5678}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: echo-1, namespace: default, labels: {app: echo}}
+        status: {podIP: 127.0.32.11, conditions: [{type: Ready, status: "True"}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: stuck-1, namespace: default, labels: {app: stuck}}
+        status: {podIP: 127.0.32.12, conditions: [{type: Ready, status: "True"}]}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: echo, namespace: default}
+        spec:
+          host: echo.default.svc.cluster.local
+          trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 1, idleTimeout: 30s}}}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: reuse, namespace: default}
+        spec: {host: reuse.default.svc.cluster.local}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: stuck, namespace: default}
+        spec:
+          host: stuck.default.svc.cluster.local
+          trafficPolicy: {connectionPool: {tcp: {connectTimeout: 250ms}}}
+        """;
+
+    private readonly ConcurrentQueue<string> _connections = new();
+    private WebApplication _pod = null!;
+    private Socket _stuck = null!;
+    private Socket _filler = null!;
+    private string _dir = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.32.11:5678");
+        builder.Logging.ClearProviders();
+        _pod = builder.Build();
+        _pod.Map("/{**rest}", (HttpContext context) =>
+        {
+            _connections.Enqueue(context.Connection.Id);
+            return Results.Text(context.Request.Headers.Connection.ToString());
+        });
+        await _pod.StartAsync(Ct);
+
+        // A listener that never accepts, with its one-place backlog taken: the next connect to it gets no answer.
+        _stuck = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        _stuck.Bind(new IPEndPoint(IPAddress.Parse("127.0.32.12"), 5678));
+        _stuck.Listen(0);
+        _filler = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await _filler.ConnectAsync(new IPEndPoint(IPAddress.Parse("127.0.32.12"), 5678), Ct);
+
+        _dir = Directory.CreateTempSubdirectory("dsr-connections-").FullName;
+        File.WriteAllText(Path.Combine(_dir, "mesh.yaml"), Mesh);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _filler.Dispose();
+        _stuck.Dispose();
+        await _pod.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task MaxRequestsPerConnectionOne_OpensAConnectionPerRequest_AtTheGateway_AndElsewhereConnectionsAreReused()
+    {
+        await using var gateway = await GatewayHarness.StartAsync("127.0.32.1", [Path.Combine(_dir, "mesh.yaml")]);
+
+        for (var i = 0; i < 5; i++)
+        {
+            var (status, body) = await gateway.GetAsync("/", host: "echo");
+            Assert.Equal((HttpStatusCode.OK, "close"), (status, body));
+        }
+
+        Assert.Equal(5, _connections.Distinct().Count());
+
+        _connections.Clear();
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await gateway.GetAsync("/", host: "reuse")).Status);
+        }
+
+        Assert.Single(_connections.Distinct());
+    }
+
+    [Fact]
+    public async Task MaxRequestsPerConnectionOne_HoldsInTheHttpClientHandler_AndLeavesTheRequestAsItWas()
+    {
+        var services = new ServiceCollection();
+        services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        services.AddHttpClient("echo").AddDynamicSubsetRouting();
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("echo");
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "http://echo/");
+            using var response = await client.SendAsync(request, Ct);
+            Assert.Equal("close", await response.Content.ReadAsStringAsync(Ct));
+            Assert.Null(request.Headers.ConnectionClose);
+        }
+
+        Assert.Equal(4, _connections.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ConnectTimeout_BoundsTheConnect_AtTheGateway()
+    {
+        await using var gateway = await GatewayHarness.StartAsync("127.0.32.1", [Path.Combine(_dir, "mesh.yaml")]);
+
+        var (status, body) = await gateway.GetAsync("/", host: "stuck");
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, RoutingPipeline.UpstreamConnectErrorBody), (status, body));
+        Assert.Contains(gateway.Logs.GetSnapshot(), r => r.Message.Contains("127.0.32.12", StringComparison.Ordinal) && r.Message.Contains("took longer than the pool's connectTimeout (250 ms)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ConnectTimeout_BoundsTheConnect_InTheHttpClientHandler()
+    {
+        var services = new ServiceCollection();
+        services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        services.AddHttpClient("stuck").AddDynamicSubsetRouting().ConfigureDynamicSubsetHandler(o => o.FailureBehavior = RoutingFailureBehavior.Throw);
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("stuck");
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("http://stuck/", Ct));
+
+        Assert.Equal(HttpRequestError.ConnectionError, error.HttpRequestError);
+        Assert.Contains("took longer than the pool's connectTimeout (250 ms)", error.GetBaseException().Message, StringComparison.Ordinal);
+    }
+}
