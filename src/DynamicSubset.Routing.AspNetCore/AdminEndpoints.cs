@@ -143,9 +143,10 @@ internal static class AdminEndpoints
             return;
         }
 
-        // Explained as the gateway routes it: the same routes, and subset keys only from a caller it trusts.
+        // Explained as the gateway routes it: the same routes, subset keys only from a caller it trusts, and its own labels and locality.
         var trust = context.RequestServices.GetService<TrustedRoutingHeaders>() ?? TrustedRoutingHeaders.Everyone;
-        var explanation = RoutingPipeline.Explain(service, typed.Request, new HeaderDictionarySource(typed.Headers), trust.For(typed.Headers, typed.Request.SourceIp));
+        var identity = context.RequestServices.GetService<EntryPointIdentity>() ?? EntryPointIdentity.None;
+        var explanation = RoutingPipeline.Explain(service, identity.Apply(typed.Request), new HeaderDictionarySource(typed.Headers), trust.For(typed.Headers, typed.Request.SourceIp));
         context.Response.ContentType = "application/json";
         await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
         explanation.WriteJson(writer);

@@ -56,6 +56,17 @@ public static class DynamicSubsetAspNetCoreExtensions
             services.AddSingleton(pipeline);
         }
 
+        // Explain decides as the traffic app routes: with its trusted networks and its own labels and locality.
+        if (trafficApp.GetService<TrustedRoutingHeaders>() is { } trust)
+        {
+            services.AddSingleton(trust);
+        }
+
+        if (trafficApp.GetService<EntryPointIdentity>() is { } identity)
+        {
+            services.AddSingleton(identity);
+        }
+
         if (trafficApp.GetService<System.Diagnostics.Metrics.IMeterFactory>() is { } meters)
         {
             // The live numbers come from the traffic app's meters, which are scoped to its factory.

@@ -142,7 +142,7 @@ public sealed partial class RoutingPipeline
             RoutingActivityEnricher.Tag(activity, pool.Name, resolution);
         }
 
-        if (!resolution.HasEndpoint && _logger.IsEnabled(LogLevel.Warning) && _limiter.ShouldLog("no-healthy-upstream", pool.Name, out var suppressed))
+        if (!resolution.HasEndpoint && resolution.Outcome != ResolutionOutcome.Answered && _logger.IsEnabled(LogLevel.Warning) && _limiter.ShouldLog("no-healthy-upstream", pool.Name, out var suppressed))
         {
             Log.NoHealthyUpstream(_logger, pool.Name, resolution.ToString(), suppressed);
         }

@@ -10,6 +10,8 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>YARP integration of DynamicSubset.Routing: the gateway and the proxy-pipeline step.</summary>
 public static class DynamicSubsetYarpExtensions
 {
+    private const string LocalityFormat = "Locality must be region, region/zone or region/zone/subzone.";
+
     /// <summary>
     /// Registers the dynamic subset gateway over the application's routing catalog (register one first, for example
     /// with <c>AddDynamicSubsetCatalogFromFiles</c>). Map it with <see cref="MapDynamicSubsetGateway"/>.
@@ -26,6 +28,7 @@ public static class DynamicSubsetYarpExtensions
             .Validate(static o => o.ConnectRetries is >= 0 and <= 16, "ConnectRetries must be from 0 to 16")
             .Validate(static o => o.MaxRetryBodySize is >= 0 and <= 64 * 1024 * 1024, "MaxRetryBodySize must be from 0 to 64 MiB")
             .Validate(static o => RetryRules.IsTimeout(o.PerTryTimeout) && RetryRules.IsTimeout(o.Timeout), RetryRules.TimeoutRange)
+            .Validate(static o => o.Locality is null || DynamicSubset.Routing.Locality.TryParse(o.Locality, out _), LocalityFormat)
             .ValidateOnStart();
         if (configure is not null)
         {
@@ -37,6 +40,12 @@ public static class DynamicSubsetYarpExtensions
         {
             var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DynamicSubsetGatewayOptions>>().Value;
             return new TrustedRoutingHeaders(options.TrustedNetworks, options.TrustedValues);
+        });
+        // Likewise its identity (labels, locality): the admin view explains with the one the gateway routes with.
+        services.TryAddSingleton(static sp =>
+        {
+            var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DynamicSubsetGatewayOptions>>().Value;
+            return new EntryPointIdentity(options.SourceLabels, options.Locality is null ? null : DynamicSubset.Routing.Locality.Parse(options.Locality));
         });
         services.TryAddSingleton(static sp => ActivatorUtilities.CreateInstance<DynamicSubsetGateway>(
             sp, sp.GetRequiredService<RoutingCatalogRegistry>().GetRequired(name: null, "The dynamic subset gateway")));
@@ -74,18 +83,39 @@ public static class DynamicSubsetYarpExtensions
             "UseDynamicSubsets needs services.AddDynamicSubsetYarp() (and a routing catalog).");
         var registry = services.GetRequiredService<RoutingCatalogRegistry>();
         registry.Add(clusters);
-        var step = new YarpDynamicSubsets(registry, services.GetRequiredService<RoutingPipeline>(), clusters);
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DynamicSubsetYarpOptions>>().Value;
+        var mirrors = new Mirroring(
+            DynamicSubsetGateway.CreateInvoker(null),
+            services.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()?.CreateLogger(typeof(Mirroring).FullName!) ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            maxBody: 64 * 1024);
+        var step = new YarpDynamicSubsets(registry, services.GetRequiredService<RoutingPipeline>(), clusters, options, mirrors);
         proxyPipeline.Use(step.InvokeAsync);
         return proxyPipeline;
     }
 
-    /// <summary>Registers the YARP step's catalog and response transform, and what it shares with the other entry points: the pipeline, the catalog registry and telemetry.</summary>
+    /// <summary>Registers the YARP step's catalog and transforms, and what it shares with the other entry points: the pipeline, the catalog registry and telemetry.</summary>
     /// <param name="services">The services.</param>
+    /// <param name="configure">Configures the proxy's own labels and locality; <see langword="null"/> for none.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddDynamicSubsetYarp(this IServiceCollection services)
+    public static IServiceCollection AddDynamicSubsetYarp(this IServiceCollection services, Action<DynamicSubsetYarpOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddDynamicSubsetRoutingPipeline();
+        var options = services.AddOptions<DynamicSubsetYarpOptions>()
+            .Validate(static o => o.Locality is null || DynamicSubset.Routing.Locality.TryParse(o.Locality, out _), LocalityFormat)
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        // Where no gateway says otherwise, the admin view explains with the proxy's identity.
+        services.TryAddSingleton(static sp =>
+        {
+            var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DynamicSubsetYarpOptions>>().Value;
+            return new EntryPointIdentity(options.SourceLabels, options.Locality is null ? null : DynamicSubset.Routing.Locality.Parse(options.Locality));
+        });
+
         services.TryAddSingleton<YarpClusterCatalog>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<global::Yarp.ReverseProxy.Transforms.Builder.ITransformProvider, DynamicSubsetTransformProvider>());
         return services;

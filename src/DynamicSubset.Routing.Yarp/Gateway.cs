@@ -21,8 +21,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
     private readonly RoutingPipeline _pipeline;
     private readonly DynamicSubsetGatewayOptions _options;
     private readonly TrustedRoutingHeaders _trust;
-    private readonly IReadOnlyDictionary<string, string>? _sourceLabels;
-    private readonly Locality? _locality;
+    private readonly EntryPointIdentity _identity;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<TimeSpan, HttpMessageInvoker> _invokers = new();
 
     /// <summary>How long a connection to an endpoint may take to open when its DestinationRule does not say.</summary>
@@ -30,7 +29,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
 
     public DynamicSubsetGateway(
         RoutingCatalog catalog, IHttpForwarder forwarder, RoutingPipeline pipeline, IOptions<DynamicSubsetGatewayOptions> options, TrustedRoutingHeaders trust,
-        Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
+        EntryPointIdentity identity, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         _catalog = catalog;
         Forwarder = forwarder;
@@ -38,10 +37,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
         _options = options.Value;
         _trust = trust;
         Invoker = CreateInvoker(null);
-        _sourceLabels = _options.SourceLabels.Count == 0 ? null : new Dictionary<string, string>(_options.SourceLabels, StringComparer.Ordinal);
-        _locality = _options.Locality is null ? null
-            : Routing.Locality.TryParse(_options.Locality, out var locality) ? locality
-            : throw new ArgumentException($"DynamicSubsetGatewayOptions.Locality: '{_options.Locality}' is not a locality; expected region, region/zone or region/zone/subzone", nameof(options));
+        _identity = identity;
         Mirrors = new Mirroring(Invoker, (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger(typeof(Mirroring).FullName!), _options.MaxRetryBodySize);
     }
 
@@ -61,7 +57,8 @@ internal sealed class DynamicSubsetGateway : IDisposable
     public HttpMessageInvoker InvokerFor(ConnectionPoolPolicy? pool) =>
         pool?.IdleTimeout is { } idle ? _invokers.GetOrAdd(idle, static key => CreateInvoker(key)) : Invoker;
 
-    private static HttpMessageInvoker CreateInvoker(TimeSpan? idleTimeout)
+    /// <summary>An invoker for tries and mirrored copies: no proxy, no redirects, no cookies, header values passed through as Kestrel read them.</summary>
+    internal static HttpMessageInvoker CreateInvoker(TimeSpan? idleTimeout)
     {
         var handler = new SocketsHttpHandler
         {
@@ -108,7 +105,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
         // Route matches and hash keys read the headers as sent, as the mesh's gateway does; dynamic subset keys only
         // from a trusted caller, and only allowed values.
         var criteria = _trust.For(request.Headers, context.Connection.RemoteIpAddress);
-        var decision = _pipeline.Decide(service, Facts(context) with { SourceLabels = _sourceLabels, SourceLocality = _locality }, new HeaderDictionarySource(request.Headers), criteria, Activity.Current);
+        var decision = _pipeline.Decide(service, _identity.Apply(Facts(context)), new HeaderDictionarySource(request.Headers), criteria, Activity.Current);
         var state = new GatewayRequest(context, decision, this, criteria.IsTrusted ? [] : decision.Service.Resolver.Current.Policy.HeaderMappings);
         context.Features.Set<IDynamicSubsetRoutingFeature>(state); // also for the answers below: an access log reads the decision
         if (decision.IsNoRoute)
@@ -276,18 +273,7 @@ internal sealed class DynamicSubsetGateway : IDisposable
                     RouteActions.ApplyToRequest(httpContext, proxyRequest, state.Decision, destinationPrefix);
                 }
 
-                if (state.Decision.Service.ConnectionPool is { } connections)
-                {
-                    if (connections.ConnectTimeout is { } connectTimeout)
-                    {
-                        proxyRequest.Options.Set(PoolConnections.ConnectTimeout, connectTimeout);
-                    }
-
-                    if (connections.MaxRequestsPerConnection == 1 && proxyRequest.Version.Major == 1)
-                    {
-                        proxyRequest.Headers.ConnectionClose = true; // http.maxRequestsPerConnection: 1, a connection per request
-                    }
-                }
+                RouteActions.ApplyConnectionSettings(proxyRequest, state.Decision.Service.ConnectionPool);
             }
         }
 

@@ -101,6 +101,30 @@ internal static class RouteActions
         route.Headers?.Request?.ApplyTo(new RequestWriter(proxyRequest));
     }
 
+    /// <summary>
+    /// The pool's connection settings on a try: its <c>tcp.connectTimeout</c> for a connection the try opens (applied by
+    /// <see cref="PoolConnections.ConnectAsync"/> where it is the connect step), and <c>http.maxRequestsPerConnection: 1</c>
+    /// as a connection of its own for an HTTP/1.1 try.
+    /// </summary>
+    public static void ApplyConnectionSettings(HttpRequestMessage proxyRequest, ConnectionPoolPolicy? connections)
+    {
+        if (connections is null)
+        {
+            return;
+        }
+
+        if (connections.ConnectTimeout is { } connectTimeout)
+        {
+            proxyRequest.Options.Set(PoolConnections.ConnectTimeout, connectTimeout);
+        }
+
+        // A try that may go in HTTP/1.1 (YARP's default asks for 2 or lower): HTTP/2 leaves connection headers out.
+        if (connections.MaxRequestsPerConnection == 1 && (proxyRequest.Version.Major == 1 || proxyRequest.VersionPolicy == HttpVersionPolicy.RequestVersionOrLower))
+        {
+            proxyRequest.Headers.ConnectionClose = true;
+        }
+    }
+
     /// <summary>The response as the route changes it: the destination's header operations, then the route's, then CORS for an allowed origin.</summary>
     public static void ApplyToResponse(HttpContext context, RouteDecision decision)
     {

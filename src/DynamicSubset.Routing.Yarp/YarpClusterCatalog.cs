@@ -18,14 +18,14 @@ internal sealed class YarpClusterCatalog() : RoutingCatalog("YARP cluster destin
     public ClusterPool For(string cluster, IReadOnlyList<DestinationState> destinations, RoutedService pool, bool isStaticSubset)
     {
         var configured = pool.Resolver.Configured;
-        if (Volatile.Read(ref _pools).TryGetValue((cluster, pool.Name), out var current) && current.Follows(destinations, configured))
+        if (Volatile.Read(ref _pools).TryGetValue((cluster, pool.Name), out var current) && current.Follows(destinations, configured, pool))
         {
             return current; // the common case: one dictionary read, no lock
         }
 
         lock (_lock)
         {
-            if (_pools.TryGetValue((cluster, pool.Name), out current) && current.Follows(destinations, configured))
+            if (_pools.TryGetValue((cluster, pool.Name), out current) && current.Follows(destinations, configured, pool))
             {
                 return current;
             }
@@ -64,10 +64,12 @@ internal sealed class YarpClusterCatalog() : RoutingCatalog("YARP cluster destin
         /// <summary>
         /// Whether this pool is current: YARP swaps the destination list (a new object) whenever a cluster's destinations
         /// or their health change, and the catalog's resolver swaps its configured snapshot when the policy or the
-        /// static subset's members change; both are compared by reference.
+        /// static subset's members change; both are compared by reference. The catalog pool's connection settings and
+        /// protocol are compared by value (a reload makes equal ones anew).
         /// </summary>
-        public bool Follows(IReadOnlyList<DestinationState> destinations, SubsetIndex configured) =>
-            ReferenceEquals(_destinations, destinations) && ReferenceEquals(_configured, configured);
+        public bool Follows(IReadOnlyList<DestinationState> destinations, SubsetIndex configured, RoutedService pool) =>
+            ReferenceEquals(_destinations, destinations) && ReferenceEquals(_configured, configured) &&
+            Service.ConnectionPool == pool.ConnectionPool && Service.Protocol == pool.Protocol;
 
         public DestinationState? DestinationOf(Endpoint endpoint) => _byAddress.GetValueOrDefault(endpoint.AddressKey);
 
@@ -96,17 +98,22 @@ internal sealed class YarpClusterCatalog() : RoutingCatalog("YARP cluster destin
             }
 
             var policy = configured.Policy;
-            RoutedService service;
+            SubsetResolver resolver;
             if (previous is null)
             {
-                service = new RoutedService(pool.Name, new SubsetResolver(SubsetIndex.Build(endpoints, policy)), origin: $"YARP cluster '{cluster}'");
+                resolver = new SubsetResolver(SubsetIndex.Build(endpoints, policy));
             }
             else
             {
-                // The same resolver, rebuilt in place: its outlier state follows the pods by address.
-                service = previous.Service;
-                service.Resolver.Publish(service.Resolver.Current.Rebuild(endpoints, policy));
+                // The same resolver, rebuilt in place: its outlier state (and its pool's circuit breaker) follow the pods.
+                resolver = previous.Service.Resolver;
+                resolver.Publish(resolver.Configured.Rebuild(endpoints, policy));
             }
+
+            // The catalog pool's limits and connection settings hold for YARP's destinations too.
+            var service = previous is { } p && p.Service.ConnectionPool == pool.ConnectionPool && p.Service.Protocol == pool.Protocol
+                ? p.Service
+                : new RoutedService(pool.Name, resolver, origin: $"YARP cluster '{cluster}'") { ConnectionPool = pool.ConnectionPool, Protocol = pool.Protocol };
 
             return new ClusterPool(cluster, destinations, configured, service, byAddress, byDestination);
         }

@@ -13,8 +13,13 @@ namespace DynamicSubset.Routing.Yarp;
 /// routing policy comes from the catalog the registry finds for the cluster id (else the default one): its service named
 /// by the cluster's <c>DynamicSubset.Service</c> metadata, or by its id. Destinations carry their labels in <c>Metadata</c>.
 /// </summary>
-internal sealed class YarpDynamicSubsets(RoutingCatalogRegistry registry, RoutingPipeline pipeline, YarpClusterCatalog clusters, int connectRetries = 2, int maxRetryBody = 64 * 1024)
+internal sealed class YarpDynamicSubsets(
+    RoutingCatalogRegistry registry, RoutingPipeline pipeline, YarpClusterCatalog clusters, DynamicSubsetYarpOptions options, Mirroring mirrors,
+    int connectRetries = 2, int maxRetryBody = 64 * 1024)
 {
+    private readonly IReadOnlyDictionary<string, string>? _sourceLabels = options.SourceLabels.Count == 0 ? null : new Dictionary<string, string>(options.SourceLabels, StringComparer.Ordinal);
+    private readonly Locality? _locality = options.Locality is null ? null : Locality.Parse(options.Locality); // validated at start
+
     /// <summary>The cluster metadata key that names the catalog's service, when it is not the cluster id.</summary>
     public const string ServiceMetadataKey = "DynamicSubset.Service";
 
@@ -31,7 +36,7 @@ internal sealed class YarpDynamicSubsets(RoutingCatalogRegistry registry, Routin
             return;
         }
 
-        var facts = DynamicSubsetGateway.Facts(context);
+        var facts = DynamicSubsetGateway.Facts(context) with { SourceLabels = _sourceLabels, SourceLocality = _locality };
         var headers = new HeaderDictionarySource(context.Request.Headers);
 
         // The service's VirtualService picks the route and the destination pool; the pool's policy then routes over
@@ -44,6 +49,21 @@ internal sealed class YarpDynamicSubsets(RoutingCatalogRegistry registry, Routin
             return;
         }
 
+        if (routed.Route is { } route && (route.AnswersItself || route.HasActions))
+        {
+            // As at the gateway: CORS, fault injection, a redirect or a direct response answered here, then the mirrors.
+            if (await RouteActions.TryAnswerAsync(context, route).ConfigureAwait(false))
+            {
+                _ = pipeline.Decide(service, facts, headers, Activity.Current); // recorded as every decision is
+                return;
+            }
+
+            if (!route.Mirrors.IsEmpty)
+            {
+                await mirrors.CopyAsync(context, route).ConfigureAwait(false);
+            }
+        }
+
         var pool = clusters.For(cluster.ClusterId, proxy.AvailableDestinations, routed.Service, isStaticSubset: routed.Destination?.Subset is not null);
         var decision = pipeline.Decide(pool.Service, facts, headers, Activity.Current);
         if (!decision.Resolution.HasEndpoint)
@@ -52,7 +72,7 @@ internal sealed class YarpDynamicSubsets(RoutingCatalogRegistry registry, Routin
             return;
         }
 
-        var state = new YarpStepRequest(context, proxy, pool, next, decision);
+        var state = new YarpStepRequest(context, proxy, pool, next, decision) { Routed = routed.Route is { HasActions: true } ? routed : null };
         context.Features.Set<IDynamicSubsetRoutingFeature>(state);
         var rules = RetryRules.For(routed.Route, connectRetries, cluster.HttpRequest?.ActivityTimeout ?? DefaultPerTryTimeout, Timeout.InfiniteTimeSpan);
         state.Grpc = GrpcCall.Start(context, ref rules, maxRetryBody);

@@ -20,6 +20,9 @@ internal sealed class YarpStepRequest(HttpContext context, IReverseProxyFeature 
 
     public RouteDecision Decision => decision;
 
+    /// <summary>Gets the VirtualService's decision (route, destination, matched block) whose actions the transforms carry out.</summary>
+    public RouteDecision? Routed { get; init; }
+
     public Endpoint? Endpoint { get; private set; }
 
     public int Attempts { get; private set; }

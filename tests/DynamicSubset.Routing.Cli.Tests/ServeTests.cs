@@ -73,6 +73,28 @@ public sealed class ServeTests : IAsyncLifetime
         (Gateway, Admin) = (g, a!);
     }
 
+    [Fact]
+    public async Task AdminExplain_DecidesWithTheGatewaysTrustedNetworks()
+    {
+        // The admin listener is an app of its own: it must see the traffic app's trusted networks, or it explains a
+        // caller's routing headers that the gateway ignores.
+        await StartServeAsync(ServeSettings.Default with { TrustedNetworks = [System.Net.IPNetwork.Parse("10.0.0.0/8")], Locality = new Locality("us-east", "zone-a") });
+        using var client = new HttpClient();
+        async Task<JsonElement> Explain(string sourceIp)
+        {
+            using var content = new StringContent(
+                $$"""{"service": "helloworld", "headers": {"x-stage": "dev", "x-version": "v1"}, "sourceIp": "{{sourceIp}}"}""", Encoding.UTF8, "application/json");
+            using var response = await client.PostAsync(new Uri(Admin, "/debug/dynamic-subsets/explain"), content, TestContext.Current.CancellationToken);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.Clone();
+        }
+
+        var untrusted = await Explain("127.0.0.1");
+        var trusted = await Explain("10.1.2.3");
+
+        Assert.DoesNotContain(untrusted.GetProperty("criteria").EnumerateArray(), c => c.GetProperty("value").GetString() == "dev");
+        Assert.Contains(trusted.GetProperty("criteria").EnumerateArray(), c => c.GetProperty("value").GetString() == "dev");
+    }
+
     private async Task<JsonElement> CatalogAsync(HttpClient client)
     {
         var json = await client.GetStringAsync(new Uri(Admin, "/debug/dynamic-subsets"), TestContext.Current.CancellationToken);

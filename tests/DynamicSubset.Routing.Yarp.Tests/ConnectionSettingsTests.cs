@@ -158,6 +158,55 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheYarpStep_OpensAConnectionPerRequest_AndBoundsTheConnect_WithPoolConnectionsAsItsConnectStep()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.32.3:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        builder.Services.AddDynamicSubsetYarp();
+        builder.Services.AddReverseProxy()
+            .ConfigureHttpClient((_, handler) => handler.ConnectCallback = PoolConnections.ConnectAsync)
+            .LoadFromMemory(
+                [
+                    new global::Yarp.ReverseProxy.Configuration.RouteConfig { RouteId = "echo", ClusterId = "echo", Match = new() { Path = "/echo/{**rest}" } },
+                    new global::Yarp.ReverseProxy.Configuration.RouteConfig { RouteId = "stuck", ClusterId = "stuck", Match = new() { Path = "/stuck/{**rest}" } },
+                ],
+                [
+                    new global::Yarp.ReverseProxy.Configuration.ClusterConfig
+                    {
+                        ClusterId = "echo",
+                        Destinations = new Dictionary<string, global::Yarp.ReverseProxy.Configuration.DestinationConfig> { ["echo-1"] = new() { Address = "http://127.0.32.11:5678" } },
+                    },
+                    new global::Yarp.ReverseProxy.Configuration.ClusterConfig
+                    {
+                        ClusterId = "stuck",
+                        Destinations = new Dictionary<string, global::Yarp.ReverseProxy.Configuration.DestinationConfig> { ["stuck-1"] = new() { Address = "http://127.0.32.12:5678" } },
+                    },
+                ]);
+        await using var app = builder.Build();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseDynamicSubsets();
+            proxy.UseLoadBalancing();
+        });
+        await app.StartAsync(Ct);
+        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("close", await client.GetStringAsync("/echo/x", Ct));
+        }
+
+        Assert.Equal(3, _connections.Distinct().Count());
+
+        // The stuck pod's connect passes the pool's 250 ms, a connect failure, long before YARP's own connect timeout.
+        using var stuck = await client.GetAsync("/stuck/x", Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, stuck.StatusCode);
+        Assert.Equal(RoutingPipeline.UpstreamConnectErrorBody, await stuck.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
     public async Task ConnectTimeout_BoundsTheConnect_InTheHttpClientHandler()
     {
         var services = new ServiceCollection();

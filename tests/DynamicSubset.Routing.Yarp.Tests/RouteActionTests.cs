@@ -521,6 +521,12 @@ public sealed class RouteActionTests : IAsyncLifetime
         using var labelled = await edge.Client.SendAsync(request, Ct);
         Assert.Equal("from the edge", await labelled.Content.ReadAsStringAsync(Ct));
 
+        // The admin page explains with the gateway's own labels, so it names the route the gateway took.
+        const string Explain = """{"service": "app", "method": "GET", "path": "/source"}""";
+        Assert.Equal("edge-only", JsonDocument.Parse(await ExplainAsync(edge, Explain)).RootElement.GetProperty("route").GetString());
+        Assert.Equal("plain", JsonDocument.Parse(await ExplainAsync(_gateway, Explain)).RootElement.GetProperty("route").GetString());
+        Assert.DoesNotContain(edge.Logs.GetSnapshot(), r => r.Message.Contains("No healthy upstream", StringComparison.Ordinal)); // a direct response is no failure
+
         // And in the handler, with its application's labels.
         var services = new ServiceCollection();
         services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
@@ -577,6 +583,125 @@ public sealed class RouteActionTests : IAsyncLifetime
 
         await _shadowReceived.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
         Assert.Contains("app-shadow", _shadowHosts);
+    }
+
+    [Fact]
+    public async Task TheYarpStep_CarriesOutTheSameActions_ThroughYarpsOwnForwarding()
+    {
+        await using var app = await StartYarpStepAsync("127.0.29.3", "app");
+        using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(app.Urls.First()) };
+
+        // Rewrite and header operations, each way.
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/items?x=1"))
+        {
+            request.Headers.Add("x-drop", "gone");
+            using var response = await client.SendAsync(request, Ct);
+            var seen = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
+            Assert.Equal(("/v1/items?x=1", "internal.example"), (seen.GetProperty("target").GetString(), seen.GetProperty("host").GetString()));
+            Assert.Equal(("route", "destination"), (seen.GetProperty("headers").GetProperty("x-set").GetString(), seen.GetProperty("headers").GetProperty("x-dest").GetString()));
+            Assert.False(seen.GetProperty("headers").TryGetProperty("x-drop", out _));
+            Assert.Equal(("route", null), (Header(response, "x-resp"), Header(response, "x-remove-me")));
+        }
+
+        // Answered by the step: a redirect, a direct response, a fault's abort, a CORS preflight; and the source-label block.
+        using (var moved = await client.GetAsync("/moved/here", Ct))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, moved.StatusCode);
+            Assert.Equal("/new-place", moved.Headers.Location!.AbsolutePath);
+        }
+
+        using (var direct = await client.GetAsync("/direct", Ct))
+        {
+            Assert.Equal(((HttpStatusCode)418, "short and stout"), (direct.StatusCode, await direct.Content.ReadAsStringAsync(Ct)));
+        }
+
+        using (var aborted = await client.GetAsync("/abort", Ct))
+        {
+            Assert.Equal((HttpStatusCode.ServiceUnavailable, "fault filter abort"), (aborted.StatusCode, await aborted.Content.ReadAsStringAsync(Ct)));
+        }
+
+        using (var preflight = new HttpRequestMessage(HttpMethod.Options, "/cors"))
+        {
+            preflight.Headers.Add("Origin", "https://good.example");
+            preflight.Headers.Add("Access-Control-Request-Method", "POST");
+            using var response = await client.SendAsync(preflight, Ct);
+            Assert.Equal(("https://good.example", null), (Header(response, "Access-Control-Allow-Origin"), Header(response, "x-backend")));
+        }
+
+        using (var edge = await client.GetAsync("/source", Ct))
+        {
+            Assert.Equal("from the edge", await edge.Content.ReadAsStringAsync(Ct));
+        }
+
+        // A mirrored copy reaches the shadow, with the shadow host (here the step's own authority, as the client sent it).
+        using (var mirrored = await client.GetAsync("/mirror/yarp", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, mirrored.StatusCode);
+        }
+
+        await _shadowReceived.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Assert.Contains(HttpMirror.ShadowHost(client.BaseAddress!.Authority), _shadowHosts);
+    }
+
+    [Fact]
+    public async Task TheYarpStep_KeepsThePoolsConnectionLimits()
+    {
+        await using var app = await StartYarpStepAsync("127.0.29.4", "limited");
+        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        var requests = Enumerable.Range(0, 12).Select(_ => client.GetAsync("/hold", Ct)).ToList();
+        await Until(() => requests.Count(static r => r.IsCompleted) == 9 && Volatile.Read(ref _holding) == 2);
+        foreach (var refused in requests.Where(static r => r.IsCompleted))
+        {
+            using var response = await refused;
+            Assert.Equal((HttpStatusCode.ServiceUnavailable, DynamicSubset.Routing.Http.RoutingPipeline.OverflowBody), (response.StatusCode, await response.Content.ReadAsStringAsync(Ct)));
+        }
+
+        _releaseHeld.TrySetResult();
+        foreach (var response in await Task.WhenAll(requests.Where(static r => !r.IsCompleted || r.Result.StatusCode == HttpStatusCode.OK)))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            response.Dispose();
+        }
+
+        Assert.Equal(2, _mostHeld);
+    }
+
+    /// <summary>A YARP proxy on <paramref name="ip"/> with the step, one cluster named <paramref name="cluster"/> over the echo backend.</summary>
+    private async Task<WebApplication> StartYarpStepAsync(string ip, string cluster)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://{ip}:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        builder.Services.AddDynamicSubsetYarp(o => o.SourceLabels["role"] = "edge");
+        builder.Services.AddReverseProxy().LoadFromMemory(
+            [new global::Yarp.ReverseProxy.Configuration.RouteConfig { RouteId = "all", ClusterId = cluster, Match = new() { Path = "/{**rest}" } }],
+            [new global::Yarp.ReverseProxy.Configuration.ClusterConfig
+            {
+                ClusterId = cluster,
+                Destinations = new Dictionary<string, global::Yarp.ReverseProxy.Configuration.DestinationConfig>
+                {
+                    ["app-1"] = new() { Address = "http://127.0.29.11:5678", Metadata = new Dictionary<string, string> { ["version"] = "v1" } },
+                },
+            }]);
+        var app = builder.Build();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseDynamicSubsets();
+            proxy.UseLoadBalancing();
+        });
+        await app.StartAsync(Ct);
+        return app;
+    }
+
+    private static async Task<string> ExplainAsync(GatewayHarness gateway, string json)
+    {
+        using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        using var response = await gateway.Client.PostAsync("/debug/dynamic-subsets/explain", content, Ct);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        return body;
     }
 
     private static string? Header(HttpResponseMessage response, string name) =>
