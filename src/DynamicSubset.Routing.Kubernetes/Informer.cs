@@ -91,33 +91,64 @@ internal sealed partial class Informer(
         }
     }
 
-    /// <summary>Lists, and sends the difference from what was known: additions, changes, and deletions.</summary>
+    /// <summary>
+    /// Lists page by page (<c>limit</c>, then <c>continue</c>), sending each page's additions and changes as it arrives so
+    /// the catalog compiles while the rest is on its way; then, once the last page is in, the deletions. A continue token
+    /// the server has expired (410) starts the list again, as client-go's pager does; what was sent stays sent, and the
+    /// second pass sends only what differs.
+    /// </summary>
     private async Task RelistAsync(CancellationToken cancellationToken)
     {
-        var (resourceVersion, items) = await kind.ListAsync(client, ns, cancellationToken).ConfigureAwait(false);
-        var now = options.TimeProvider.GetTimestamp();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var item in items)
+        string? resourceVersion = null;
+        string? next = null;
+        while (true)
         {
-            seen.Add(item.Key);
-            if (!_known.TryGetValue(item.Key, out var known) || known != item.ResourceVersion)
+            ListedPage page;
+            try
             {
-                _known[item.Key] = item.ResourceVersion;
-                await changes.WriteAsync(new ObjectChange(item.Key, item.Payload, false, now), cancellationToken).ConfigureAwait(false);
+                page = await kind.ListAsync(client, ns, new ListPage(options.ListPageSize > 0 ? options.ListPageSize : null, next), cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (next is not null && e.Response.StatusCode == HttpStatusCode.Gone)
+            {
+                Log.ContinueExpired(logger, Name, seen.Count);
+                telemetry.Relist(kind.Kind);
+                seen.Clear();
+                next = null;
+                continue;
+            }
+
+            var now = options.TimeProvider.GetTimestamp();
+            foreach (var item in page.Items)
+            {
+                seen.Add(item.Key);
+                if (!_known.TryGetValue(item.Key, out var known) || known != item.ResourceVersion)
+                {
+                    _known[item.Key] = item.ResourceVersion;
+                    await changes.WriteAsync(new ObjectChange(item.Key, item.Payload, false, now), cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            resourceVersion = page.ResourceVersion; // every page of one list carries the list's snapshot
+            next = page.Continue;
+            if (next is null)
+            {
+                break;
             }
         }
 
+        var at = options.TimeProvider.GetTimestamp();
         foreach (var gone in _known.Keys.Where(k => !seen.Contains(k)).ToList())
         {
             _known.Remove(gone);
-            await changes.WriteAsync(new ObjectChange(gone, null, false, now), cancellationToken).ConfigureAwait(false);
+            await changes.WriteAsync(new ObjectChange(gone, null, false, at), cancellationToken).ConfigureAwait(false);
         }
 
         Volatile.Write(ref _resourceVersion, resourceVersion);
         if (!_synced)
         {
             _synced = true;
-            await changes.WriteAsync(new ObjectChange(kind.Kind, null, true, now), cancellationToken).ConfigureAwait(false);
+            await changes.WriteAsync(new ObjectChange(kind.Kind, null, true, at), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -180,6 +211,10 @@ internal sealed partial class Informer(
         [LoggerMessage(EventId = 40, EventName = "KubernetesUnreachable", Level = LogLevel.Warning,
             Message = "Cannot watch {Informer}: {Reason}. The last known state keeps serving; retrying in about {BackoffMs} ms.")]
         public static partial void Unreachable(ILogger logger, string informer, string reason, double backoffMs);
+
+        [LoggerMessage(EventId = 45, EventName = "KubernetesContinueExpired", Level = LogLevel.Information,
+            Message = "The list of {Informer} expired between pages (410 for its continue token) after {Listed} objects: listing again from the first page.")]
+        public static partial void ContinueExpired(ILogger logger, string informer, int listed);
 
         [LoggerMessage(EventId = 41, EventName = "KubernetesGone", Level = LogLevel.Information,
             Message = "The history of {Informer} was compacted past resourceVersion {ResourceVersion} (410 Gone): relisting.")]

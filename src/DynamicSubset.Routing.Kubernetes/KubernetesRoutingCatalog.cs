@@ -59,9 +59,9 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
         [
             new CoreKind<V1Pod, V1PodList>(
                 "Pod",
-                static (c, ns, selector, ct) => ns is null
-                    ? c.CoreV1.ListPodForAllNamespacesWithHttpMessagesAsync(labelSelector: selector, cancellationToken: ct)
-                    : c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: selector, cancellationToken: ct),
+                static (c, ns, selector, page, ct) => ns is null
+                    ? c.CoreV1.ListPodForAllNamespacesWithHttpMessagesAsync(continueParameter: page.Continue, labelSelector: selector, limit: page.Limit, cancellationToken: ct)
+                    : c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, continueParameter: page.Continue, labelSelector: selector, limit: page.Limit, cancellationToken: ct),
                 static (c, ns, rv, selector, onError, ct) => ns is null
                     ? c.CoreV1.WatchListPodForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: selector, resourceVersion: rv, onError: onError, cancellationToken: ct)
                     : c.CoreV1.WatchListNamespacedPodAsync(ns, allowWatchBookmarks: true, labelSelector: selector, resourceVersion: rv, onError: onError, cancellationToken: ct),
@@ -71,9 +71,9 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
             },
             new CoreKind<V1Service, V1ServiceList>(
                 "Service",
-                static (c, ns, _, ct) => ns is null
-                    ? c.CoreV1.ListServiceForAllNamespacesWithHttpMessagesAsync(cancellationToken: ct)
-                    : c.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(ns, cancellationToken: ct),
+                static (c, ns, _, page, ct) => ns is null
+                    ? c.CoreV1.ListServiceForAllNamespacesWithHttpMessagesAsync(continueParameter: page.Continue, limit: page.Limit, cancellationToken: ct)
+                    : c.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(ns, continueParameter: page.Continue, limit: page.Limit, cancellationToken: ct),
                 static (c, ns, rv, _, onError, ct) => ns is null
                     ? c.CoreV1.WatchListServiceForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, onError: onError, cancellationToken: ct)
                     : c.CoreV1.WatchListNamespacedServiceAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, onError: onError, cancellationToken: ct)),

@@ -24,6 +24,13 @@ public sealed class KubernetesRoutingOptions
     /// <summary>Gets or sets a label selector that narrows the pods watched, for example <c>app=helloworld</c>.</summary>
     public string? PodLabelSelector { get; set; }
 
+    /// <summary>
+    /// Gets or sets how many objects one list request asks for (<c>limit</c>); the rest follow with the <c>continue</c>
+    /// token, as client-go's reflector pages, so a first sync of a large namespace is never one response of hundreds of MB.
+    /// </summary>
+    /// <value>Defaults to 500, client-go's page size; 0 lists everything in one response.</value>
+    public int ListPageSize { get; set; } = 500;
+
     /// <summary>Gets or sets how long a burst of changes must be quiet before it is published.</summary>
     /// <value>Defaults to 50 ms.</value>
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(50);

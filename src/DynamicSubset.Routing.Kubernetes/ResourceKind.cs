@@ -14,6 +14,12 @@ namespace DynamicSubset.Routing.Kubernetes;
 /// <param name="Payload">A <see cref="JsonObject"/>, or for pods a compact <see cref="DynamicSubset.Routing.Configuration.PodFacts"/>.</param>
 internal readonly record struct KubeObject(string Key, string ResourceVersion, object? Payload);
 
+/// <summary>Which page of a list to ask for: at most <see cref="Limit"/> objects, after <see cref="Continue"/> (null for the first page).</summary>
+internal readonly record struct ListPage(int? Limit, string? Continue);
+
+/// <summary>One page of a list: its resourceVersion (the list's snapshot), its objects, and the token of the next page (null on the last).</summary>
+internal sealed record ListedPage(string ResourceVersion, List<KubeObject> Items, string? Continue);
+
 /// <summary>One kind the catalog watches, and how to list and watch it with KubernetesClient.</summary>
 internal abstract class ResourceKind(string kind)
 {
@@ -22,8 +28,8 @@ internal abstract class ResourceKind(string kind)
     /// <summary>Gets the API version the objects are read as, once known.</summary>
     public abstract string ApiVersion { get; }
 
-    /// <summary>Lists the objects of a namespace (or all): the list's resourceVersion, and each object.</summary>
-    public abstract Task<(string ResourceVersion, List<KubeObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken);
+    /// <summary>Lists one page of the objects of a namespace (or all).</summary>
+    public abstract Task<ListedPage> ListAsync(IKubernetes client, string? ns, ListPage page, CancellationToken cancellationToken);
 
     /// <summary>Watches from a resourceVersion, with bookmarks. KubernetesClient hands an ERROR event to <paramref name="onError"/> and then ends the stream.</summary>
     public abstract IAsyncEnumerable<(WatchEventType Type, KubeObject? Object)> WatchAsync(
@@ -49,7 +55,7 @@ internal abstract class ResourceKind(string kind)
 /// <summary>A core kind with KubernetesClient's typed API: pods and services.</summary>
 internal sealed class CoreKind<T, TList>(
     string kind,
-    Func<IKubernetes, string?, string?, CancellationToken, Task<HttpOperationResponse<TList>>> list,
+    Func<IKubernetes, string?, string?, ListPage, CancellationToken, Task<HttpOperationResponse<TList>>> list,
     Func<IKubernetes, string?, string, string?, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
     Func<T, object>? compact = null) : ResourceKind(kind)
     where T : IKubernetesObject<V1ObjectMeta>
@@ -60,11 +66,11 @@ internal sealed class CoreKind<T, TList>(
     /// <summary>Gets the label selector of the objects listed and watched (for pods), or <see langword="null"/>.</summary>
     public string? LabelSelector { get; init; }
 
-    public override async Task<(string ResourceVersion, List<KubeObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken)
+    public override async Task<ListedPage> ListAsync(IKubernetes client, string? ns, ListPage page, CancellationToken cancellationToken)
     {
-        using var response = await list(client, ns, LabelSelector, cancellationToken).ConfigureAwait(false);
+        using var response = await list(client, ns, LabelSelector, page, cancellationToken).ConfigureAwait(false);
         var body = response.Body;
-        return (body.Metadata.ResourceVersion, [.. body.Items.Select(Convert)]);
+        return new ListedPage(body.Metadata.ResourceVersion, [.. body.Items.Select(Convert)], body.Metadata.ContinueProperty is { Length: > 0 } next ? next : null);
     }
 
     public override async IAsyncEnumerable<(WatchEventType Type, KubeObject? Object)> WatchAsync(
@@ -90,24 +96,26 @@ internal sealed class IstioKind(string kind, string plural) : ResourceKind(kind)
 
     public override string ApiVersion => $"{Group}/{_version}";
 
-    public override async Task<(string ResourceVersion, List<KubeObject> Items)> ListAsync(IKubernetes client, string? ns, CancellationToken cancellationToken)
+    public override async Task<ListedPage> ListAsync(IKubernetes client, string? ns, ListPage page, CancellationToken cancellationToken)
     {
         HttpOperationResponse<object> response;
         try
         {
-            response = await List(client, ns, cancellationToken).ConfigureAwait(false);
+            response = await List(client, ns, page, cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound && _version == "v1")
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound && _version == "v1" && page.Continue is null)
         {
             _version = "v1beta1"; // an Istio older than 1.22 serves only v1beta1
-            response = await List(client, ns, cancellationToken).ConfigureAwait(false);
+            response = await List(client, ns, page, cancellationToken).ConfigureAwait(false);
         }
 
         using (response)
         {
             var list = JsonNode.Parse(JsonSerializer.Serialize(response.Body))!.AsObject();
             var resourceVersion = list["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "";
-            return (resourceVersion, [.. (list["items"]?.AsArray() ?? []).OfType<JsonObject>().Select(i => FromJson(i.DeepClone().AsObject()))]);
+            var next = list["metadata"]?["continue"]?.GetValue<string>();
+            return new ListedPage(
+                resourceVersion, [.. (list["items"]?.AsArray() ?? []).OfType<JsonObject>().Select(i => FromJson(i.DeepClone().AsObject()))], next is { Length: > 0 } ? next : null);
         }
     }
 
@@ -124,10 +132,10 @@ internal sealed class IstioKind(string kind, string plural) : ResourceKind(kind)
         }
     }
 
-    private Task<HttpOperationResponse<object>> List(IKubernetes client, string? ns, CancellationToken cancellationToken) =>
+    private Task<HttpOperationResponse<object>> List(IKubernetes client, string? ns, ListPage page, CancellationToken cancellationToken) =>
         ns is null
-            ? client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync(Group, _version, plural, cancellationToken: cancellationToken)
-            : client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync(Group, _version, ns, plural, cancellationToken: cancellationToken);
+            ? client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync(Group, _version, plural, continueParameter: page.Continue, limit: page.Limit, cancellationToken: cancellationToken)
+            : client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync(Group, _version, ns, plural, continueParameter: page.Continue, limit: page.Limit, cancellationToken: cancellationToken);
 }
 
 /// <summary>What routing needs of a typed pod, and nothing else: no JSON, no YAML, a few small objects per pod.</summary>

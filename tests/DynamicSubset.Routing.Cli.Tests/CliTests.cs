@@ -300,6 +300,16 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_EveryIstioHttpFieldWeCarryOut_IsNeitherWarnedNorIgnored()
+    {
+        // Route actions, delegate, sourceLabels, connectionPool (limits and connections), portLevelSettings,
+        // localityLbSetting (failover, failoverPriority, distribute), outlierDetection, a WorkloadEntry's locality.
+        var (exit, output, error) = await Run("validate", "-f", Data("every-http-field.yaml"));
+
+        Assert.Equal((0, "", "valid: 3 service(s); 0 warning(s), 0 note(s)\n"), (exit, error, output));
+    }
+
+    [Fact]
     public async Task Validate_ValidWithWarnings_Exits0_AndPrintsPositions()
     {
         var (exit, output, _) = await Run(["validate", "-f", Data("reference/dr-step4-ip.yaml"), "-f", Data("reference/vs-step4-ip.yaml"), "-f", Data("reference/sleep.yaml")]);

@@ -95,6 +95,42 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFirstSync_ListsInPagesOf500_AndEveryPodArrives()
+    {
+        for (var i = 0; i < 1_194; i++)
+        {
+            _api.Put("pods", Pod($"extra-{i}", $"10.9.{i / 250}.{(i % 250) + 1}", "extra", "v0")); // six real pods and 1,194 more: 1,200
+        }
+
+        await StartCatalogAsync();
+
+        var service = Assert.Single(_catalog.Current.Services);
+        Assert.Equal(1_200, service.Resolver.Current.Endpoints.Length);
+        Assert.Equal(500, _api.PageLimits.Max());
+        Assert.True(_api.PageLimits.Count >= 6 + 2, $"{_api.PageLimits.Count} list requests: the pods took one page, not three"); // each kind pages; pods need three
+        Assert.Equal((HttpStatusCode.OK, _pods["dev-v1"].Greeting), await GetAsync("dev", "v1"));
+    }
+
+    [Fact]
+    public async Task AContinueTokenThatExpires_StartsTheListAgain_AndNothingIsLostOrDoubled()
+    {
+        for (var i = 0; i < 1_194; i++)
+        {
+            _api.Put("pods", Pod($"extra-{i}", $"10.9.{i / 250}.{(i % 250) + 1}", "extra", "v0"));
+        }
+
+        _api.ExpireNextContinue = true; // the pods' second page is refused 410 Expired: the informer lists again from the start
+
+        await StartCatalogAsync(o => o.ListPageSize = 400);
+
+        var endpoints = Assert.Single(_catalog.Current.Services).Resolver.Current.Endpoints;
+        Assert.True(endpoints.Length == 1_200, $"{endpoints.Length} endpoints; status {_catalog.Status.SyncState} {_catalog.Status.LastError}");
+        Assert.False(_api.ExpireNextContinue);
+        Assert.Equal(400, _api.PageLimits.Max());
+        Assert.Equal((HttpStatusCode.OK, _pods["dev-v1"].Greeting), await GetAsync("dev", "v1"));
+    }
+
+    [Fact]
     public async Task TheServicePortsProtocol_DecidesTheUpstreamVersion_AndFollowsItsEdits()
     {
         await StartCatalogAsync();

@@ -35,6 +35,14 @@ internal sealed class FakeApiServer : IAsyncDisposable
     public int Lists;
     public int Watches;
 
+    /// <summary>Gets the <c>limit</c> of every list request with one, in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<int> PageLimits { get; } = new();
+
+    /// <summary>Gets or sets a value indicating whether the next list request with a continue token is refused 410 Expired, once.</summary>
+    public bool ExpireNextContinue { get; set; }
+
+    private readonly Dictionary<string, (long Version, List<JsonNode> Items)> _continues = new(StringComparer.Ordinal);
+
     /// <summary>Gets or sets a value indicating whether requests are answered 503 (an API server that is up but failing).</summary>
     public bool Unavailable { get; set; }
 
@@ -197,20 +205,76 @@ internal sealed class FakeApiServer : IAsyncDisposable
             await Task.Delay(FirstListDelay);
         }
 
+        // Paging as the API server does it: a first page of `limit` objects from a consistent snapshot, and a continue
+        // token that serves the rest of that snapshot; a token the server no longer holds is 410 Expired.
+        var limit = int.TryParse(context.Request.Query["limit"], CultureInfo.InvariantCulture, out var l) && l > 0 ? l : 0;
+        var token = context.Request.Query["continue"].ToString();
+        if (limit > 0)
+        {
+            PageLimits.Enqueue(limit);
+        }
+
         JsonObject list;
+        var expired = false;
         lock (_lock)
         {
+            long snapshotVersion;
+            List<JsonNode> items;
+            var offset = 0;
+            if (token.Length > 0)
+            {
+                var parts = token.Split(':');
+                if (ExpireNextContinue || !_continues.TryGetValue(parts[0], out var snapshot))
+                {
+                    ExpireNextContinue = false;
+                    _continues.Clear();
+                    expired = true;
+                    (snapshotVersion, items) = (0, []);
+                }
+                else
+                {
+                    (snapshotVersion, items, offset) = (snapshot.Version, snapshot.Items, int.Parse(parts[1], CultureInfo.InvariantCulture));
+                }
+            }
+            else
+            {
+                snapshotVersion = _version;
+                items = [.. _objects.Where(o => o.Key.StartsWith(plural + " ", StringComparison.Ordinal) && (ns is null || o.Key.StartsWith($"{plural} {ns}/", StringComparison.Ordinal)) && selector.Matches(o.Value))
+                    .OrderBy(static o => o.Key, StringComparer.Ordinal)
+                    .Select(o => (JsonNode)(plural is "pods" or "services" ? WithoutKind((JsonObject)o.Value.DeepClone()) : (JsonObject)o.Value.DeepClone()))];
+            }
+
+            var metadata = new JsonObject { ["resourceVersion"] = snapshotVersion.ToString(CultureInfo.InvariantCulture) };
+            var count = limit > 0 ? Math.Min(limit, items.Count - offset) : items.Count - offset;
+            var id = token.Length > 0 ? token.Split(':')[0] : Guid.NewGuid().ToString("N");
+            if (offset + count < items.Count)
+            {
+                _continues[id] = (snapshotVersion, items);
+                metadata["continue"] = $"{id}:{offset + count}";
+                metadata["remainingItemCount"] = items.Count - offset - count;
+            }
+            else
+            {
+                _continues.Remove(id); // the last page: the snapshot is let go
+            }
+
             list = new JsonObject
             {
                 ["apiVersion"] = plural is "pods" or "services" ? "v1" : $"networking.istio.io/{IstioVersion}",
                 ["kind"] = KindOf(plural) + "List",
-                ["metadata"] = new JsonObject { ["resourceVersion"] = _version.ToString(CultureInfo.InvariantCulture) },
-                ["items"] = new JsonArray([.. _objects.Where(o => o.Key.StartsWith(plural + " ", StringComparison.Ordinal) && (ns is null || o.Key.StartsWith($"{plural} {ns}/", StringComparison.Ordinal)) && selector.Matches(o.Value))
-                    .Select(o => (JsonNode)(plural is "pods" or "services" ? WithoutKind((JsonObject)o.Value.DeepClone()) : (JsonObject)o.Value.DeepClone()))]),
+                ["metadata"] = metadata,
+                ["items"] = new JsonArray([.. items.Skip(offset).Take(count).Select(static i => i.DeepClone())]),
             };
         }
 
         context.Response.ContentType = "application/json";
+        if (expired)
+        {
+            context.Response.StatusCode = StatusCodes.Status410Gone;
+            await context.Response.WriteAsync(Status(410, "Expired", "The provided continue parameter is too old to display a consistent list result.").ToJsonString());
+            return;
+        }
+
         await context.Response.WriteAsync(list.ToJsonString());
     }
 
