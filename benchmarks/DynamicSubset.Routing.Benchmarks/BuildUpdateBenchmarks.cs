@@ -34,31 +34,49 @@ public class BuildBenchmarks
     }
 }
 
-/// <summary>One endpoint relabelled in a 100,000-endpoint index: an incremental update against a full rebuild (FreshIndex).</summary>
+/// <summary>
+/// One endpoint change applied to an index of N endpoints ({stage, version} and {%ip%}): a relabel, a pod added and
+/// another removed, a readiness flip, and the 25 relabels of a burst, each against a full rebuild (FreshIndex).
+/// </summary>
 [SimpleJob(warmupCount: 2, iterationCount: 10)]
+[MemoryDiagnoser]
 public class UpdateBenchmarks
 {
     private SubsetIndex _index = null!;
-    private Endpoint[] _endpoints = null!;
-    private EndpointChange[] _relabel = null!;
     private Endpoint[] _relabelled = null!;
+    private EndpointChange[] _relabel = null!;
+    private EndpointChange[] _addRemove = null!;
+    private EndpointChange[] _flip = null!;
+    private EndpointChange[] _burst = null!;
 
-    [Params(100_000)]
+    [Params(1_000, 10_000, 100_000)]
     public int Endpoints { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
-        _endpoints = Synthetic.Endpoints(Endpoints);
-        _index = SubsetIndex.Build(_endpoints, Synthetic.Policy());
+        var endpoints = Synthetic.Endpoints(Endpoints);
+        _index = SubsetIndex.Build(endpoints, Synthetic.Policy());
         var moved = Synthetic.Create(Endpoints / 2, "canary", "v9");
         _relabel = [EndpointChange.Upsert(moved)];
-        _relabelled = [.. _endpoints];
+        _relabelled = [.. endpoints];
         _relabelled[Endpoints / 2] = moved;
+        _addRemove = [EndpointChange.Upsert(Synthetic.Create(Endpoints + 1, "prod", "v3")), EndpointChange.Remove(endpoints[Endpoints / 3].AddressKey)];
+        _flip = [EndpointChange.SetHealth(endpoints[Endpoints / 4].AddressKey, isHealthy: false)];
+        _burst = [.. Enumerable.Range(0, 25).Select(i => EndpointChange.Upsert(Synthetic.Create(i * (Endpoints / 25), "canary", "v" + (i % 5))))];
     }
 
     [Benchmark]
     public SubsetIndex ApplyOneRelabel() => _index.Apply(_relabel);
+
+    [Benchmark]
+    public SubsetIndex ApplyAddOneRemoveOne() => _index.Apply(_addRemove);
+
+    [Benchmark]
+    public SubsetIndex ApplyReadinessFlip() => _index.Apply(_flip);
+
+    [Benchmark]
+    public SubsetIndex ApplyBurstOf25Relabels() => _index.Apply(_burst);
 
     [Benchmark(Baseline = true)]
     public SubsetIndex FreshIndex() => _index.Rebuild(_relabelled);

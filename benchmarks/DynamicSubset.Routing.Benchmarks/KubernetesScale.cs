@@ -33,19 +33,27 @@ internal static class KubernetesScale
         api.Put("virtualservices", JsonNode.Parse("""{"apiVersion":"networking.istio.io/v1","kind":"VirtualService","metadata":{"name":"svc","namespace":"default"},"spec":{"hosts":["svc.default.svc.cluster.local"],"http":[{"headerToDynamicSubsetKey":[{"header":"x-version","key":"version"},{"header":"x-stage","key":"stage"},{"header":"x-ip","key":"%ip%"}],"route":[{"destination":{"host":"svc.default.svc.cluster.local"}}]}]}}""")!.AsObject());
 
         var delays = new List<double>();
+        var applies = new List<(double Seconds, string Mode)>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name == "dynamic_subset.kubernetes.publish.delay")
+            if (instrument.Name is "dynamic_subset.kubernetes.publish.delay" or "dynamic_subset.kubernetes.apply.duration")
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
         {
             lock (delays)
             {
-                delays.Add(value);
+                if (instrument.Name == "dynamic_subset.kubernetes.publish.delay")
+                {
+                    delays.Add(value);
+                }
+                else
+                {
+                    applies.Add((value, tags.Length > 0 ? tags[0].Value as string ?? "" : ""));
+                }
             }
         });
         listener.Start();
@@ -97,6 +105,7 @@ internal static class KubernetesScale
         lock (delays)
         {
             delays.Clear(); // the first sync is reported on its own
+            applies.Clear();
         }
 
         GC.Collect();
@@ -141,6 +150,13 @@ internal static class KubernetesScale
         Console.WriteLine($"first sync: {sync.Elapsed.TotalMilliseconds:0} ms (list of every kind, compile, build; after the warm-up catalog's own first sync of one pod, cold: {warmSync.Elapsed.TotalMilliseconds:0} ms)");
         Console.WriteLine($"event to publish: median {Percentile(sorted, 0.5) * 1000:0.0} ms, p99 {Percentile(sorted, 0.99) * 1000:0.0} ms, max {sorted.LastOrDefault() * 1000:0.0} ms ({sorted.Length} events; coalescing window 50 ms, at most 250 ms)");
         Console.WriteLine($"CPU: {cpu.TotalSeconds:0.0} s over the sync and {seconds} s of churn (stand-in API server included, same process)");
+        (double Seconds, string Mode)[] applied;
+        lock (delays)
+        {
+            applied = [.. applies];
+        }
+
+        Console.WriteLine($"publishing thread per pod change: {applied.Sum(static a => a.Seconds) * 1e6 / Math.Max(1, changes):0} us ({applied.Length} batches: {applied.Count(static a => a.Mode == "incremental")} incremental, {applied.Count(static a => a.Mode == "compiled")} compiled; the batch p99 {Percentile([.. applied.Select(static a => a.Seconds).Order()], 0.99) * 1000:0.00} ms)");
         Console.WriteLine($"CPU per pod change during the churn: {churnCpu.TotalMilliseconds * 1000 / Math.Max(1, changes):0} us (stand-in included: it serializes each event)");
         Console.WriteLine($"managed memory: {baseline / 1048576.0:0.0} MB before, {afterSync / 1048576.0:0.0} MB after the sync, {end / 1048576.0:0.0} MB at the end");
         Console.WriteLine($"first sync peak: {peak / 1048576.0:0.0} MB managed (sampled), {(peak - baseline) / 1048576.0:0.0} MB above the baseline against {(afterSync - baseline) / 1048576.0:0.0} MB held after it: {(peak - baseline) / (double)Math.Max(1, afterSync - baseline):0.00}x the steady state");

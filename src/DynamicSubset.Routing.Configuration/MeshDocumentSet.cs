@@ -13,6 +13,9 @@ namespace DynamicSubset.Routing.Configuration;
 public sealed class MeshDocumentSet
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    // How many pods have each IP (normalized): a pod change whose address another pod shares is compiled, not applied alone.
+    private readonly Dictionary<string, int> _podsByIp = new(StringComparer.Ordinal);
     private readonly MeshConfigurationLimits _limits;
 
     /// <summary>What a pod from facts has instead of its YAML tree: only the position is ever read, and it is 1:1.</summary>
@@ -83,14 +86,69 @@ public sealed class MeshDocumentSet
         if (pod.Ips.Count == 0)
         {
             // As for a Pod document: a pod without an IP yet is no endpoint.
-            _entries.Remove(name);
+            Remove(name);
             return [];
         }
 
         var info = new MeshDocument("Pod", "v1", pod.Name, pod.Namespace, name, 1);
         var doc = new PodDoc(info, pod.Labels as Dictionary<string, string> ?? new Dictionary<string, string>(pod.Labels, StringComparer.Ordinal),
             [.. pod.Ips], pod.Ready, [.. pod.ContainerPorts.Select(static p => (p.Name, p.Number))], NoNode);
+        Track(_entries.GetValueOrDefault(name)?.Pod, -1);
         _entries[name] = new Entry(null, doc, null);
+        Track(doc, +1);
+        return [];
+    }
+
+    /// <summary>
+    /// Sets a pod (or removes it, when <paramref name="pod"/> is <see langword="null"/>) and says what that does to each
+    /// service of <paramref name="compiled"/>, a compile of this set's rules: the endpoints the pod's previous version gave
+    /// the service, and those its new version gives, made as the compiler makes them. A source whose change is pods only
+    /// applies these to the services' indexes instead of compiling every pod again. It must still compile when another
+    /// endpoint holds an address a pod takes (the compiler keeps the first of two), or a limit is passed.
+    /// </summary>
+    /// <param name="name">The pod's key, as for <see cref="SetPod(string, PodFacts)"/>.</param>
+    /// <param name="pod">The pod, or <see langword="null"/> when it was deleted.</param>
+    /// <param name="compiled">The services compiled from this set (pods aside, the same rules).</param>
+    /// <param name="changes">Receives one entry per service the pod's endpoints were or are in.</param>
+    /// <returns>The pod's errors; when there are any, its last good version stays and nothing is added to <paramref name="changes"/>.</returns>
+    public IReadOnlyList<ConfigurationDiagnostic> SetPod(string name, PodFacts? pod, MeshConfiguration compiled, ICollection<PodEndpointChange> changes)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(compiled);
+        ArgumentNullException.ThrowIfNull(changes);
+        var before = _entries.GetValueOrDefault(name)?.Pod;
+        if (pod is null)
+        {
+            Remove(name);
+        }
+        else if (SetPod(name, pod) is { Count: > 0 } errors)
+        {
+            return errors;
+        }
+
+        var after = _entries.GetValueOrDefault(name)?.Pod;
+        if (before is null && after is null)
+        {
+            return [];
+        }
+
+        var podName = (after ?? before)!.Info.Name;
+        var shared = Shared((before?.Ips ?? []).Concat(after?.Ips ?? []), after);
+        foreach (var service in compiled.Services)
+        {
+            if (service.PodSources.IsEmpty)
+            {
+                continue;
+            }
+
+            var was = service.EndpointsOf(before);
+            var now = service.EndpointsOf(after);
+            if (was.Count > 0 || now.Count > 0)
+            {
+                changes.Add(new PodEndpointChange(service.Host, podName, was, now) { SharesAnAddress = shared || service.HasOtherEndpoints });
+            }
+        }
+
         return [];
     }
 
@@ -100,8 +158,37 @@ public sealed class MeshDocumentSet
     public bool Remove(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return _entries.Remove(name);
+        if (!_entries.Remove(name, out var entry))
+        {
+            return false;
+        }
+
+        Track(entry.Pod, -1);
+        return true;
     }
+
+    private void Track(PodDoc? pod, int delta)
+    {
+        foreach (var ip in pod?.Ips ?? [])
+        {
+            var key = IpKey(ip);
+            var count = _podsByIp.GetValueOrDefault(key) + delta;
+            if (count > 0)
+            {
+                _podsByIp[key] = count;
+            }
+            else
+            {
+                _podsByIp.Remove(key);
+            }
+        }
+    }
+
+    private static string IpKey(string ip) => System.Net.IPAddress.TryParse(ip, out var parsed) ? parsed.ToString() : ip;
+
+    /// <summary>Whether a pod other than <paramref name="pod"/> (as it is now in the set) has one of <paramref name="ips"/>.</summary>
+    private bool Shared(IEnumerable<string> ips, PodDoc? pod) =>
+        ips.Any(ip => _podsByIp.GetValueOrDefault(IpKey(ip)) - (pod is not null && pod.Ips.Exists(p => IpKey(p) == IpKey(ip)) ? 1 : 0) > 0);
 
     /// <summary>Copies the set: the copy shares the documents already read, and changes apart from this one.</summary>
     /// <returns>The copy.</returns>
@@ -111,6 +198,11 @@ public sealed class MeshDocumentSet
         foreach (var (name, entry) in _entries)
         {
             copy._entries[name] = entry;
+        }
+
+        foreach (var (ip, count) in _podsByIp)
+        {
+            copy._podsByIp[ip] = count;
         }
 
         return copy;

@@ -57,6 +57,56 @@ public sealed class MeshService
 
     internal ImmutableArray<MeshRoute> RouteSpecs { get; init; } = [];
 
+    /// <summary>Gets where the pool's pod endpoints come from (Services and ports), for incremental pod changes.</summary>
+    internal ImmutableArray<PodSource> PodSources { get; init; } = [];
+
+    /// <summary>Gets a value indicating whether endpoints other than pods' (ServiceEntry, WorkloadEntry) are in the pool's host.</summary>
+    internal bool HasOtherEndpoints { get; init; }
+
+    /// <summary>Gets the labels a static subset's endpoints must have, or <see langword="null"/> for the whole host.</summary>
+    internal IReadOnlyDictionary<string, string>? SubsetLabels { get; init; }
+
+    /// <summary>
+    /// The endpoints a pod gives this pool, as the compiler makes them: one per IP at the port each selecting Service's
+    /// port targets, kept when they have the static subset's labels.
+    /// </summary>
+    internal List<Endpoint> EndpointsOf(PodDoc? pod)
+    {
+        var result = new List<Endpoint>();
+        if (pod is null)
+        {
+            return result;
+        }
+
+        foreach (var source in PodSources)
+        {
+            if (!source.Selects(pod) || source.TargetFor(pod) is not { } target)
+            {
+                continue;
+            }
+
+            foreach (var ip in pod.Ips)
+            {
+                Endpoint endpoint;
+                try
+                {
+                    endpoint = Endpoint.Create(ip, target, pod.Labels, pod.Ready, 1, pod.Info.Name);
+                }
+                catch (RoutingValidationException)
+                {
+                    continue; // as the compiler: an IP that is not one is skipped (and warned there)
+                }
+
+                if (SubsetLabels is null || SubsetLabels.All(l => endpoint.TryGetValue(l.Key, out var v) && v == l.Value))
+                {
+                    result.Add(endpoint);
+                }
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>
     /// Makes this service's VirtualService routes, with each destination bound to its pool (another service of the same
     /// configuration, found by <see cref="Host"/>).

@@ -5,8 +5,10 @@ namespace DynamicSubset.Routing.Configuration;
 /// <summary>Turns accepted documents into services: policy, header mappings, endpoints; and the lint warnings.</summary>
 internal sealed partial class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
 {
-    // Endpoints per (host, port), computed once: every pool of a host filters the same list.
+    // Endpoints per (host, port), computed once: every pool of a host filters the same list; and where its pods come from.
     private readonly Dictionary<(string Host, int? Port), List<Endpoint>> _endpoints = [];
+    private readonly Dictionary<(string Host, int? Port), List<PodSource>> _podSources = [];
+    private readonly HashSet<(string Host, int? Port)> _otherEndpoints = [];
 
     // The VirtualServices that name hosts, with each delegating route replaced by its delegate's routes.
     private List<VirtualServiceDoc> _virtualServices = [];
@@ -210,7 +212,14 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
             return null;
         }
 
-        var pool = new Pool(name, host, subset, rule, routingPolicy, endpoints, [], port, rule?.Info ?? vs!.Info) { Protocol = policy.Protocol(PortProtocol(host, port)), Limits = policy.Limits };
+        var pool = new Pool(name, host, subset, rule, routingPolicy, endpoints, [], port, rule?.Info ?? vs!.Info)
+        {
+            Protocol = policy.Protocol(PortProtocol(host, port)),
+            Limits = policy.Limits,
+            PodSources = subset is not null && subsetDoc is null ? [] : _podSources.GetValueOrDefault((host, port)) ?? [], // an unknown subset has no endpoints
+            SubsetLabels = subsetDoc?.Labels,
+            HasOtherEndpoints = _otherEndpoints.Contains((host, port)),
+        };
         pools.Add(pool);
         byKey[key] = pool;
         byKey.TryAdd(baseName, pool);
@@ -316,6 +325,7 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
     private List<Endpoint> Endpoints(string fqdn, int? port)
     {
         var result = new List<Endpoint>();
+        var sources = _podSources[(fqdn, port)] = [];
         var seen = new Dictionary<EndpointAddress, string>();
 
         void Add(Endpoint endpoint, DocumentReader r, YamlNode at, string path)
@@ -346,12 +356,18 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
                 continue;
             }
 
+            var source = service.Selector is { Count: > 0 } selector
+                ? new PodSource(service.Info.Namespace, selector, servicePort.Port, servicePort.TargetPort, servicePort.TargetPortName)
+                : null;
+            if (source is not null)
+            {
+                sources.Add(source);
+            }
+
             var selected = Selected(service);
             foreach (var pod in selected)
             {
-                var target = servicePort.TargetPort ?? (servicePort.TargetPortName is { } name
-                    ? pod.ContainerPorts.FirstOrDefault(c => c.Name == name).Port is var p and > 0 ? p : null
-                    : servicePort.Port);
+                var target = source!.TargetFor(pod);
                 var podReader = Reader(pod.Info);
                 if (target is null)
                 {
@@ -385,6 +401,7 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
                 : []);
             foreach (var workload in workloads)
             {
+                _otherEndpoints.Add((fqdn, port));
                 var number = (entryPort!.Name is { } n && workload.Ports.TryGetValue(n, out var mapped) ? mapped : (int?)null) ?? entryPort.TargetPort ?? entryPort.Number;
                 var name = workload.Info.Kind == "WorkloadEntry" ? workload.Info.Name : null;
                 var wr = Reader(workload.Info);
@@ -472,6 +489,12 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
 
         public ConnectionPoolPolicy? Limits { get; init; }
 
+        public List<PodSource> PodSources { get; init; } = [];
+
+        public IReadOnlyDictionary<string, string>? SubsetLabels { get; init; }
+
+        public bool HasOtherEndpoints { get; init; }
+
         public MeshService ToService() => new(
             Name, Rule?.Info.Namespace ?? Origin.Namespace, Rule?.Info.Name ?? Origin.Name, [Name, .. Aliases], port, policy, [.. Endpoints])
         {
@@ -480,6 +503,9 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
             RouteSpecs = Routes is null ? [] : [.. Routes],
             Protocol = Protocol,
             ConnectionPool = Limits,
+            PodSources = [.. PodSources],
+            SubsetLabels = SubsetLabels,
+            HasOtherEndpoints = HasOtherEndpoints,
         };
     }
 }

@@ -36,6 +36,7 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
     private readonly MeshServiceResolvers _resolvers;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private MeshConfiguration? _compiled; // the last compile that published: the rules pod changes are applied under
     private readonly HashSet<string> _pendingKinds;
     private readonly List<Task> _tasks = [];
     private int _unreachable;
@@ -185,7 +186,9 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
 
                 try
                 {
-                    Apply(batch);
+                    var started = time.GetTimestamp();
+                    var incremental = Apply(batch);
+                    _telemetry.ApplyDuration(time.GetElapsedTime(started), incremental);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -230,19 +233,73 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
         return MeshPreview.TryCreate(live.Compile(), live.Compile([new ConfigurationText(MeshPreview.CandidateName, candidate)]), out preview, out problem);
     }
 
-    private void Apply(List<ObjectChange> batch)
+    /// <summary>Applies a batch; returns whether it was applied pod by pod, without a compile.</summary>
+    private bool Apply(List<ObjectChange> batch)
     {
         // The set has one writer (this loop); the lock only keeps CopyDocuments from reading it halfway through a batch.
         lock (_documents)
         {
-            ApplyLocked(batch);
+            return ApplyLocked(batch);
         }
     }
 
-    private void ApplyLocked(List<ObjectChange> batch)
+    private bool ApplyLocked(List<ObjectChange> batch)
+    {
+        var rejected = new List<string>();
+        var rulesChanged = false;
+        if (_compiled is { } compiled && _synced.Task.IsCompleted && batch.TrueForAll(static c => !c.Synced && c.Key.StartsWith("Pod ", StringComparison.Ordinal)))
+        {
+            // Pods only: each pod's endpoints are made alone and applied to the indexes they touch, not every pod compiled
+            // again. A pod that takes an address another endpoint holds (or any doubt) compiles the whole set below.
+            if (TryApplyPods(batch, compiled, rejected))
+            {
+                _telemetry.Compiled(incremental: true);
+                Published(batch, rejected);
+                return true;
+            }
+        }
+        else
+        {
+            rulesChanged = SetDocuments(batch, rejected);
+        }
+
+        Compile(batch, rulesChanged, rejected);
+        return false;
+    }
+
+    /// <summary>A pods-only batch: the last version of each pod is set, and its endpoint changes applied where it can be done alone.</summary>
+    private bool TryApplyPods(List<ObjectChange> batch, MeshConfiguration compiled, List<string> rejected)
+    {
+        var last = new Dictionary<string, ObjectChange>(StringComparer.Ordinal);
+        foreach (var change in batch)
+        {
+            last[change.Key] = change;
+        }
+
+        var deltas = new List<PodEndpointChange>();
+        foreach (var change in last.Values)
+        {
+            Rejected(change.Key, _documents.SetPod(change.Key, change.Object as PodFacts, compiled, deltas), rejected);
+        }
+
+        _telemetry.Applied(batch.Count);
+        if (!PodEndpointChange.TryPlan(deltas, service => _resolvers.Contains(service) ? _resolvers[service].Configured : null, _options.Limits.MaxEndpointsPerService, out var plan))
+        {
+            return false;
+        }
+
+        foreach (var (service, changes) in plan)
+        {
+            _resolvers[service].ApplyChanges(changes); // not Current: an ejection is no change of ours
+        }
+
+        return true;
+    }
+
+    /// <summary>Sets every object of the batch in the document set; returns whether a rule (anything but a pod) changed.</summary>
+    private bool SetDocuments(List<ObjectChange> batch, List<string> rejected)
     {
         var rulesChanged = false;
-        var rejected = new List<string>();
         foreach (var change in batch)
         {
             if (change.Synced)
@@ -259,21 +316,33 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
                 continue;
             }
 
-            var errors = change.Object is PodFacts pod
+            Rejected(change.Key, change.Object is PodFacts pod
                 ? _documents.SetPod(change.Key, pod)
-                : _documents.Set(change.Key, ((System.Text.Json.Nodes.JsonObject)change.Object).ToJsonString());
-            if (errors.Count > 0)
-            {
-                _telemetry.Rejected(change.Key[..change.Key.IndexOf(' ', StringComparison.Ordinal)]);
-                foreach (var error in errors)
-                {
-                    Log.ObjectRejected(_logger, change.Key, error.Path, error.Message);
-                    rejected.Add($"{change.Key}: {error.Code} {error.Path}".TrimEnd());
-                }
-            }
+                : _documents.Set(change.Key, ((System.Text.Json.Nodes.JsonObject)change.Object).ToJsonString()), rejected);
         }
 
         _telemetry.Applied(batch.Count(static c => !c.Synced));
+        return rulesChanged;
+    }
+
+    private void Rejected(string key, IReadOnlyList<ConfigurationDiagnostic> errors, List<string> rejected)
+    {
+        if (errors.Count == 0)
+        {
+            return;
+        }
+
+        _telemetry.Rejected(key[..key.IndexOf(' ', StringComparison.Ordinal)]);
+        foreach (var error in errors)
+        {
+            Log.ObjectRejected(_logger, key, error.Path, error.Message);
+            rejected.Add($"{key}: {error.Code} {error.Path}".TrimEnd());
+        }
+    }
+
+    /// <summary>Compiles every object, and publishes: one swap when rules changed, else each service's difference.</summary>
+    private void Compile(List<ObjectChange> batch, bool rulesChanged, List<string> rejected)
+    {
         if (_pendingKinds.Count > 0)
         {
             return; // nothing is published before every kind has synced
@@ -282,6 +351,7 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
         var config = _documents.Compile();
         if (config.HasErrors)
         {
+            _compiled = null; // pods are compiled whole until the set compiles again
             var errors = config.Diagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
             foreach (var error in errors)
             {
@@ -315,6 +385,14 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
             }
         }
 
+        _compiled = config;
+        _telemetry.Compiled(incremental: false);
+        Published(batch, rejected);
+    }
+
+    /// <summary>After a publish: the delay of each change, the rejected versions, and the sync state.</summary>
+    private void Published(List<ObjectChange> batch, List<string> rejected)
+    {
         var now = _options.TimeProvider.GetTimestamp();
         foreach (var change in batch)
         {

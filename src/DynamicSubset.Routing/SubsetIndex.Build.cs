@@ -200,6 +200,16 @@ public sealed partial class SubsetIndex
     /// <summary>Finds an endpoint by address.</summary>
     internal Endpoint? FindEndpoint(EndpointAddress address) => FindSlot(address)?.Endpoint;
 
+    /// <summary>Finds the endpoint at an address: a binary search, for a source that sends incremental changes.</summary>
+    /// <param name="address">The address.</param>
+    /// <param name="endpoint">The endpoint there.</param>
+    /// <returns><see langword="true"/> if the snapshot has an endpoint at the address.</returns>
+    public bool TryGetEndpoint(EndpointAddress address, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Endpoint? endpoint)
+    {
+        endpoint = FindEndpoint(address);
+        return endpoint is not null;
+    }
+
     /// <summary>The requests in flight to an endpoint now (tracked for LEAST_REQUEST), for inspection.</summary>
     internal int InFlight(EndpointAddress address) => FindSlot(address)?.InFlight.Value ?? 0;
 
