@@ -6,6 +6,8 @@
 # SERVE_DLL=path/to/dynsubset.dll runs another build of serve (an earlier commit) against the same baseline.
 # SERVE_ARGS="..." adds options to serve; BASELINE=serve makes the baseline serve itself without them, on the
 # baseline's address (for example SERVE_ARGS="--access-log /tmp/a.log" BASELINE=serve: the access log on vs off).
+# CHURN=files rewrites serve's DestinationRule file 20 times a second (CHURN_RATE=n for another rate) for the whole run,
+# alternating two versions that differ in a comment, so every rewrite is a reload of the same rules.
 # SERVE_ENV="NAME=value ..." sets variables for that serve only; nginx also answers 200 on 127.0.40.30:4318, an OTLP/HTTP
 # sink: SERVE_ENV="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.40.30:4318 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" BASELINE=serve.
 set -euo pipefail
@@ -90,6 +92,21 @@ run() { # url pid -> "requests_per_second p99_ms non2xx cpu_us_per_request"
   echo "$rps $p99 ${bad:-0} $(awk -v t="$used" -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", t * 1000000 / hz / n}')"
 }
 
+if [ "${CHURN:-}" = files ]; then
+  rate=${CHURN_RATE:-20}
+  (
+    n=0
+    while true; do
+      n=$((n + 1))
+      { echo "# rewrite $((n % 2))"; cat src/DynamicSubset.Routing.Cli/Reference/dr-step2.yaml; } > "$work/dr-step2.yaml.tmp"
+      mv "$work/dr-step2.yaml.tmp" "$work/dr-step2.yaml"
+      sleep "$(awk -v r="$rate" 'BEGIN{printf "%.3f", 1/r}')"
+    done
+  ) &
+  pids+=($!)
+  echo "churn: serve's DestinationRule file rewritten $rate times a second"
+fi
+
 echo "warm-up"; run http://127.0.40.2:18081/ "$plain_pid" >/dev/null; run http://127.0.40.1:18080/ "$serve_pid" >/dev/null
 printf '%-6s %-8s %12s %10s %8s %14s\n' round server req/s p99_ms non2xx cpu_us/request
 # Rounds alternate which server goes first, and the ratios are taken round by round (the two runs of a round are
@@ -110,4 +127,5 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2 ? v[(N
 echo "per-round throughput ratios (serve / $base): ${ratios[*]}"
 echo "per-round p99 ratios (serve / $base): ${p99s[*]}"
 echo "per-round CPU-per-request ratios (serve / $base): ${cpus[*]}"
+[ "${CHURN:-}" = files ] && echo "serve reloads during the run: $(grep -c 'Reloaded mesh configuration' "$work/serve.log" || true)"
 echo "serve / $base: throughput $(median "${ratios[@]}")x, p99 $(median "${p99s[@]}")x, CPU per request $(median "${cpus[@]}")x (medians over $rounds rounds of ${seconds}s, $connections connections)"
