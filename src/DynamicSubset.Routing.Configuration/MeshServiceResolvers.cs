@@ -36,10 +36,33 @@ public sealed class MeshServiceResolvers
         foreach (var service in config.Services)
         {
             var resolver = _resolvers.GetValueOrDefault(service.Host);
-            built.Add((service, resolver, resolver is null ? service.BuildIndex() : resolver.Current.Rebuild(service.Endpoints, service.Policy)));
+            built.Add((service, resolver,
+                resolver is null ? service.BuildIndex()
+                : Unchanged(resolver.Configured, service) ? resolver.Configured // kept: its generation and live state, and no publish
+                : resolver.Current.Rebuild(service.Endpoints, service.Policy)));
         }
 
         return new MeshServiceBuild(built);
+    }
+
+    /// <summary>Whether a compiled service routes as its serving snapshot does: an equivalent policy and equal endpoints.</summary>
+    private static bool Unchanged(SubsetIndex serving, MeshService service)
+    {
+        var endpoints = serving.Endpoints;
+        if (endpoints.Length != service.Endpoints.Length || !serving.Policy.IsEquivalentTo(service.Policy))
+        {
+            return false;
+        }
+
+        foreach (var endpoint in service.Endpoints)
+        {
+            if (!serving.TryGetEndpoint(endpoint.AddressKey, out var kept) || !kept.Equals(endpoint))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Publishes what <see cref="Build"/> made to each resolver and forgets hosts that are gone.</summary>

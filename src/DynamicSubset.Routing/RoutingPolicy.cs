@@ -86,4 +86,49 @@ public sealed class RoutingPolicy
     /// </summary>
     /// <value>Defaults to <see cref="LocalityLoadBalancing.Default"/>, the mesh's: enabled, failover by locality under outlier detection.</value>
     public LocalityLoadBalancing Locality { get => field ?? LocalityLoadBalancing.Default; init => field = value ?? throw new ArgumentNullException(nameof(value)); }
+
+    /// <summary>
+    /// Whether another policy routes exactly as this one: the same selectors (keys, fallbacks, keys subsets), global
+    /// fallback and default subset, header mappings in order, load balancer, outlier detection, affinity and locality.
+    /// A source compares a reloaded policy with the serving one, to keep a service's snapshot (its generation, its
+    /// live state) when nothing of it changed.
+    /// </summary>
+    /// <param name="other">The other policy.</param>
+    /// <returns><see langword="true"/> if every field is equal.</returns>
+    public bool IsEquivalentTo(RoutingPolicy other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (ReferenceEquals(this, other))
+        {
+            return true;
+        }
+
+        return LoadBalancing == other.LoadBalancing &&
+            Equals(ConsistentHash, other.ConsistentHash) &&
+            SameOutlierDetection(OutlierDetection, other.OutlierDetection) &&
+            SameLocality(Locality, other.Locality) &&
+            HeaderMappings.SequenceEqual(other.HeaderMappings, static (a, b) => a.Header == b.Header && a.Key == b.Key && a.DefaultValue == b.DefaultValue) &&
+            SameDynamicSubset(DynamicSubset, other.DynamicSubset);
+    }
+
+    private static bool SameDynamicSubset(DynamicSubsetPolicy a, DynamicSubsetPolicy b) =>
+        ReferenceEquals(a, b) ||
+        (a.FallbackPolicy == b.FallbackPolicy &&
+         a.DefaultSubsetLabels.Equals(b.DefaultSubsetLabels) &&
+         a.SubsetSelectors.SequenceEqual(b.SubsetSelectors, static (x, y) =>
+             x.FallbackPolicy == y.FallbackPolicy && x.Keys.SequenceEqual(y.Keys) && x.FallbackKeysSubset.SequenceEqual(y.FallbackKeysSubset)));
+
+    private static bool SameOutlierDetection(OutlierDetectionPolicy? a, OutlierDetectionPolicy? b) =>
+        ReferenceEquals(a, b) ||
+        (a is not null && b is not null &&
+         a.Consecutive5xxErrors == b.Consecutive5xxErrors && a.ConsecutiveGatewayErrors == b.ConsecutiveGatewayErrors &&
+         a.Interval == b.Interval && a.BaseEjectionTime == b.BaseEjectionTime &&
+         a.MaxEjectionPercent == b.MaxEjectionPercent && a.MinHealthPercent == b.MinHealthPercent);
+
+    private static bool SameLocality(LocalityLoadBalancing a, LocalityLoadBalancing b) =>
+        ReferenceEquals(a, b) ||
+        (a.Enabled == b.Enabled &&
+         a.Failover.SequenceEqual(b.Failover) &&
+         a.FailoverPriority.SequenceEqual(b.FailoverPriority) &&
+         a.Distribute.SequenceEqual(b.Distribute, static (x, y) => x.From == y.From && x.To.SequenceEqual(y.To)));
 }

@@ -81,6 +81,47 @@ public sealed class WatcherTests : IDisposable
     }
 
     [Fact]
+    public async Task AReloadThatChangesOneService_KeepsTheOthersSnapshots_TheirGenerationAndLiveState()
+    {
+        var other = Path.Combine(_dir, "other.yaml");
+        File.WriteAllText(other, """
+            apiVersion: networking.istio.io/v1
+            kind: ServiceEntry
+            metadata: {name: other}
+            spec:
+              hosts: [other.example]
+              resolution: STATIC
+              ports: [{number: 80, name: http}]
+              endpoints: [{address: 127.0.0.21, labels: {version: v1}}]
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: other}
+            spec:
+              host: other.example
+              trafficPolicy: {outlierDetection: {consecutive5xxErrors: 1, maxEjectionPercent: 100}}
+            """);
+        File.WriteAllText(RulesFile, Fixtures.Dr + "\n---\n" + Fixtures.Vs);
+        File.WriteAllText(EndpointsFile, Endpoints("dev"));
+        using var watcher = new MeshConfigurationWatcher([RulesFile, EndpointsFile, other], _logger);
+        watcher.TryGetService("other.example", out _, out var kept);
+        watcher.TryGetService("helloworld", out _, out var changed);
+        var (keptIndex, changedIndex) = (kept!.Current, changed!.Current);
+        using (kept.Resolve(new Dictionary<string, string>()).TrackRequest())
+        {
+            // A request in flight to the kept service while the other one's file changes.
+            var reloaded = new TaskCompletionSource();
+            watcher.Reloaded += (_, e) => { if (e.Succeeded) { reloaded.TrySetResult(); } };
+            await File.WriteAllTextAsync(EndpointsFile, Endpoints("qa"), TestContext.Current.CancellationToken);
+            await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+            Assert.Same(keptIndex, kept.Current); // not rebuilt: same snapshot (so the same counters), same generation
+            Assert.NotSame(changedIndex, changed.Current);
+            Assert.Equal(changedIndex.Generation + 1, changed.Current.Generation);
+        }
+    }
+
+    [Fact]
     public void AReloadThatFailsHalfway_PublishesNothing()
     {
         // Two services; the edit changes the first validly and takes the second over a limit. The reader meets the
