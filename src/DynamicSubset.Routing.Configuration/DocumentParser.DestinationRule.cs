@@ -119,15 +119,8 @@ internal sealed partial class DocumentParser
         var enabled = r.Bool(node, "enabled", path) ?? true;
 
         var distribute = new List<LocalityDistribution>();
-        var list = r.List(node, "distribute", path);
-        for (var i = 0; i < (list?.Items.Count ?? 0); i++)
+        foreach (var (entry, item) in r.Maps(node, "distribute", path))
         {
-            var item = DocumentReader.Item(path + ".distribute", i);
-            if (r.AsMap(list!.Items[i], item) is not { } entry)
-            {
-                continue;
-            }
-
             r.CheckFields(entry, item, ["from", "to"], strict: true);
             var from = r.String(entry, "from", item, required: true);
             var to = new List<KeyValuePair<string, int>>();
@@ -155,15 +148,8 @@ internal sealed partial class DocumentParser
         }
 
         var failover = new List<LocalityFailover>();
-        list = r.List(node, "failover", path);
-        for (var i = 0; i < (list?.Items.Count ?? 0); i++)
+        foreach (var (entry, item) in r.Maps(node, "failover", path))
         {
-            var item = DocumentReader.Item(path + ".failover", i);
-            if (r.AsMap(list!.Items[i], item) is not { } entry)
-            {
-                continue;
-            }
-
             r.CheckFields(entry, item, ["from", "to"], strict: true);
             var from = r.String(entry, "from", item, required: true);
             var to = r.String(entry, "to", item, required: true);

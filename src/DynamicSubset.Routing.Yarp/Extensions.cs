@@ -45,7 +45,7 @@ public static class DynamicSubsetYarpExtensions
         services.TryAddSingleton(static sp =>
         {
             var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DynamicSubsetGatewayOptions>>().Value;
-            return new EntryPointIdentity(options.SourceLabels, options.Locality is null ? null : DynamicSubset.Routing.Locality.Parse(options.Locality));
+            return Identity(options.SourceLabels, options.Locality);
         });
         services.TryAddSingleton(static sp => ActivatorUtilities.CreateInstance<DynamicSubsetGateway>(
             sp, sp.GetRequiredService<RoutingCatalogRegistry>().GetRequired(name: null, "The dynamic subset gateway")));
@@ -88,7 +88,7 @@ public static class DynamicSubsetYarpExtensions
             DynamicSubsetGateway.CreateInvoker(null),
             services.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()?.CreateLogger(typeof(Mirroring).FullName!) ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
             maxBody: 64 * 1024);
-        var step = new YarpDynamicSubsets(registry, services.GetRequiredService<RoutingPipeline>(), clusters, options, mirrors);
+        var step = new YarpDynamicSubsets(registry, services.GetRequiredService<RoutingPipeline>(), clusters, Identity(options.SourceLabels, options.Locality), mirrors);
         proxyPipeline.Use(step.InvokeAsync);
         return proxyPipeline;
     }
@@ -113,11 +113,15 @@ public static class DynamicSubsetYarpExtensions
         services.TryAddSingleton(static sp =>
         {
             var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DynamicSubsetYarpOptions>>().Value;
-            return new EntryPointIdentity(options.SourceLabels, options.Locality is null ? null : DynamicSubset.Routing.Locality.Parse(options.Locality));
+            return Identity(options.SourceLabels, options.Locality);
         });
 
         services.TryAddSingleton<YarpClusterCatalog>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<global::Yarp.ReverseProxy.Transforms.Builder.ITransformProvider, DynamicSubsetTransformProvider>());
         return services;
     }
+
+    /// <summary>An entry point's identity from its options (the locality was validated at start).</summary>
+    private static EntryPointIdentity Identity(IDictionary<string, string> labels, string? locality) =>
+        new(labels, locality is null ? null : DynamicSubset.Routing.Locality.Parse(locality));
 }

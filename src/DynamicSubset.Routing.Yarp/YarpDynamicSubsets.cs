@@ -14,12 +14,9 @@ namespace DynamicSubset.Routing.Yarp;
 /// by the cluster's <c>DynamicSubset.Service</c> metadata, or by its id. Destinations carry their labels in <c>Metadata</c>.
 /// </summary>
 internal sealed class YarpDynamicSubsets(
-    RoutingCatalogRegistry registry, RoutingPipeline pipeline, YarpClusterCatalog clusters, DynamicSubsetYarpOptions options, Mirroring mirrors,
+    RoutingCatalogRegistry registry, RoutingPipeline pipeline, YarpClusterCatalog clusters, EntryPointIdentity identity, Mirroring mirrors,
     int connectRetries = 2, int maxRetryBody = 64 * 1024)
 {
-    private readonly IReadOnlyDictionary<string, string>? _sourceLabels = options.SourceLabels.Count == 0 ? null : new Dictionary<string, string>(options.SourceLabels, StringComparer.Ordinal);
-    private readonly Locality? _locality = options.Locality is null ? null : Locality.Parse(options.Locality); // validated at start
-
     /// <summary>The cluster metadata key that names the catalog's service, when it is not the cluster id.</summary>
     public const string ServiceMetadataKey = "DynamicSubset.Service";
 
@@ -36,7 +33,7 @@ internal sealed class YarpDynamicSubsets(
             return;
         }
 
-        var facts = DynamicSubsetGateway.Facts(context) with { SourceLabels = _sourceLabels, SourceLocality = _locality };
+        var facts = identity.Apply(DynamicSubsetGateway.Facts(context));
         var headers = new HeaderDictionarySource(context.Request.Headers);
 
         // The service's VirtualService picks the route and the destination pool; the pool's policy then routes over

@@ -74,9 +74,7 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.32.11:5678");
-        builder.Logging.ClearProviders();
+        var builder = TestApps.Builder("http://127.0.32.11:5678");
         _pod = builder.Build();
         _pod.Map("/{**rest}", (HttpContext context) =>
         {
@@ -160,9 +158,7 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
     [Fact]
     public async Task TheYarpStep_OpensAConnectionPerRequest_AndBoundsTheConnect_WithPoolConnectionsAsItsConnectStep()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.32.3:0");
-        builder.Logging.ClearProviders();
+        var builder = TestApps.Builder("http://127.0.32.3:0");
         builder.Services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
         builder.Services.AddDynamicSubsetYarp();
         builder.Services.AddReverseProxy()

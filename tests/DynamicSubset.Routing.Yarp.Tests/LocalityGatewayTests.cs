@@ -65,9 +65,7 @@ public sealed class LocalityGatewayTests : IAsyncLifetime
     {
         foreach (var (ip, _, _) in PodSpecs)
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls($"http://{ip}:5678");
-            builder.Logging.ClearProviders();
+            var builder = TestApps.Builder($"http://{ip}:5678");
             var pod = builder.Build();
             pod.Map("/{**rest}", () =>
             {
@@ -103,13 +101,7 @@ public sealed class LocalityGatewayTests : IAsyncLifetime
     }
 
     [Fact]
-    public void TheConfiguration_HasNoIgnoredField()
-    {
-        var config = MeshConfiguration.Parse([new ConfigurationText("mesh.yaml", Mesh)]);
-
-        Assert.False(config.HasErrors, string.Join("\n", config.Diagnostics));
-        Assert.DoesNotContain(config.Diagnostics, d => d.Code == "DSR2001");
-    }
+    public void TheConfiguration_HasNoIgnoredField() => TestApps.AssertNoIgnoredField(Mesh);
 
     [Fact]
     public async Task TheGateway_StaysInItsZone_ThenFailsOverZoneByZone_AsPodsAreEjected()

@@ -283,12 +283,7 @@ public sealed class RouteActionTests : IAsyncLifetime
     }
 
     [Fact]
-    public void TheConfiguration_HasNoIgnoredField()
-    {
-        var config = MeshConfiguration.Parse([new ConfigurationText("mesh.yaml", Mesh)]);
-        Assert.False(config.HasErrors, string.Join("\n", config.Diagnostics));
-        Assert.DoesNotContain(config.Diagnostics, d => d.Code == "DSR2001");
-    }
+    public void TheConfiguration_HasNoIgnoredField() => TestApps.AssertNoIgnoredField(Mesh);
 
     [Fact]
     public async Task Rewrite_ReplacesTheMatchedPrefix_KeepsTheQuery_AndSetsTheAuthority()
@@ -670,9 +665,7 @@ public sealed class RouteActionTests : IAsyncLifetime
     /// <summary>A YARP proxy on <paramref name="ip"/> with the step, one cluster named <paramref name="cluster"/> over the echo backend.</summary>
     private async Task<WebApplication> StartYarpStepAsync(string ip, string cluster)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://{ip}:0");
-        builder.Logging.ClearProviders();
+        var builder = TestApps.Builder($"http://{ip}:0");
         builder.Services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
         builder.Services.AddDynamicSubsetYarp(o => o.SourceLabels["role"] = "edge");
         builder.Services.AddReverseProxy().LoadFromMemory(
@@ -735,9 +728,7 @@ public sealed class RouteActionTests : IAsyncLifetime
 
     private static WebApplication Start(string ip)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://{ip}:5678");
-        builder.Logging.ClearProviders();
+        var builder = TestApps.Builder($"http://{ip}:5678");
         return builder.Build();
     }
 }

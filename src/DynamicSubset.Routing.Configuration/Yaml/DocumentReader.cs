@@ -77,6 +77,20 @@ internal sealed class DocumentReader(string file, List<ConfigurationDiagnostic> 
         return null;
     }
 
+    /// <summary>The maps of a list field, each with its path (<c>path.key[i]</c>); an item that is not a map is reported and skipped.</summary>
+    public IEnumerable<(MappingNode Map, string Path)> Maps(MappingNode parent, string key, string path)
+    {
+        var list = List(parent, key, path);
+        for (var i = 0; i < (list?.Items.Count ?? 0); i++)
+        {
+            var item = Item(Child(path, key), i);
+            if (AsMap(list!.Items[i], item) is { } map)
+            {
+                yield return (map, item);
+            }
+        }
+    }
+
     public string? String(MappingNode parent, string key, string path, bool required = false) =>
         Field(parent, key, path, required) is { } node ? AsString(node, Child(path, key)) : null;
 
