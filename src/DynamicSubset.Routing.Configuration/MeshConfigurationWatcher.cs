@@ -37,6 +37,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     private readonly Lock _scheduleLock = new();
     private readonly Lock _reloadLock = new();
     private readonly MeshServiceResolvers _resolvers;
+    private readonly MeshFileDocuments _files; // each file parsed only when its text changed
     private MeshConfiguration _configuration;
     private MeshConfigurationError? _lastError;
     private DateTimeOffset _burstStart;
@@ -63,7 +64,8 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
         _logger = logger ?? NullLogger.Instance;
         _timer = _options.TimeProvider.CreateTimer(static s => ((MeshConfigurationWatcher)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
-        var first = MeshConfiguration.Load(_paths, _options.Limits);
+        _files = new MeshFileDocuments(_options.Limits);
+        var first = _files.Load(_paths);
         first.ThrowIfInvalid();
         _configuration = first;
         PublishAll(Build(first));
@@ -180,7 +182,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
             MeshConfiguration? config = null;
             for (var attempt = 0; attempt < StableReadAttempts && config is null; attempt++)
             {
-                config = checkStable ? ReadStable() : MeshConfiguration.Load(_paths, _options.Limits);
+                config = checkStable ? ReadStable() : _files.Load(_paths);
             }
 
             if (config is null)
@@ -254,7 +256,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
 
         var events = Interlocked.Read(ref _fileEvents);
         var before = Stamps();
-        var config = MeshConfiguration.Load(_paths, _options.Limits);
+        var config = _files.Load(_paths);
         return Interlocked.Read(ref _fileEvents) == events && before.SequenceEqual(Stamps()) ? config : null;
     }
 

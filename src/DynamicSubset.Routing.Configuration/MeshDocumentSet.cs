@@ -235,11 +235,11 @@ public sealed class MeshDocumentSet
 
     /// <summary>Compiles the set: every object's last good version, into services.</summary>
     /// <returns>The configuration; errors found only across objects (two DestinationRules for one host, a limit) set <see cref="MeshConfiguration.HasErrors"/>.</returns>
-    public MeshConfiguration Compile()
-    {
-        var diagnostics = new List<ConfigurationDiagnostic>();
-        return MeshConfiguration.Compile(Accepted(diagnostics), diagnostics, _limits);
-    }
+    public MeshConfiguration Compile() => CompileWith([]);
+
+    /// <summary>Compiles the set, with diagnostics found before (a file that could not be read or parsed) reported first.</summary>
+    internal MeshConfiguration CompileWith(List<ConfigurationDiagnostic> diagnostics) =>
+        MeshConfiguration.Compile(Accepted(diagnostics), diagnostics, _limits);
 
     private DocumentSet Accepted(List<ConfigurationDiagnostic> diagnostics)
     {
