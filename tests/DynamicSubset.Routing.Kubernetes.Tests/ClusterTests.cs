@@ -112,6 +112,28 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARelabel_IsAppliedPodByPod_WithoutACompile_AsItsMetricsSay()
+    {
+        await StartCatalogAsync();
+        var meters = _provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var compiles = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(meters, "DynamicSubset.Routing", "dynamic_subset.kubernetes.compiles");
+        using var durations = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<double>(meters, "DynamicSubset.Routing", "dynamic_subset.kubernetes.apply.duration");
+        var service = Assert.Single(_catalog.Current.Services);
+        var before = service.Resolver.Current;
+
+        _api.Put("pods", Pod("dev-v2", _pods["dev-v2"].Ip, "dev", "v7"));
+        await EventuallyAsync(async () => (await GetAsync("dev", "v7")).Body == _pods["dev-v2"].Greeting, "the relabel shows");
+
+        Assert.Same(service, _catalog.Current.Services[0]); // no catalog swap: the index took the change
+        Assert.Equal(before.Generation + 1, service.Resolver.Current.Generation);
+        var compiled = Assert.Single(compiles.GetMeasurementSnapshot());
+        Assert.Equal(("{batch}", 1L, "incremental"), (compiles.Instrument!.Unit, compiled.Value, (string?)compiled.Tags["dynamic_subset.kubernetes.mode"]));
+        var applied = Assert.Single(durations.GetMeasurementSnapshot());
+        Assert.Equal(("s", "incremental"), (durations.Instrument!.Unit, (string?)applied.Tags["dynamic_subset.kubernetes.mode"]));
+        Assert.InRange(applied.Value, 0, 10);
+    }
+
+    [Fact]
     public async Task AContinueTokenThatExpires_StartsTheListAgain_AndNothingIsLostOrDoubled()
     {
         for (var i = 0; i < 1_194; i++)

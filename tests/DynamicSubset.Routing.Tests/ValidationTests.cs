@@ -106,6 +106,14 @@ public class ValidationTests
         { () => _ = ConsistentHashPolicy.ForCookie(null!), "name" },
         { () => _ = ConsistentHashPolicy.ForQueryParameter(null!), "name" },
         { () => _ = Explanation.Of(null!, new RouteRequest("GET", "/"), new DictionaryHeaderSource(new Dictionary<string, string>())), "service" },
+        { () => _ = Locality.Parse(null!), "text" },
+        { () => _ = Locality.Of(null!), "labels" },
+        { () => _ = new Locality("r").IsWithin(null!), "pattern" },
+        { () => _ = new Locality(null!), "region" },
+        { () => _ = new Locality("r", null!), "zone" },
+        { () => _ = new Locality("r", "z", null!), "subzone" },
+        { () => _ = Topology.StageVersion().IsEquivalentTo(null!), "other" },
+        { () => _ = new RoutingPolicy(DynamicSubsetPolicy.None, []) { Locality = null! }, "value" },
     };
 
     [Fact]
