@@ -7,8 +7,9 @@ namespace DynamicSubset.Routing.Configuration.Tests;
 /// <summary>
 /// Pod changes applied one pod at a time (<see cref="MeshDocumentSet.SetPod(string, PodFacts?, MeshConfiguration, ICollection{PodEndpointChange})"/>
 /// and <see cref="PodEndpointChange.TryPlan"/>, as the cluster source applies them, compiling only when they say so) end
-/// where compiling the final pods from scratch ends: the same endpoints, labels, health and names in every pool,
-/// static subsets and named target ports included, with pods that swap and share IPs.
+/// where compiling the final state from scratch ends: the same endpoints, labels, health and names and an equivalent
+/// policy in every pool, static subsets and named target ports included, with pods that swap and share IPs, and rule
+/// edits (a target port, a subset's labels) between batches, which compile and publish through MeshServiceResolvers.
 /// </summary>
 public class IncrementalPodTests
 {
@@ -48,6 +49,14 @@ public class IncrementalPodTests
               route: [{destination: {host: app}}]
         """;
 
+    // Rule edits a batch may carry instead of pods: the app Service's target port, and the v1 subset's labels.
+    private static readonly (int Document, string Text)[] RuleEdits =
+    [
+        (0, "apiVersion: v1\nkind: Service\nmetadata: {name: app, namespace: default}\nspec: {selector: {app: app}, ports: [{name: http, port: 80, targetPort: 8080}]}"),
+        (0, "apiVersion: v1\nkind: Service\nmetadata: {name: app, namespace: default}\nspec: {selector: {app: app}, ports: [{name: http, port: 80, targetPort: http}]}"),
+        (2, "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: app, namespace: default}\nspec:\n  host: app.default.svc.cluster.local\n  trafficPolicy: {loadBalancer: {dynamicSubset: {subsetSelectors: [{keys: [version]}]}}}\n  subsets: [{name: v1, labels: {version: v2}}]"),
+    ];
+
     private static readonly string[] PodNames = ["p0", "p1", "p2", "p3", "p4", "p5"];
     private static readonly string[] Ips = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "fd00::1"];
 
@@ -63,16 +72,28 @@ public class IncrementalPodTests
             name, "default", new Dictionary<string, string> { ["app"] = app, ["version"] = version }, ips, ready,
             named ? [new ContainerPort("http", 8080)] : [new ContainerPort("metrics", 9090)]));
 
-    private static Gen<List<List<(string Name, PodFacts? Pod)>>> BatchesGen =>
-        Gen.ListOf(Gen.NonEmptyListOf(ChangeGen).Select(static b => b.ToList())).Select(static l => l.Take(12).ToList());
+    /// <summary>Batches of pod changes, and now and then a rule edit (-1: none), as the cluster delivers them.</summary>
+    private static Gen<List<(List<(string Name, PodFacts? Pod)> Pods, int Rule)>> BatchesGen =>
+        Gen.ListOf(
+            from pods in Gen.NonEmptyListOf(ChangeGen)
+            from rule in Gen.Frequency((6, Gen.Constant(-1)), (1, Gen.Choose(0, RuleEdits.Length - 1)))
+            select (pods.ToList(), rule)).Select(static l => l.Take(12).ToList());
 
     [Property(MaxTest = 300)]
-    public Property PodChangesAppliedAlone_EqualACompileOfTheFinalPods() => Prop.ForAll(Arb.From(BatchesGen), batches =>
+    public Property PodChangesAppliedAlone_EqualACompileOfTheFinalState() => Prop.ForAll(Arb.From(BatchesGen), batches =>
     {
         var (documents, compiled, resolvers) = Start();
-        foreach (var batch in batches)
+        foreach (var (pods, rule) in batches)
         {
-            Apply(documents, ref compiled, resolvers, batch);
+            if (rule >= 0)
+            {
+                // A rule edit: the source compiles everything and publishes every service, as the cluster source does.
+                Assert.Empty(documents.Set($"rule-{RuleEdits[rule].Document}", RuleEdits[rule].Text));
+                compiled = documents.Compile();
+                resolvers.Publish(resolvers.Build(compiled), static s => s.Host);
+            }
+
+            Apply(documents, ref compiled, resolvers, pods);
         }
 
         var scratch = documents.Compile();
@@ -80,6 +101,7 @@ public class IncrementalPodTests
         foreach (var service in scratch.Services)
         {
             Assert.Equal(Describe(service.Endpoints), Describe(resolvers[service.Host].Configured.Endpoints));
+            Assert.True(service.Policy.IsEquivalentTo(resolvers[service.Host].Configured.Policy));
         }
 
         return true.ToProperty();
@@ -104,7 +126,7 @@ public class IncrementalPodTests
     private static PodFacts Pod(string name, string version, string ip, bool ready = true) =>
         new(name, "default", new Dictionary<string, string> { ["app"] = "app", ["version"] = version }, [ip], ready, [new ContainerPort("http", 8080)]);
 
-    private static (MeshDocumentSet Documents, MeshConfiguration Compiled, Dictionary<string, SubsetResolver> Resolvers) Start()
+    private static (MeshDocumentSet Documents, MeshConfiguration Compiled, MeshServiceResolvers Resolvers) Start()
     {
         var documents = new MeshDocumentSet();
         foreach (var (text, i) in Rules.Split("\n---\n").Select((t, i) => (t, i)))
@@ -114,11 +136,13 @@ public class IncrementalPodTests
 
         var compiled = documents.Compile();
         Assert.False(compiled.HasErrors, string.Join("\n", compiled.Diagnostics));
-        return (documents, compiled, compiled.Services.ToDictionary(static s => s.Host, static s => new SubsetResolver(s.BuildIndex())));
+        var resolvers = new MeshServiceResolvers();
+        resolvers.Publish(resolvers.Build(compiled), static s => s.Host);
+        return (documents, compiled, resolvers);
     }
 
     /// <summary>One batch as the cluster source applies it: the last version of each pod, alone when it can be; returns whether it was.</summary>
-    private static bool Apply(MeshDocumentSet documents, ref MeshConfiguration compiled, Dictionary<string, SubsetResolver> resolvers, List<(string Name, PodFacts? Pod)> batch)
+    private static bool Apply(MeshDocumentSet documents, ref MeshConfiguration compiled, MeshServiceResolvers resolvers, List<(string Name, PodFacts? Pod)> batch)
     {
         var last = new Dictionary<string, PodFacts?>(StringComparer.Ordinal);
         foreach (var (name, pod) in batch)
@@ -132,7 +156,7 @@ public class IncrementalPodTests
             Assert.Empty(documents.SetPod(key, pod, compiled, deltas));
         }
 
-        if (PodEndpointChange.TryPlan(deltas, s => resolvers.TryGetValue(s, out var r) ? r.Configured : null, MeshConfigurationLimits.Default.MaxEndpointsPerService, out var plan))
+        if (PodEndpointChange.TryPlan(deltas, s => resolvers.Contains(s) ? resolvers[s].Configured : null, MeshConfigurationLimits.Default.MaxEndpointsPerService, out var plan))
         {
             foreach (var (service, changes) in plan)
             {
@@ -143,11 +167,7 @@ public class IncrementalPodTests
         }
 
         compiled = documents.Compile();
-        foreach (var service in compiled.Services)
-        {
-            resolvers[service.Host].ReplaceEndpoints(service.Endpoints);
-        }
-
+        resolvers.Publish(resolvers.Build(compiled), static s => s.Host);
         return false;
     }
 
