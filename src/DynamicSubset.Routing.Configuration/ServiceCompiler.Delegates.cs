@@ -11,7 +11,18 @@ internal sealed partial class ServiceCompiler
 {
     private List<VirtualServiceDoc> ExpandDelegates()
     {
-        var byName = docs.VirtualServices.Where(static v => v.Hosts.Count == 0).ToDictionary(static v => (v.Info.Name, v.Info.Namespace));
+        // Delegates by name: two of one name and namespace (in two files, or one file twice) keep the first, as Istio
+        // keeps one object per name; the other is warned, never a crash of the whole compile.
+        var byName = new Dictionary<(string Name, string Namespace), VirtualServiceDoc>();
+        foreach (var candidate in docs.VirtualServices.Where(static v => v.Hosts.Count == 0))
+        {
+            if (!byName.TryAdd((candidate.Info.Name, candidate.Info.Namespace), candidate))
+            {
+                Reader(candidate.Info).Warning(DiagnosticCodes.Duplicate, new ScalarNode(new(candidate.Info.Line, 1), "", quoted: false), "metadata.name",
+                    $"another VirtualService {candidate.Info.Namespace}/{candidate.Info.Name} without hosts is already defined; only the first is used as a delegate");
+            }
+        }
+
         var used = new HashSet<(string, string)>();
         var result = new List<VirtualServiceDoc>();
         foreach (var vs in docs.VirtualServices.Where(static v => v.Hosts.Count > 0))

@@ -41,6 +41,31 @@ public class FuzzTests
         property.Check(Config.QuickThrowOnFailure.WithMaxTest(Cases).WithQuietOnSuccess(true));
     }
 
+    /// <summary>Seeds the random runs once failed with: each replays the mutated file exactly.</summary>
+    [Theory]
+    [InlineData(2010620094)] // two host-less VirtualServices of one name: the delegate index threw on the duplicate key
+    public void SeedsThatOnceFailed_AreAnsweredWithDiagnostics(int seed) => Assert.True(Check(seed));
+
+    [Fact]
+    public void TwoDelegatesOfOneName_KeepTheFirst_AndTheOtherIsWarned()
+    {
+        var config = Fixtures.Parse("""
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: team, namespace: default}
+            spec: {http: [{route: [{destination: {host: helloworld}}]}]}
+            ---
+            apiVersion: networking.istio.io/v1
+            kind: VirtualService
+            metadata: {name: team, namespace: default}
+            spec: {http: [{route: [{destination: {host: other}}]}]}
+            """);
+
+        Assert.False(config.HasErrors, string.Join("\n", config.Diagnostics));
+        Assert.Contains(config.Diagnostics, d => d.Code == "DSR1007" && d.Line == 6 &&
+            d.Message == "another VirtualService default/team without hosts is already defined; only the first is used as a delegate");
+    }
+
     [Fact]
     public void NonUtf8Bytes_InAFile_AreReadWithoutAnException()
     {
