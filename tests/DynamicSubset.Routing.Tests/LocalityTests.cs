@@ -151,6 +151,25 @@ public class LocalityTests
         Assert.Equal(["10.0.0.3", "10.0.0.4", "10.0.0.5"], order[2..]);
     }
 
+    [Fact]
+    public void TwoCallersWithEqualIdentities_ShareTheRanks_AndPickWithoutAllocating()
+    {
+        // Two entry points of one process (two named HttpClients, say), each with its own label dictionary: only the
+        // failoverPriority labels' values count, so they share one table rather than rebuilding it on every pick by turns.
+        var (_, resolver) = Service(LocalityLoadBalancing.Default with { FailoverPriority = ["network", Locality.RegionLabel] });
+        var first = new Internal.CallerContext(new Locality("region1", "zone1"), new Dictionary<string, string> { ["network"] = "a", ["app"] = "one" });
+        var second = new Internal.CallerContext(new Locality("region1", "zone1"), new Dictionary<string, string> { ["network"] = "a", ["app"] = "two" });
+        var headers = new DictionaryHeaderSource(new Dictionary<string, string>());
+
+        var bytes = AllocationTests.Measure(() =>
+        {
+            _ = resolver.Resolve(headers, null, first);
+            _ = resolver.Resolve(headers, null, second);
+        });
+
+        Assert.Equal(0, bytes);
+    }
+
     [Theory]
     [InlineData("us-west", "us-west", "", "")]
     [InlineData("us-west/zone1", "us-west", "zone1", "")]

@@ -15,6 +15,7 @@ internal sealed class LocalityTable
     private readonly bool _failover;
     private readonly Locality _caller;
     private readonly IReadOnlyDictionary<string, string>? _labels;
+    private readonly string?[] _labelValues; // the caller's value of each failoverPriority label the ranks read (null: topology, or none)
     private readonly Subset[] _levels;
     private readonly int[][] _toParent;
     private readonly long[] _cumulative;
@@ -26,6 +27,7 @@ internal sealed class LocalityTable
         _failover = failover;
         _caller = caller;
         _labels = labels;
+        _labelValues = [.. rule.FailoverPriority.Select(label => IsTopology(label) ? null : labels?.GetValueOrDefault(label))];
         _levels = levels;
         _toParent = toParent;
         _cumulative = cumulative;
@@ -34,8 +36,36 @@ internal sealed class LocalityTable
     /// <summary>Gets the parent's routable indexes level by level, best first (empty when locality changes nothing): the order retries go in.</summary>
     public int[][] Levels => _toParent;
 
-    public bool IsFor(LocalityLoadBalancing rule, bool failover, Locality caller, IReadOnlyDictionary<string, string>? labels) =>
-        ReferenceEquals(rule, _rule) && failover == _failover && caller.Equals(_caller) && ReferenceEquals(labels, _labels);
+    /// <summary>
+    /// Whether the table ranks for this caller: the same rule, the same locality by value, and the same values of the
+    /// labels <c>failoverPriority</c> reads (other labels do not change a rank). By value, so that two entry points of
+    /// one process with equal identities, each with its own dictionary, share the table instead of rebuilding it by turns.
+    /// </summary>
+    public bool IsFor(LocalityLoadBalancing rule, bool failover, Locality caller, IReadOnlyDictionary<string, string>? labels)
+    {
+        if (!ReferenceEquals(rule, _rule) || failover != _failover || !caller.Equals(_caller))
+        {
+            return false;
+        }
+
+        if (ReferenceEquals(labels, _labels))
+        {
+            return true;
+        }
+
+        var order = rule.FailoverPriority;
+        for (var i = 0; i < order.Length; i++)
+        {
+            if (_labelValues[i] != (IsTopology(order[i]) ? null : labels?.GetValueOrDefault(order[i])))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsTopology(string label) => label is Locality.RegionLabel or Locality.ZoneLabel or Locality.SubzoneLabel;
 
     /// <summary>Picks a routable endpoint of <paramref name="parent"/>: a level by share, then one of its endpoints by the load balancer.</summary>
     public int Pick(Subset parent, LoadBalancingPolicy policy, Random? random)
