@@ -30,10 +30,10 @@ public sealed class PropagationTests
     [InlineData(true)]
     public async Task TwoHops_TheTagArrivesAtB(bool baggage)
     {
-        await using var b = await App("127.0.5.23", s => s.AddDynamicSubsetHeaderPropagation(), app =>
+        await using var b = await App("127.0.35.23", s => s.AddDynamicSubsetHeaderPropagation(), app =>
             app.MapGet("/", (HttpContext c) => $"x-stage={c.Request.Headers["x-stage"]} baggage={c.Request.Headers["baggage"]}"));
         await using var a = await App(
-            "127.0.5.22",
+            "127.0.35.22",
             s =>
             {
                 s.AddDynamicSubsetHeaderPropagation(o => { o.Headers.Add("x-stage"); o.UseBaggage = baggage; });
@@ -41,7 +41,7 @@ public sealed class PropagationTests
             },
             app => app.MapGet("/", (IHttpClientFactory f) => f.CreateClient("b").GetStringAsync("/")));
         await using var edge = await App(
-            "127.0.5.21",
+            "127.0.35.21",
             s =>
             {
                 s.AddDynamicSubsetHeaderPropagation(o => { o.Headers.Add("x-stage"); o.UseBaggage = baggage; });
@@ -69,12 +69,12 @@ public sealed class PropagationTests
     [Fact]
     public async Task DefaultHeaders_AreTheVirtualServiceMappings_OfTheRoutedClients()
     {
-        await using var backend = await App("127.0.5.25", _ => { }, app =>
+        await using var backend = await App("127.0.35.25", _ => { }, app =>
             app.MapGet("/", (HttpContext c) => $"x-stage={c.Request.Headers["x-stage"]} x-other={c.Request.Headers["x-other"]}"));
         var policy = new RoutingPolicy(new DynamicSubsetPolicy([new SubsetSelector("stage")], FallbackPolicy.AnyEndpoint), [new HeaderMapping("x-stage", "stage")]);
-        var endpoint = Endpoint.Create("127.0.5.25", new Uri(Url(backend)).Port);
+        var endpoint = Endpoint.Create("127.0.35.25", new Uri(Url(backend)).Port);
         await using var edge = await App(
-            "127.0.5.24",
+            "127.0.35.24",
             s =>
             {
                 s.AddDynamicSubsetHeaderPropagation();
@@ -95,7 +95,7 @@ public sealed class PropagationTests
     [Fact]
     public async Task OutsideARequest_PropagationDoesNothing_AndThrowsNothing()
     {
-        await using var backend = await App("127.0.5.26", _ => { }, app => app.MapGet("/", (HttpContext c) => $"x-stage={c.Request.Headers["x-stage"]}"));
+        await using var backend = await App("127.0.35.26", _ => { }, app => app.MapGet("/", (HttpContext c) => $"x-stage={c.Request.Headers["x-stage"]}"));
         var services = new ServiceCollection();
         services.AddHttpClient("plain", c => c.BaseAddress = new Uri(Url(backend))).AddDynamicSubsetHeaderPropagation();
         await using var provider = services.BuildServiceProvider();

@@ -16,7 +16,7 @@ public sealed class ClusterCliTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _api = await FakeApiServer.StartAsync("127.0.30.3");
+        _api = await FakeApiServer.StartAsync("127.0.37.3");
         _pods = await Helloworld.StartAsync(block: 32);
         foreach (var pod in _pods.Pods)
         {
@@ -120,7 +120,7 @@ public sealed class ClusterCliTests : IAsyncLifetime
         var cluster = new ClusterSettings(Kubeconfig, null, ["default"]);
         var stdout = new StringWriter();
         var output = new CliOutput(stdout, new StringWriter(), color: false);
-        var serve = Serve.RunAsync(output, _ => Task.FromResult(cluster.Create(output)), new Uri("http://127.0.30.10:0"), new Uri("http://127.0.30.11:0"), ServeSettings.Default, stop.Token,
+        var serve = Serve.RunAsync(output, _ => Task.FromResult(cluster.Create(output)), new Uri("http://127.0.37.10:0"), new Uri("http://127.0.37.11:0"), ServeSettings.Default, stop.Token,
             (g, a) => started.TrySetResult((g, a)), ClusterSettings.WaitForSyncAsync);
         using var probe = new HttpClient();
         try
@@ -177,7 +177,7 @@ public sealed class ClusterCliTests : IAsyncLifetime
         var started = new TaskCompletionSource<(Uri, Uri?)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var cluster = new ClusterSettings(Kubeconfig, null, ["default"]);
         var output = new CliOutput(new StringWriter(), new StringWriter(), color: false);
-        var serve = Serve.RunAsync(output, ct => cluster.ConnectAsync(output, ct), new Uri("http://127.0.30.4:0"), null, ServeSettings.Default, stop.Token, (g, a) => started.TrySetResult((g, a)));
+        var serve = Serve.RunAsync(output, ct => cluster.ConnectAsync(output, ct), new Uri("http://127.0.37.4:0"), null, ServeSettings.Default, stop.Token, (g, a) => started.TrySetResult((g, a)));
         var (gateway, _) = await started.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         using var client = new HttpClient();
 

@@ -19,7 +19,7 @@ public sealed class HealthCheckTests
     [Fact]
     public async Task Readyz_UnhealthyBeforeTheFirstSync_HealthyAfter_DegradedWhileTheSourceIsGone()
     {
-        await using var api = await FakeApiServer.StartAsync("127.0.30.7");
+        await using var api = await FakeApiServer.StartAsync("127.0.37.7");
         api.Unavailable = true;
         api.Put("services", JsonNode.Parse("""
             {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "helloworld", "namespace": "default"},
@@ -31,7 +31,7 @@ public sealed class HealthCheckTests
             """)!.AsObject());
 
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.30.8:0");
+        builder.WebHost.UseUrls("http://127.0.37.8:0");
         builder.Logging.ClearProviders();
         builder.Services.AddDynamicSubsetCatalogFromKubernetes(o =>
         {

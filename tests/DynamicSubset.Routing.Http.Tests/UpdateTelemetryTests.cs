@@ -29,12 +29,12 @@ public sealed class UpdateTelemetryTests
             });
         using var updates = new MetricCollector<long>(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), RoutingTelemetryNames.Meter, RoutingTelemetryNames.Updates);
         _ = provider.Client();
-        var good = Endpoint.Create("127.0.8.1", 80, new Dictionary<string, string> { ["stage"] = "dev" });
+        var good = Endpoint.Create("127.0.36.1", 80, new Dictionary<string, string> { ["stage"] = "dev" });
 
         source.Publisher!.ReplaceEndpoints([good]);
         var error = Assert.Throws<RoutingValidationException>(() => source.Publisher.ReplaceEndpoints([good, good]));
 
-        Assert.Equal("endpoints: address 127.0.8.1:80 is given twice", error.Message);
+        Assert.Equal("endpoints: address 127.0.36.1:80 is given twice", error.Message);
         Assert.Equal(["applied helloworld", "rejected helloworld"], Results(updates));
         Assert.Equal(LogLevel.Error, Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 22).Level);
         Assert.Equal([good], Assert.Single(provider.Routes()).Resolver.Current.Endpoints);
@@ -48,7 +48,7 @@ public sealed class UpdateTelemetryTests
             ["R:trafficPolicy:loadBalancer:dynamicSubset:subsetSelectors:0:keys:0"] = "stage",
             ["R:headerToDynamicSubsetKey:0:header"] = "x-stage",
             ["R:headerToDynamicSubsetKey:0:key"] = "stage",
-            ["R:endpoints:0:address"] = "127.0.8.2",
+            ["R:endpoints:0:address"] = "127.0.36.2",
             ["R:endpoints:0:port"] = "80",
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
@@ -57,12 +57,12 @@ public sealed class UpdateTelemetryTests
         _ = provider.Client();
         var before = Assert.Single(provider.Routes()).Resolver.Current;
 
-        configuration["R:endpoints:0:address"] = "127.0.8.x";
+        configuration["R:endpoints:0:address"] = "127.0.36.x";
 
         // OptionsMonitor's own change handler rethrows the validation failure to whoever triggered the reload
         // (dotnet/runtime#44381); with a file provider that is the file-watching thread. Ours has run regardless.
         var thrown = Assert.Throws<AggregateException>(configuration.Reload);
-        Assert.Contains("R: endpoints[0].address: '127.0.8.x' is not an IP address", thrown.InnerException!.Message, StringComparison.Ordinal);
+        Assert.Contains("R: endpoints[0].address: '127.0.36.x' is not an IP address", thrown.InnerException!.Message, StringComparison.Ordinal);
 
         Assert.Equal(["rejected helloworld"], Results(updates));
         Assert.Same(before, Assert.Single(provider.Routes()).Resolver.Current);

@@ -135,8 +135,21 @@ internal sealed class Helloworld : IAsyncDisposable
             ("dev-v1", "dev", "v1"), ("dev-v2", "dev", "v2"), ("dev-v3", "dev", "v3"),
             ("prod-v2", "prod", "v2"), ("prod-v3-a", "prod", "v3"), ("prod-v3-b", "prod", "v3"),
         ];
-        var pods = await Task.WhenAll(topology.Select((t, i) => Workload.StartAsync(t.Name, $"127.0.{block}.{11 + i}", Port, t.Stage, t.Version)));
-        return new Helloworld([.. pods]);
+        var starts = topology.Select((t, i) => Workload.StartAsync(t.Name, $"127.0.{block}.{11 + i}", Port, t.Stage, t.Version)).ToList();
+        try
+        {
+            return new Helloworld([.. await Task.WhenAll(starts)]);
+        }
+        catch
+        {
+            // One pod could not start (its address taken): stop the others, so that they do not hold theirs past the test.
+            foreach (var start in starts.Where(s => s.IsCompletedSuccessfully))
+            {
+                await start.Result.DisposeAsync();
+            }
+
+            throw;
+        }
     }
 
     /// <summary>The pods as <c>kubectl get pods -o yaml</c> would print them.</summary>

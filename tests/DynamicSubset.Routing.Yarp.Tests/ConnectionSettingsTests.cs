@@ -11,10 +11,10 @@ using Microsoft.Extensions.Logging;
 namespace DynamicSubset.Routing.Yarp.Tests;
 
 /// <summary>
-/// A DestinationRule's connection settings at the gateway (127.0.32.1) and in the HttpClient handler:
-/// <c>tcp.connectTimeout</c> against a pod whose listener never accepts (127.0.32.12, backlog full, so a connect hangs),
+/// A DestinationRule's connection settings at the gateway (127.0.34.1) and in the HttpClient handler:
+/// <c>tcp.connectTimeout</c> against a pod whose listener never accepts (127.0.34.12, backlog full, so a connect hangs),
 /// and <c>http.maxRequestsPerConnection: 1</c> against a pod that records which connection each request came on
-/// (127.0.32.11), beside the same pod through a rule without it.
+/// (127.0.34.11), beside the same pod through a rule without it.
 /// </summary>
 public sealed class ConnectionSettingsTests : IAsyncLifetime
 {
@@ -37,12 +37,12 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
         apiVersion: v1
         kind: Pod
         metadata: {name: echo-1, namespace: default, labels: {app: echo}}
-        status: {podIP: 127.0.32.11, conditions: [{type: Ready, status: "True"}]}
+        status: {podIP: 127.0.34.11, conditions: [{type: Ready, status: "True"}]}
         ---
         apiVersion: v1
         kind: Pod
         metadata: {name: stuck-1, namespace: default, labels: {app: stuck}}
-        status: {podIP: 127.0.32.12, conditions: [{type: Ready, status: "True"}]}
+        status: {podIP: 127.0.34.12, conditions: [{type: Ready, status: "True"}]}
         ---
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
@@ -65,47 +65,65 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
         """;
 
     private readonly ConcurrentQueue<string> _connections = new();
-    private WebApplication _pod = null!;
-    private Socket _stuck = null!;
-    private Socket _filler = null!;
-    private string _dir = null!;
+    private WebApplication? _pod;
+    private Socket? _stuck;
+    private Socket? _filler;
+    private string? _dir;
+
+    private string MeshFile => Path.Combine(_dir!, "mesh.yaml");
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        var builder = TestApps.Builder("http://127.0.32.11:5678");
-        _pod = builder.Build();
-        _pod.Map("/{**rest}", (HttpContext context) =>
+        // xunit does not dispose a test class whose InitializeAsync threw, so a half-started one cleans up here.
+        try
         {
-            _connections.Enqueue(context.Connection.Id);
-            return Results.Text(context.Request.Headers.Connection.ToString());
-        });
-        await _pod.StartAsync(Ct);
+            var builder = TestApps.Builder("http://127.0.34.11:5678");
+            _pod = builder.Build();
+            _pod.Map("/{**rest}", (HttpContext context) =>
+            {
+                _connections.Enqueue(context.Connection.Id);
+                return Results.Text(context.Request.Headers.Connection.ToString());
+            });
+            await _pod.StartAsync(Ct);
 
-        // A listener that never accepts, with its one-place backlog taken: the next connect to it gets no answer.
-        _stuck = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        _stuck.Bind(new IPEndPoint(IPAddress.Parse("127.0.32.12"), 5678));
-        _stuck.Listen(0);
-        _filler = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await _filler.ConnectAsync(new IPEndPoint(IPAddress.Parse("127.0.32.12"), 5678), Ct);
+            // A listener that never accepts, with its one-place backlog taken: the next connect to it gets no answer.
+            _stuck = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            _stuck.Bind(new IPEndPoint(IPAddress.Parse("127.0.34.12"), 5678));
+            _stuck.Listen(0);
+            _filler = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            await _filler.ConnectAsync(new IPEndPoint(IPAddress.Parse("127.0.34.12"), 5678), Ct);
 
-        _dir = Directory.CreateTempSubdirectory("dsr-connections-").FullName;
-        File.WriteAllText(Path.Combine(_dir, "mesh.yaml"), Mesh);
+            _dir = Directory.CreateTempSubdirectory("dsr-connections-").FullName;
+            File.WriteAllText(Path.Combine(_dir, "mesh.yaml"), Mesh);
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        _filler.Dispose();
-        _stuck.Dispose();
-        await _pod.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
+        _filler?.Dispose();
+        _stuck?.Dispose();
+        if (_pod is not null)
+        {
+            await _pod.DisposeAsync();
+        }
+
+        if (_dir is not null)
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
     }
 
     [Fact]
     public async Task MaxRequestsPerConnectionOne_OpensAConnectionPerRequest_AtTheGateway_AndElsewhereConnectionsAreReused()
     {
-        await using var gateway = await GatewayHarness.StartAsync("127.0.32.1", [Path.Combine(_dir, "mesh.yaml")]);
+        await using var gateway = await GatewayHarness.StartAsync("127.0.34.1", [MeshFile]);
 
         for (var i = 0; i < 5; i++)
         {
@@ -128,7 +146,7 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
     public async Task MaxRequestsPerConnectionOne_HoldsInTheHttpClientHandler_AndLeavesTheRequestAsItWas()
     {
         var services = new ServiceCollection();
-        services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        services.AddDynamicSubsetCatalogFromFiles([MeshFile]);
         services.AddHttpClient("echo").AddDynamicSubsetRouting();
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("echo");
@@ -147,19 +165,19 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
     [Fact]
     public async Task ConnectTimeout_BoundsTheConnect_AtTheGateway()
     {
-        await using var gateway = await GatewayHarness.StartAsync("127.0.32.1", [Path.Combine(_dir, "mesh.yaml")]);
+        await using var gateway = await GatewayHarness.StartAsync("127.0.34.1", [MeshFile]);
 
         var (status, body) = await gateway.GetAsync("/", host: "stuck");
 
         Assert.Equal((HttpStatusCode.ServiceUnavailable, RoutingPipeline.UpstreamConnectErrorBody), (status, body));
-        Assert.Contains(gateway.Logs.GetSnapshot(), r => r.Message.Contains("127.0.32.12", StringComparison.Ordinal) && r.Message.Contains("took longer than the pool's connectTimeout (250 ms)", StringComparison.Ordinal));
+        Assert.Contains(gateway.Logs.GetSnapshot(), r => r.Message.Contains("127.0.34.12", StringComparison.Ordinal) && r.Message.Contains("took longer than the pool's connectTimeout (250 ms)", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task TheYarpStep_OpensAConnectionPerRequest_AndBoundsTheConnect_WithPoolConnectionsAsItsConnectStep()
     {
-        var builder = TestApps.Builder("http://127.0.32.3:0");
-        builder.Services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        var builder = TestApps.Builder("http://127.0.34.3:0");
+        builder.Services.AddDynamicSubsetCatalogFromFiles([MeshFile]);
         builder.Services.AddDynamicSubsetYarp();
         builder.Services.AddReverseProxy()
             .ConfigureHttpClient((_, handler) => handler.ConnectCallback = PoolConnections.ConnectAsync)
@@ -172,12 +190,12 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
                     new global::Yarp.ReverseProxy.Configuration.ClusterConfig
                     {
                         ClusterId = "echo",
-                        Destinations = new Dictionary<string, global::Yarp.ReverseProxy.Configuration.DestinationConfig> { ["echo-1"] = new() { Address = "http://127.0.32.11:5678" } },
+                        Destinations = new Dictionary<string, global::Yarp.ReverseProxy.Configuration.DestinationConfig> { ["echo-1"] = new() { Address = "http://127.0.34.11:5678" } },
                     },
                     new global::Yarp.ReverseProxy.Configuration.ClusterConfig
                     {
                         ClusterId = "stuck",
-                        Destinations = new Dictionary<string, global::Yarp.ReverseProxy.Configuration.DestinationConfig> { ["stuck-1"] = new() { Address = "http://127.0.32.12:5678" } },
+                        Destinations = new Dictionary<string, global::Yarp.ReverseProxy.Configuration.DestinationConfig> { ["stuck-1"] = new() { Address = "http://127.0.34.12:5678" } },
                     },
                 ]);
         await using var app = builder.Build();
@@ -206,7 +224,7 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
     public async Task ConnectTimeout_BoundsTheConnect_InTheHttpClientHandler()
     {
         var services = new ServiceCollection();
-        services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        services.AddDynamicSubsetCatalogFromFiles([MeshFile]);
         services.AddHttpClient("stuck").AddDynamicSubsetRouting().ConfigureDynamicSubsetHandler(o => o.FailureBehavior = RoutingFailureBehavior.Throw);
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("stuck");

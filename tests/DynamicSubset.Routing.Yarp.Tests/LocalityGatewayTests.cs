@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace DynamicSubset.Routing.Yarp.Tests;
 
 /// <summary>
-/// <c>localityLbSetting</c> end to end: a gateway in us-east/zone-a on 127.0.31.1 over five real pods (127.0.31.11-15) in
+/// <c>localityLbSetting</c> end to end: a gateway in us-east/zone-a on 127.0.33.1 over five real pods (127.0.33.11-15) in
 /// three regions. Requests stay in the gateway's zone; as its pods fail and outlier detection ejects them, they go to the
 /// region's other zone, then to the failover region before any other. The HttpClient handler does the same client-side.
 /// </summary>
@@ -18,16 +18,18 @@ public sealed class LocalityGatewayTests : IAsyncLifetime
 {
     private static readonly (string Ip, string Region, string Zone)[] PodSpecs =
     [
-        ("127.0.31.11", "us-east", "zone-a"),
-        ("127.0.31.12", "us-east", "zone-a"),
-        ("127.0.31.13", "us-east", "zone-b"),
-        ("127.0.31.14", "eu-west", "zone-c"),
-        ("127.0.31.15", "ap-south", "zone-d"),
+        ("127.0.33.11", "us-east", "zone-a"),
+        ("127.0.33.12", "us-east", "zone-a"),
+        ("127.0.33.13", "us-east", "zone-b"),
+        ("127.0.33.14", "eu-west", "zone-c"),
+        ("127.0.33.15", "ap-south", "zone-d"),
     ];
 
     private readonly List<WebApplication> _pods = [];
     private readonly HashSet<string> _failing = [];
-    private string _dir = null!;
+    private string? _dir;
+
+    private string MeshFile => Path.Combine(_dir!, "mesh.yaml");
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -63,23 +65,32 @@ public sealed class LocalityGatewayTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        foreach (var (ip, _, _) in PodSpecs)
+        // xunit does not dispose a test class whose InitializeAsync threw, so a half-started one cleans up here.
+        try
         {
-            var builder = TestApps.Builder($"http://{ip}:5678");
-            var pod = builder.Build();
-            pod.Map("/{**rest}", () =>
+            foreach (var (ip, _, _) in PodSpecs)
             {
-                lock (_failing)
+                var builder = TestApps.Builder($"http://{ip}:5678");
+                var pod = builder.Build();
+                _pods.Add(pod);
+                pod.Map("/{**rest}", () =>
                 {
-                    return _failing.Contains(ip) ? Results.Text(ip, statusCode: 503) : Results.Text(ip);
-                }
-            });
-            await pod.StartAsync(Ct);
-            _pods.Add(pod);
-        }
+                    lock (_failing)
+                    {
+                        return _failing.Contains(ip) ? Results.Text(ip, statusCode: 503) : Results.Text(ip);
+                    }
+                });
+                await pod.StartAsync(Ct);
+            }
 
-        _dir = Directory.CreateTempSubdirectory("dsr-locality-").FullName;
-        File.WriteAllText(Path.Combine(_dir, "mesh.yaml"), Mesh);
+            _dir = Directory.CreateTempSubdirectory("dsr-locality-").FullName;
+            File.WriteAllText(MeshFile, Mesh);
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -89,7 +100,10 @@ public sealed class LocalityGatewayTests : IAsyncLifetime
             await pod.DisposeAsync();
         }
 
-        Directory.Delete(_dir, recursive: true);
+        if (_dir is not null)
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
     }
 
     private void Fail(params string[] ips)
@@ -106,27 +120,27 @@ public sealed class LocalityGatewayTests : IAsyncLifetime
     [Fact]
     public async Task TheGateway_StaysInItsZone_ThenFailsOverZoneByZone_AsPodsAreEjected()
     {
-        await using var gateway = await GatewayHarness.StartAsync("127.0.31.1", [Path.Combine(_dir, "mesh.yaml")], o => o.Locality = "us-east/zone-a");
+        await using var gateway = await GatewayHarness.StartAsync("127.0.33.1", [MeshFile], o => o.Locality = "us-east/zone-a");
         Task<HashSet<string>> Served(int n = 20) => Ips(n, async () => await gateway.GetAsync("/", host: "geo"));
 
-        Assert.Equal(["127.0.31.11", "127.0.31.12"], (await Served()).Order());
+        Assert.Equal(["127.0.33.11", "127.0.33.12"], (await Served()).Order());
 
         // The zone's pods fail: each 503 ejects its pod (consecutive5xxErrors: 1). Until both are out a request may still
         // get one (no retries are configured); after that the region's other zone takes everything.
-        Fail("127.0.31.11", "127.0.31.12");
+        Fail("127.0.33.11", "127.0.33.12");
         await SendUntilEjected(gateway, 2);
-        Assert.Equal(["127.0.31.13"], await Served());
+        Assert.Equal(["127.0.33.13"], await Served());
 
         // Then the failover region, eu-west, before ap-south.
-        Fail("127.0.31.13");
+        Fail("127.0.33.13");
         await SendUntilEjected(gateway, 3);
-        Assert.Equal(["127.0.31.14"], await Served());
+        Assert.Equal(["127.0.33.14"], await Served());
     }
 
     [Fact]
     public async Task AGatewayWithoutALocality_SpreadsOverEveryRegion()
     {
-        await using var gateway = await GatewayHarness.StartAsync("127.0.31.2", [Path.Combine(_dir, "mesh.yaml")]);
+        await using var gateway = await GatewayHarness.StartAsync("127.0.33.2", [MeshFile]);
 
         var served = await Ips(20, async () => await gateway.GetAsync("/", host: "geo"));
 
@@ -137,7 +151,7 @@ public sealed class LocalityGatewayTests : IAsyncLifetime
     public async Task TheHttpClientHandler_PicksByItsOwnLocality()
     {
         var services = new ServiceCollection();
-        services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        services.AddDynamicSubsetCatalogFromFiles([MeshFile]);
         services.AddHttpClient("geo").AddDynamicSubsetRouting().ConfigureDynamicSubsetHandler(o => o.Locality = "us-east/zone-b");
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("geo");
@@ -148,14 +162,14 @@ public sealed class LocalityGatewayTests : IAsyncLifetime
             return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
         });
 
-        Assert.Equal(["127.0.31.13"], served);
+        Assert.Equal(["127.0.33.13"], served);
     }
 
     [Fact]
     public async Task ABadLocality_IsRefusedWithTheOptionsName()
     {
         var services = new ServiceCollection();
-        services.AddDynamicSubsetCatalogFromFiles([Path.Combine(_dir, "mesh.yaml")]);
+        services.AddDynamicSubsetCatalogFromFiles([MeshFile]);
         services.AddHttpClient("geo").AddDynamicSubsetRouting().ConfigureDynamicSubsetHandler(o => o.Locality = "a/b/c/d");
         await using var provider = services.BuildServiceProvider();
 
