@@ -116,7 +116,7 @@ public sealed class GatewayTests : IAsyncLifetime
             while (!stop.IsCancellationRequested && sent < 2000)
             {
                 var (status, body) = await Get("/", "helloworld:8000", devV1);
-                sent++;
+                Interlocked.Increment(ref sent);
                 if (status != HttpStatusCode.OK || body != _pods["dev-v1"].Greeting)
                 {
                     failures.Add($"{status} {body}");
@@ -124,16 +124,20 @@ public sealed class GatewayTests : IAsyncLifetime
             }
         }, TestContext.Current.CancellationToken);
 
-        // Every variant routes dev/v1 to the dev-v1 pod, so any other answer is a dropped or misrouted request.
+        // Every variant routes dev/v1 to the dev-v1 pod, so any other answer is a dropped or misrouted request. Requests
+        // are under way before each reload and after it (waited for, not timed: a loaded machine may start the loop late).
+        await Eventually(() => Volatile.Read(ref sent) >= 5 || load.IsCompleted);
         foreach (var rule in new[] { "dr-any-endpoint.yaml", "dr-no-fallback.yaml", "dr-default-subset.yaml", "dr-step2.yaml", "dr-any-endpoint.yaml" })
         {
             await Apply(rule);
+            var after = Volatile.Read(ref sent);
+            await Eventually(() => Volatile.Read(ref sent) >= after + 5 || load.IsCompleted);
         }
 
         await stop.CancelAsync();
         await load;
         Assert.Empty(failures);
-        Assert.True(sent > 20, $"only {sent} requests overlapped the reloads");
+        Assert.True(sent >= 30, $"only {sent} requests overlapped the reloads");
     }
 
     [Fact]
