@@ -20,8 +20,8 @@ public sealed class Subset
     // single-endpoint subset (every %ip% subset) costs one object, not three.
     private readonly string[] _keys;
     private readonly ArraySegment<string> _values;
-    private readonly ArraySegment<EndpointSlot> _members;
-    private readonly ArraySegment<EndpointSlot> _routable;
+    private readonly SlotList _members;
+    private readonly SlotList _routable;
     private readonly WeightTable? _weights; // null when every routable endpoint has the same weight
     private Views? _views;
     private HashedTable? _hashTable; // made on the first hashed pick: most subsets never see one
@@ -45,6 +45,29 @@ public sealed class Subset
         RotationCounter? rotation,
         bool isSelectorSubset = true,
         bool allRoutableAtOneWeight = false)
+        : this(keys, values, hash, SlotList.Of(members), rotation, previous: null, isSelectorSubset, allRoutableAtOneWeight)
+    {
+    }
+
+    /// <param name="keys">The selector's keys, sorted.</param>
+    /// <param name="values">The values, in key order.</param>
+    /// <param name="hash">The hash of <paramref name="values"/>.</param>
+    /// <param name="members">The members, in address order.</param>
+    /// <param name="rotation">The round-robin position, under ROUND_ROBIN.</param>
+    /// <param name="previous">The subset this one follows, whose routable leaves it takes where the members did not change.</param>
+    /// <param name="isSelectorSubset">Whether a selector formed the subset.</param>
+    /// <param name="allRoutableAtOneWeight">As above.</param>
+    /// <param name="atOneWeight">The caller knows every routable member has the same weight: skips the weight scan.</param>
+    internal Subset(
+        string[] keys,
+        ArraySegment<string> values,
+        int hash,
+        SlotList members,
+        RotationCounter? rotation,
+        Subset? previous,
+        bool isSelectorSubset = true,
+        bool allRoutableAtOneWeight = false,
+        bool atOneWeight = false)
     {
         IsSelectorSubset = isSelectorSubset;
         _keys = keys;
@@ -52,8 +75,8 @@ public sealed class Subset
         Hash = hash;
         _members = members;
         Rotation = rotation;
-        _routable = allRoutableAtOneWeight ? members : FilterRoutable(members);
-        _weights = allRoutableAtOneWeight ? null : WeightTable.For(_routable);
+        _routable = allRoutableAtOneWeight ? members : SlotList.Routable(members, previous?._members ?? default, previous?._routable ?? default);
+        _weights = allRoutableAtOneWeight || atOneWeight ? null : WeightTable.For(_routable);
     }
 
     /// <summary>Gets the key=value pairs that name this subset, sorted by key.</summary>
@@ -84,7 +107,7 @@ public sealed class Subset
     public ImmutableArray<Endpoint> RoutableEndpoints => EndpointSlot.Endpoints(ref (_views ??= new Views()).Routable, Routable);
 
     /// <summary>Gets a value indicating whether the subset has a routable endpoint; a subset without one never matches.</summary>
-    public bool IsRoutable => _routable.Count > 0;
+    public bool IsRoutable => _routable.Length > 0;
 
     internal int Hash { get; }
 
@@ -97,14 +120,17 @@ public sealed class Subset
 
     internal ArraySegment<string> ValueSegment => _values;
 
-    internal ReadOnlySpan<EndpointSlot> Members => _members;
+    internal SlotList Members => _members;
 
-    internal ReadOnlySpan<EndpointSlot> Routable => _routable;
+    internal SlotList Routable => _routable;
 
     internal RotationCounter? Rotation { get; }
 
     /// <summary>Gets a value indicating whether every member is routable and all have the same weight.</summary>
-    internal bool IsAllRoutableAtOneWeight => _routable.Count == _members.Count && _weights is null;
+    internal bool IsAllRoutableAtOneWeight => _routable.Length == _members.Length && _weights is null;
+
+    /// <summary>Gets a value indicating whether every routable member has the same weight.</summary>
+    internal bool IsAtOneWeight => _weights is null;
 
     /// <summary>Returns the pairs, for example <c>stage=dev, version=v1</c>.</summary>
     /// <returns>The text.</returns>
@@ -194,9 +220,9 @@ public sealed class Subset
     /// </summary>
     internal int PickLocal(LoadBalancingPolicy policy, Random? random, LocalityLoadBalancing rule, bool failover, in CallerContext caller)
     {
-        if (_routable.Count <= 1)
+        if (_routable.Length <= 1)
         {
-            return _routable.Count - 1;
+            return _routable.Length - 1;
         }
 
         // A benign race, as for the hash table: two threads may both build it; either is equal.
@@ -234,7 +260,7 @@ public sealed class Subset
     }
 
     private int RandomIndex(Random? random) =>
-        _weights is null ? NextInt(random, _routable.Count) : _weights.IndexOf(NextLong(random, _weights.Total));
+        _weights is null ? NextInt(random, _routable.Length) : _weights.IndexOf(NextLong(random, _weights.Total));
 
     /// <summary>An injected <see cref="Random"/> makes picks reproducible in tests; otherwise the per-thread generator.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
@@ -243,35 +269,6 @@ public sealed class Subset
 
     private static long NextLong(Random? random, long maxExclusive) =>
         random is null ? FastRandom.NextInt64(maxExclusive) : random.NextInt64(maxExclusive);
-
-    private static ArraySegment<EndpointSlot> FilterRoutable(ArraySegment<EndpointSlot> members)
-    {
-        var count = 0;
-        foreach (var slot in members.AsSpan())
-        {
-            if (slot.Endpoint.IsHealthy)
-            {
-                count++;
-            }
-        }
-
-        if (count == members.Count)
-        {
-            return members;
-        }
-
-        var routable = new EndpointSlot[count];
-        count = 0;
-        foreach (var slot in members.AsSpan())
-        {
-            if (slot.Endpoint.IsHealthy)
-            {
-                routable[count++] = slot;
-            }
-        }
-
-        return routable;
-    }
 
     /// <summary>
     /// The cumulative weights of a subset whose routable endpoints differ in weight. Sums are 64-bit: weights are at
@@ -291,12 +288,13 @@ public sealed class Subset
 
         public ulong Stride { get; }
 
-        public static WeightTable? For(ReadOnlySpan<EndpointSlot> routable)
+        public static WeightTable? For(SlotList routable)
         {
             var uniform = true;
-            foreach (var slot in routable)
+            var first = routable.IsEmpty ? 0 : routable[0].Endpoint.Weight;
+            foreach (ref readonly var slot in routable)
             {
-                uniform &= slot.Endpoint.Weight == routable[0].Endpoint.Weight;
+                uniform &= slot.Endpoint.Weight == first;
             }
 
             if (uniform)

@@ -48,17 +48,27 @@ public sealed partial class SubsetIndex
         }
 
         edits.Sort(static (a, b) => (a.Old ?? a.New)!.Value.Address.CompareTo((b.Old ?? b.New)!.Value.Address));
-        var slots = MergeSlots(edits);
-        var roundRobin = Policy.LoadBalancing == LoadBalancingPolicy.RoundRobin;
 
-        var leaving = new HashSet<EndpointAddress>();
-        foreach (var (old, _) in edits)
+        // What leaves (every old address) and what joins (every new slot), both in address order: each list merges
+        // them in one pass over the leaves they reach.
+        var leaving = new List<EndpointAddress>(edits.Count);
+        var joining = new List<EndpointSlot>(edits.Count);
+        foreach (var (old, @new) in edits)
         {
-            if (old is { } slot)
+            if (old is { } before)
             {
-                leaving.Add(slot.Address);
+                leaving.Add(before.Address);
+            }
+
+            if (@new is { } after)
+            {
+                joining.Add(after);
             }
         }
+
+        var leavingSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(leaving);
+        var slots = _slots.Merge(leavingSpan, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(joining));
+        var roundRobin = Policy.LoadBalancing == LoadBalancingPolicy.RoundRobin;
 
         var tables = new SelectorTable[_tables.Length];
         for (var t = 0; t < tables.Length; t++)
@@ -66,15 +76,17 @@ public sealed partial class SubsetIndex
             tables[t] = PatchTable(_tables[t], edits, leaving, roundRobin);
         }
 
-        var any = new Subset([], [], SubsetHash.Seed, slots, _any.Rotation, isSelectorSubset: false, StaysAllRoutableAtOneWeight(_any, edits));
+        var any = new Subset([], [], SubsetHash.Seed, slots, _any.Rotation, _any, isSelectorSubset: false, StaysAllRoutableAtOneWeight(_any, edits), StaysAtOneWeight(_any, edits));
         var @default = _default;
         var defaults = Policy.DynamicSubset.DefaultSubsetLabels;
         if (@default is not null && edits.Exists(e =>
                 (e.Old is { } old && MatchesDefault(old.Endpoint, defaults)) ||
                 (e.New is { } @new && MatchesDefault(@new.Endpoint, defaults))))
         {
+            var joiningDefault = joining.FindAll(s => MatchesDefault(s.Endpoint, defaults));
+            var members = @default.Members.Merge(leavingSpan, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(joiningDefault));
             @default = new Subset(
-                @default.Keys, @default.ValueSegment, @default.Hash, Array.FindAll(slots, s => MatchesDefault(s.Endpoint, defaults)), @default.Rotation, isSelectorSubset: false);
+                @default.Keys, @default.ValueSegment, @default.Hash, members, @default.Rotation, @default, isSelectorSubset: false, StaysAllRoutableAtOneWeight(@default, edits), StaysAtOneWeight(@default, edits));
         }
 
         return new SubsetIndex(Policy, Generation + 1, slots, tables, any, @default);
@@ -108,37 +120,31 @@ public sealed partial class SubsetIndex
         return true;
     }
 
-    /// <summary>Merges the sorted edits into the sorted slot array: one linear pass.</summary>
-    private EndpointSlot[] MergeSlots(List<(EndpointSlot? Old, EndpointSlot? New)> edits)
+    /// <summary>
+    /// Whether a set whose routable endpoints all had one weight keeps one weight after the edits: true when every
+    /// endpoint that joins or changes has that weight (health aside: an unhealthy one is not routable, which cannot break it).
+    /// </summary>
+    private static bool StaysAtOneWeight(Subset before, List<(EndpointSlot? Old, EndpointSlot? New)> edits)
     {
-        var delta = 0;
-        foreach (var (old, @new) in edits)
+        if (!before.IsAtOneWeight || before.Routable.IsEmpty)
         {
-            delta += (@new is null ? 0 : 1) - (old is null ? 0 : 1);
+            return false;
         }
 
-        var result = new EndpointSlot[_slots.Length + delta];
-        int source = 0, target = 0;
-        foreach (var (old, @new) in edits)
+        var weight = before.Routable[0].Endpoint.Weight;
+        foreach (var (_, @new) in edits)
         {
-            var address = (old ?? @new)!.Value.Address;
-            var at = IndexOfSlot(_slots, address);
-            var copyTo = at >= 0 ? at : ~at;
-            Array.Copy(_slots, source, result, target, copyTo - source);
-            target += copyTo - source;
-            source = at >= 0 ? at + 1 : copyTo;
-            if (@new is { } slot)
+            if (@new is { Endpoint.Weight: var joining } && joining != weight)
             {
-                result[target++] = slot;
+                return false;
             }
         }
 
-        Array.Copy(_slots, source, result, target, _slots.Length - source);
-        return result;
+        return true;
     }
 
     private static SelectorTable PatchTable(
-        SelectorTable table, List<(EndpointSlot? Old, EndpointSlot? New)> edits, HashSet<EndpointAddress> leaving, bool roundRobin)
+        SelectorTable table, List<(EndpointSlot? Old, EndpointSlot? New)> edits, List<EndpointAddress> leaving, bool roundRobin)
     {
         // The value tuples this change touches: where each changed endpoint was, and where it goes.
         var touched = new Dictionary<string[], List<EndpointSlot>>(ValuesComparer.Instance);
@@ -171,7 +177,9 @@ public sealed partial class SubsetIndex
         foreach (var (values, added) in touched)
         {
             var before = table.Find(values);
-            var members = MergeMembers(before is null ? default : before.Members, leaving, added);
+            var members = before is null
+                ? SlotList.Of([.. added])
+                : before.Members.Merge(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(leaving), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(added));
             if (members.Length == 0)
             {
                 if (before is not null)
@@ -182,40 +190,13 @@ public sealed partial class SubsetIndex
             else
             {
                 var rotation = before?.Rotation ?? (roundRobin ? new RotationCounter() : null);
-                replaced.Add(new Subset(table.Keys, before?.ValueSegment ?? values, SubsetHash.Of(values), members, rotation));
+                replaced.Add(before is null
+                    ? new Subset(table.Keys, values, SubsetHash.Of(values), members, rotation, previous: null)
+                    : new Subset(table.Keys, before.ValueSegment, before.Hash, members, rotation, before, allRoutableAtOneWeight: StaysAllRoutableAtOneWeight(before, edits), atOneWeight: StaysAtOneWeight(before, edits)));
             }
         }
 
         return table.With(removed, replaced);
-    }
-
-    /// <summary>The members without any endpoint this change touches, merged with the new slots that join; ordered by address.</summary>
-    private static EndpointSlot[] MergeMembers(ReadOnlySpan<EndpointSlot> members, HashSet<EndpointAddress> leaving, List<EndpointSlot> added)
-    {
-        // The edits are in address order, so `added` is too; one merge pass, no sort.
-        var result = new EndpointSlot[members.Length + added.Count];
-        int count = 0, next = 0;
-        foreach (var member in members)
-        {
-            if (leaving.Contains(member.Address))
-            {
-                continue;
-            }
-
-            while (next < added.Count && added[next].Address.CompareTo(member.Address) < 0)
-            {
-                result[count++] = added[next++];
-            }
-
-            result[count++] = member;
-        }
-
-        while (next < added.Count)
-        {
-            result[count++] = added[next++];
-        }
-
-        return count == result.Length ? result : result[..count];
     }
 
     private sealed class ValuesComparer : IEqualityComparer<string[]>

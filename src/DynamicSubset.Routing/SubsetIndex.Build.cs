@@ -29,9 +29,11 @@ public sealed partial class SubsetIndex
             tables.Add(CreateTable(selector, ordinal, slots, policy, previousTable, roundRobin));
         }
 
-        var any = new Subset([], [], SubsetHash.Seed, slots, CarryRotation(previous?._any, roundRobin), isSelectorSubset: false);
+        // The snapshot and its any-endpoint set share one list (and its leaves).
+        var list = SlotList.Of(slots);
+        var any = new Subset([], [], SubsetHash.Seed, list, CarryRotation(previous?._any, roundRobin), previous: null, isSelectorSubset: false);
         var @default = CreateDefault(policy, slots, previous, roundRobin);
-        return new SubsetIndex(policy, (previous?.Generation ?? 0) + 1, slots, [.. tables], any, @default);
+        return new SubsetIndex(policy, (previous?.Generation ?? 0) + 1, list, [.. tables], any, @default);
     }
 
     private static EndpointSlot[] CreateSlots(IEnumerable<Endpoint> endpoints, SubsetIndex? previous)
@@ -64,7 +66,7 @@ public sealed partial class SubsetIndex
         }
 
         // Take over the in-flight counters of the addresses that carry on: both arrays are sorted, so one merge walk.
-        var carried = previous?._slots ?? [];
+        var carried = previous?._slots ?? default;
         var j = 0;
         for (i = 0; i < slots.Length; i++)
         {
@@ -215,16 +217,8 @@ public sealed partial class SubsetIndex
 
     private EndpointSlot? FindSlot(EndpointAddress address)
     {
-        var i = IndexOfSlot(_slots, address);
+        var i = _slots.IndexOf(address);
         return i >= 0 ? _slots[i] : null;
-    }
-
-    /// <summary>Binary search by address: the index, or the complement of where it would go.</summary>
-    private static int IndexOfSlot(EndpointSlot[] slots, EndpointAddress address) => slots.AsSpan().BinarySearch(new AddressOrder(address));
-
-    private readonly struct AddressOrder(EndpointAddress address) : IComparable<EndpointSlot>
-    {
-        public int CompareTo(EndpointSlot other) => address.CompareTo(other.Address);
     }
 
     private readonly struct AddressComparer : IComparer<EndpointSlot>

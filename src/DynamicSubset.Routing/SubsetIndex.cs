@@ -22,7 +22,7 @@ namespace DynamicSubset.Routing;
 /// </remarks>
 public sealed partial class SubsetIndex
 {
-    private readonly EndpointSlot[] _slots;
+    private readonly SlotList _slots;
 
     // Every distinct selector's table in declaration order (a repeated key set keeps its first selector),
     // and, for the request path, those whose keys all have a header mapping, with their key masks.
@@ -43,7 +43,7 @@ public sealed partial class SubsetIndex
     private ImmutableArray<Subset> _subsets;
     private ImmutableArray<Endpoint> _unassigned;
 
-    private SubsetIndex(RoutingPolicy policy, long generation, EndpointSlot[] slots, SelectorTable[] tables, Subset any, Subset? @default)
+    private SubsetIndex(RoutingPolicy policy, long generation, SlotList slots, SelectorTable[] tables, Subset any, Subset? @default)
     {
         Policy = policy;
         Generation = generation;
@@ -111,7 +111,17 @@ public sealed partial class SubsetIndex
         {
             if (_unassigned.IsDefault)
             {
-                _unassigned = [.. _slots.Select(static s => s.Endpoint).Where(e => !_tables.Any(t => HasAllKeys(e, t.Keys)))];
+                var unassigned = ImmutableArray.CreateBuilder<Endpoint>();
+                foreach (ref readonly var slot in _slots)
+                {
+                    var endpoint = slot.Endpoint;
+                    if (!_tables.Any(t => HasAllKeys(endpoint, t.Keys)))
+                    {
+                        unassigned.Add(endpoint);
+                    }
+                }
+
+                _unassigned = unassigned.ToImmutable();
             }
 
             return _unassigned;

@@ -34,10 +34,10 @@ internal abstract class ConsistentHashTable
 {
     public abstract int Lookup(ulong hash);
 
-    public static ConsistentHashTable Build(ReadOnlySpan<EndpointSlot> routable, ConsistentHashPolicy policy) =>
+    public static ConsistentHashTable Build(SlotList routable, ConsistentHashPolicy policy) =>
         policy.Algorithm == ConsistentHashAlgorithm.Maglev ? new Maglev(routable, policy.TableSize) : new Ring(routable, policy.MinimumRingSize);
 
-    private static long MinWeight(ReadOnlySpan<EndpointSlot> routable)
+    private static long MinWeight(SlotList routable)
     {
         var min = long.MaxValue;
         foreach (var slot in routable)
@@ -61,7 +61,7 @@ internal abstract class ConsistentHashTable
         private readonly ulong[] _points;
         private readonly int[] _owners;
 
-        public Ring(ReadOnlySpan<EndpointSlot> routable, int minimumRingSize)
+        public Ring(SlotList routable, int minimumRingSize)
         {
             var n = routable.Length;
             var perUnit = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, minimumRingSize / 4));
@@ -134,7 +134,7 @@ internal abstract class ConsistentHashTable
     {
         private readonly int[] _table;
 
-        public Maglev(ReadOnlySpan<EndpointSlot> routable, int size)
+        public Maglev(SlotList routable, int size)
         {
             var n = routable.Length;
             var offset = new long[n];

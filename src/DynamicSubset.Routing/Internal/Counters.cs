@@ -43,7 +43,7 @@ internal readonly struct EndpointSlot(Endpoint endpoint, InFlightCounter inFligh
 
     /// <summary>The endpoints of <paramref name="slots"/>, made once and cached in <paramref name="cache"/> (a benign race: any copy is equal).</summary>
     public static System.Collections.Immutable.ImmutableArray<Endpoint> Endpoints(
-        ref System.Collections.Immutable.ImmutableArray<Endpoint> cache, ReadOnlySpan<EndpointSlot> slots)
+        ref System.Collections.Immutable.ImmutableArray<Endpoint> cache, SlotList slots)
     {
         if (cache.IsDefault)
         {
