@@ -45,7 +45,13 @@ public sealed class Subset
         RotationCounter? rotation,
         bool isSelectorSubset = true,
         bool allRoutableAtOneWeight = false)
-        : this(keys, values, hash, SlotList.Of(members), rotation, previous: null, isSelectorSubset, allRoutableAtOneWeight)
+        : this(keys, values, hash, SlotList.Of(members), rotation, isSelectorSubset, allRoutableAtOneWeight)
+    {
+    }
+
+    /// <summary>A subset over a list of members, whose routable part is found by a scan (unless the caller knows it).</summary>
+    internal Subset(string[] keys, ArraySegment<string> values, int hash, SlotList members, RotationCounter? rotation, bool isSelectorSubset, bool allRoutableAtOneWeight)
+        : this(keys, values, hash, members, allRoutableAtOneWeight ? members : SlotList.Healthy(members), rotation, isSelectorSubset, atOneWeight: allRoutableAtOneWeight)
     {
     }
 
@@ -53,21 +59,19 @@ public sealed class Subset
     /// <param name="values">The values, in key order.</param>
     /// <param name="hash">The hash of <paramref name="values"/>.</param>
     /// <param name="members">The members, in address order.</param>
+    /// <param name="routable">The routable members, in address order: <paramref name="members"/> itself when all are.</param>
     /// <param name="rotation">The round-robin position, under ROUND_ROBIN.</param>
-    /// <param name="previous">The subset this one follows, whose routable leaves it takes where the members did not change.</param>
     /// <param name="isSelectorSubset">Whether a selector formed the subset.</param>
-    /// <param name="allRoutableAtOneWeight">As above.</param>
     /// <param name="atOneWeight">The caller knows every routable member has the same weight: skips the weight scan.</param>
     internal Subset(
         string[] keys,
         ArraySegment<string> values,
         int hash,
         SlotList members,
+        SlotList routable,
         RotationCounter? rotation,
-        Subset? previous,
-        bool isSelectorSubset = true,
-        bool allRoutableAtOneWeight = false,
-        bool atOneWeight = false)
+        bool isSelectorSubset,
+        bool atOneWeight)
     {
         IsSelectorSubset = isSelectorSubset;
         _keys = keys;
@@ -75,8 +79,10 @@ public sealed class Subset
         Hash = hash;
         _members = members;
         Rotation = rotation;
-        _routable = allRoutableAtOneWeight ? members : SlotList.Routable(members, previous?._members ?? default, previous?._routable ?? default);
-        _weights = allRoutableAtOneWeight || atOneWeight ? null : WeightTable.For(_routable);
+
+        // The routable members are a part of the members, so as many means the same ones: share the list.
+        _routable = routable.Length == members.Length ? members : routable;
+        _weights = atOneWeight ? null : WeightTable.For(_routable);
     }
 
     /// <summary>Gets the key=value pairs that name this subset, sorted by key.</summary>

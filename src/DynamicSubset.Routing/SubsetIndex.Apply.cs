@@ -76,48 +76,59 @@ public sealed partial class SubsetIndex
             tables[t] = PatchTable(_tables[t], edits, leaving, roundRobin);
         }
 
-        var any = new Subset([], [], SubsetHash.Seed, slots, _any.Rotation, _any, isSelectorSubset: false, StaysAllRoutableAtOneWeight(_any, edits), StaysAtOneWeight(_any, edits));
+        var joiningSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(joining);
+        var any = Next(_any, slots, leavingSpan, joiningSpan, edits);
         var @default = _default;
         var defaults = Policy.DynamicSubset.DefaultSubsetLabels;
         if (@default is not null && edits.Exists(e =>
                 (e.Old is { } old && MatchesDefault(old.Endpoint, defaults)) ||
                 (e.New is { } @new && MatchesDefault(@new.Endpoint, defaults))))
         {
-            var joiningDefault = joining.FindAll(s => MatchesDefault(s.Endpoint, defaults));
-            var members = @default.Members.Merge(leavingSpan, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(joiningDefault));
-            @default = new Subset(
-                @default.Keys, @default.ValueSegment, @default.Hash, members, @default.Rotation, @default, isSelectorSubset: false, StaysAllRoutableAtOneWeight(@default, edits), StaysAtOneWeight(@default, edits));
+            var joiningDefault = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(joining.FindAll(s => MatchesDefault(s.Endpoint, defaults)));
+            @default = Next(@default, @default.Members.Merge(leavingSpan, joiningDefault), leavingSpan, joiningDefault, edits);
         }
 
         return new SubsetIndex(Policy, Generation + 1, slots, tables, any, @default);
     }
 
     /// <summary>
-    /// Whether a set that was all routable at one weight stays so after the edits: true when every endpoint that
-    /// joins or changes is healthy with that weight (leaving cannot break it).
+    /// The set that follows <paramref name="before"/> once the edits are applied, over its new members: its routable part
+    /// is the previous one merged with the same edits (the healthy joiners only), so no member is read again; and a set
+    /// whose routable endpoints had one weight, joined by endpoints of that weight, skips the weight scan.
     /// </summary>
-    private static bool StaysAllRoutableAtOneWeight(Subset before, List<(EndpointSlot? Old, EndpointSlot? New)> edits)
+    private static Subset Next(Subset before, SlotList members, ReadOnlySpan<EndpointAddress> leaving, ReadOnlySpan<EndpointSlot> joining, List<(EndpointSlot? Old, EndpointSlot? New)> edits)
     {
-        if (!before.IsAllRoutableAtOneWeight)
+        var healthy = 0;
+        foreach (ref readonly var slot in joining)
         {
-            return false;
+            healthy += slot.Endpoint.IsHealthy ? 1 : 0;
         }
 
-        var weight = before.Routable.IsEmpty ? 0 : before.Routable[0].Endpoint.Weight;
-        foreach (var (_, @new) in edits)
+        SlotList routable;
+        if (healthy == joining.Length && before.Routable.IsSameAs(before.Members))
         {
-            if (@new is { Endpoint: var endpoint })
+            routable = members; // all routable before, and every joiner is
+        }
+        else if (healthy == joining.Length)
+        {
+            routable = before.Routable.Merge(leaving, joining);
+        }
+        else
+        {
+            var joiningHealthy = new EndpointSlot[healthy];
+            healthy = 0;
+            foreach (ref readonly var slot in joining)
             {
-                if (!endpoint.IsHealthy || (weight != 0 && endpoint.Weight != weight))
+                if (slot.Endpoint.IsHealthy)
                 {
-                    return false;
+                    joiningHealthy[healthy++] = slot;
                 }
-
-                weight = endpoint.Weight;
             }
+
+            routable = before.Routable.Merge(leaving, joiningHealthy);
         }
 
-        return true;
+        return new Subset(before.Keys, before.ValueSegment, before.Hash, members, routable, before.Rotation, before.IsSelectorSubset, StaysAtOneWeight(before, edits));
     }
 
     /// <summary>
@@ -177,9 +188,9 @@ public sealed partial class SubsetIndex
         foreach (var (values, added) in touched)
         {
             var before = table.Find(values);
-            var members = before is null
-                ? SlotList.Of([.. added])
-                : before.Members.Merge(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(leaving), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(added));
+            var leavingSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(leaving);
+            var addedSpan = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(added);
+            var members = before is null ? SlotList.Of([.. added]) : before.Members.Merge(leavingSpan, addedSpan);
             if (members.Length == 0)
             {
                 if (before is not null)
@@ -191,8 +202,8 @@ public sealed partial class SubsetIndex
             {
                 var rotation = before?.Rotation ?? (roundRobin ? new RotationCounter() : null);
                 replaced.Add(before is null
-                    ? new Subset(table.Keys, values, SubsetHash.Of(values), members, rotation, previous: null)
-                    : new Subset(table.Keys, before.ValueSegment, before.Hash, members, rotation, before, allRoutableAtOneWeight: StaysAllRoutableAtOneWeight(before, edits), atOneWeight: StaysAtOneWeight(before, edits)));
+                    ? new Subset(table.Keys, values, SubsetHash.Of(values), members, rotation, isSelectorSubset: true, allRoutableAtOneWeight: false)
+                    : Next(before, members, leavingSpan, addedSpan, edits));
             }
         }
 

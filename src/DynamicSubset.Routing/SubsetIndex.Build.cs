@@ -31,7 +31,7 @@ public sealed partial class SubsetIndex
 
         // The snapshot and its any-endpoint set share one list (and its leaves).
         var list = SlotList.Of(slots);
-        var any = new Subset([], [], SubsetHash.Seed, list, CarryRotation(previous?._any, roundRobin), previous: null, isSelectorSubset: false);
+        var any = new Subset([], [], SubsetHash.Seed, list, CarryRotation(previous?._any, roundRobin), isSelectorSubset: false, allRoutableAtOneWeight: false);
         var @default = CreateDefault(policy, slots, previous, roundRobin);
         return new SubsetIndex(policy, (previous?.Generation ?? 0) + 1, list, [.. tables], any, @default);
     }

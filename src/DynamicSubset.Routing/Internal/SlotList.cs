@@ -122,12 +122,20 @@ internal readonly struct SlotList
         var parts = leaves.Parts;
 
         // Each leaf the change reaches may split into one leaf more than its added slots fill, at most; the spine is
-        // built in a pooled array and copied out at its length.
+        // built in a pooled array and copied out at its length. Only the leaves the edits reach are read (a binary
+        // search each): the others are copied in blocks, without touching their endpoints.
         var result = System.Buffers.ArrayPool<ArraySegment<EndpointSlot>>.Shared.Rent((2 * parts.Length) + (added.Length / LeafSize) + 1);
         var used = 0;
+        var next = 0; // the first leaf not yet in the result
         int l = 0, a = 0;
-        for (var k = 0; k < parts.Length; k++)
+        while (l < leaving.Length || a < added.Length)
         {
+            var k = Math.Min(
+                l < leaving.Length ? LeafFor(parts, leaving[l]) : int.MaxValue,
+                a < added.Length ? LeafFor(parts, added[a].Address) : int.MaxValue);
+            parts.AsSpan(next, k - next).CopyTo(result.AsSpan(used));
+            used += k - next;
+
             // Leaf k holds the addresses above leaf k - 1's last, up to its own last; the last leaf takes everything above.
             var last = k == parts.Length - 1;
             var upper = parts[k][^1].Address;
@@ -143,7 +151,8 @@ internal readonly struct SlotList
                 a++;
             }
 
-            var merged = l == l0 && a == a0 ? null : MergeSegment(parts[k], leaving[l0..l], added[a0..a]);
+            next = k + 1;
+            var merged = MergeSegment(parts[k], leaving[l0..l], added[a0..a]);
             if (merged is null)
             {
                 result[used++] = parts[k];
@@ -162,6 +171,9 @@ internal readonly struct SlotList
                 result[used++] = new ArraySegment<EndpointSlot>(merged, start, merged.Length - start);
             }
         }
+
+        parts.AsSpan(next).CopyTo(result.AsSpan(used));
+        used += parts.Length - next;
 
         try
         {
@@ -194,79 +206,35 @@ internal readonly struct SlotList
         }
     }
 
-    /// <summary>
-    /// The routable (healthy) slots of <paramref name="members"/>. A chunked list keeps one routable leaf per member
-    /// leaf, and takes the routable leaf of the previous lists (<paramref name="previousMembers"/>, <paramref name="previousRoutable"/>) for every member leaf they share, so a flip
-    /// costs the leaf it happens in; when every member is routable it is <paramref name="members"/> itself.
-    /// </summary>
-    public static SlotList Routable(SlotList members, SlotList previousMembers, SlotList previousRoutable)
+    /// <summary>The routable (healthy) slots of <paramref name="members"/>: the list itself when every member is routable.</summary>
+    public static SlotList Healthy(SlotList members)
     {
-        if (members.Chunks is not { } leaves)
+        var count = 0;
+        foreach (ref readonly var slot in members)
         {
-            var span = members.FlatArray.AsSpan(members._offset, members.Length);
-            var count = 0;
-            foreach (ref readonly var slot in span)
-            {
-                count += slot.Endpoint.IsHealthy ? 1 : 0;
-            }
-
-            if (count == span.Length)
-            {
-                return members;
-            }
-
-            var routable = new EndpointSlot[count];
-            count = 0;
-            foreach (ref readonly var slot in span)
-            {
-                if (slot.Endpoint.IsHealthy)
-                {
-                    routable[count++] = slot;
-                }
-            }
-
-            return new SlotList(routable, 0, routable.Length);
+            count += slot.Endpoint.IsHealthy ? 1 : 0;
         }
 
-        // The previous routable leaves line up with the previous member leaves only when both are chunked that way.
-        var before = previousMembers.Chunks;
-        var beforeRoutable = previousRoutable.Chunks;
-        var reuse = before is not null && beforeRoutable is not null && beforeRoutable.Parts.Length == before.Parts.Length;
-        ArraySegment<EndpointSlot>[]? parts = null; // made at the first leaf whose routable slots are not all of it
-        for (int k = 0, j = 0; k < leaves.Parts.Length; k++)
+        if (count == members.Length)
         {
-            var part = leaves.Parts[k];
-            ArraySegment<EndpointSlot> routable;
-            if (reuse)
-            {
-                // Leaves keep their order, so one pointer walks the previous ones: those left behind were replaced.
-                var first = part[0].Address;
-                while (j < before!.Parts.Length && before.Parts[j][^1].Address.CompareTo(first) < 0)
-                {
-                    j++;
-                }
+            return members;
+        }
 
-                routable = j < before.Parts.Length && SameSegment(before.Parts[j], part) ? beforeRoutable!.Parts[j] : FilterLeaf(part);
-            }
-            else
+        var routable = new EndpointSlot[count];
+        count = 0;
+        foreach (ref readonly var slot in members)
+        {
+            if (slot.Endpoint.IsHealthy)
             {
-                routable = FilterLeaf(part);
-            }
-
-            if (parts is null && !SameSegment(routable, part))
-            {
-                parts = new ArraySegment<EndpointSlot>[leaves.Parts.Length];
-                leaves.Parts.AsSpan(0, k).CopyTo(parts);
-            }
-
-            if (parts is not null)
-            {
-                parts[k] = routable;
+                routable[count++] = slot;
             }
         }
 
-        return parts is null ? members : new SlotList(new Leaves(parts));
+        return Of(routable);
     }
+
+    /// <summary>Whether two lists are the same list (the same storage), not merely equal.</summary>
+    public bool IsSameAs(SlotList other) => ReferenceEquals(_store, other._store) && _offset == other._offset && Length == other.Length;
 
     public Enumerator GetEnumerator() => new(this);
 
@@ -290,26 +258,27 @@ internal readonly struct SlotList
         return lo;
     }
 
-    /// <summary>The members without <paramref name="leaving"/>, with <paramref name="added"/>, in one merge pass; null when that changes nothing.</summary>
+    /// <summary>
+    /// The members without <paramref name="leaving"/>, with <paramref name="added"/>; null when that changes nothing.
+    /// Each edit is placed by a binary search and the members between edits are copied in blocks, so the members'
+    /// endpoints are read a few times per edit, not once each.
+    /// </summary>
     private static EndpointSlot[]? MergeSegment(ReadOnlySpan<EndpointSlot> members, ReadOnlySpan<EndpointAddress> leaving, ReadOnlySpan<EndpointSlot> added)
     {
+        var gone = leaving.Length <= 32 ? stackalloc int[leaving.Length] : new int[leaving.Length];
         var removed = 0;
-        for (int i = 0, l = 0; i < members.Length && l < leaving.Length;)
+        var from = 0;
+        foreach (var address in leaving)
         {
-            var order = members[i].Address.CompareTo(leaving[l]);
-            if (order == 0)
+            var i = members[from..].BinarySearch(new AddressOrder(address));
+            if (i >= 0)
             {
-                removed++;
-                i++;
-                l++;
-            }
-            else if (order < 0)
-            {
-                i++;
+                gone[removed++] = from + i;
+                from += i + 1;
             }
             else
             {
-                l++;
+                from += ~i;
             }
         }
 
@@ -319,64 +288,39 @@ internal readonly struct SlotList
         }
 
         var result = new EndpointSlot[members.Length - removed + added.Length];
-        int count = 0, next = 0, gone = 0;
-        foreach (ref readonly var member in members)
+        int source = 0, target = 0, g = 0;
+        from = 0;
+        foreach (ref readonly var slot in added)
         {
-            var address = member.Address;
-            while (gone < leaving.Length && leaving[gone].CompareTo(address) < 0)
-            {
-                gone++;
-            }
-
-            if (gone < leaving.Length && leaving[gone] == address)
-            {
-                continue;
-            }
-
-            while (next < added.Length && added[next].Address.CompareTo(address) < 0)
-            {
-                result[count++] = added[next++];
-            }
-
-            result[count++] = member;
+            var i = members[from..].BinarySearch(new AddressOrder(slot.Address));
+            var at = from + (i >= 0 ? i : ~i); // an address still here is one that leaves: the new slot takes its place
+            CopyKept(members, gone[..removed], ref g, ref source, at, result, ref target);
+            result[target++] = slot;
+            from = at;
         }
 
-        while (next < added.Length)
-        {
-            result[count++] = added[next++];
-        }
-
+        CopyKept(members, gone[..removed], ref g, ref source, members.Length, result, ref target);
         return result;
     }
 
-    private static ArraySegment<EndpointSlot> FilterLeaf(ArraySegment<EndpointSlot> part)
+    /// <summary>Copies members [source, end) that do not leave to the result, in blocks between the leaving ones.</summary>
+    private static void CopyKept(ReadOnlySpan<EndpointSlot> members, ReadOnlySpan<int> gone, ref int g, ref int source, int end, EndpointSlot[] result, ref int target)
     {
-        var count = 0;
-        foreach (ref readonly var slot in part.AsSpan())
+        while (g < gone.Length && gone[g] < end)
         {
-            count += slot.Endpoint.IsHealthy ? 1 : 0;
+            members[source..gone[g]].CopyTo(result.AsSpan(target));
+            target += gone[g] - source;
+            source = gone[g] + 1;
+            g++;
         }
 
-        if (count == part.Count)
+        if (end > source)
         {
-            return part;
+            members[source..end].CopyTo(result.AsSpan(target));
+            target += end - source;
+            source = end;
         }
-
-        var routable = new EndpointSlot[count];
-        count = 0;
-        foreach (ref readonly var slot in part.AsSpan())
-        {
-            if (slot.Endpoint.IsHealthy)
-            {
-                routable[count++] = slot;
-            }
-        }
-
-        return routable;
     }
-
-    private static bool SameSegment(ArraySegment<EndpointSlot> a, ArraySegment<EndpointSlot> b) =>
-        ReferenceEquals(a.Array, b.Array) && a.Offset == b.Offset && a.Count == b.Count;
 
     public struct Enumerator
     {
@@ -399,7 +343,7 @@ internal readonly struct SlotList
         public int CompareTo(EndpointSlot other) => address.CompareTo(other.Address);
     }
 
-    /// <summary>The leaves of a chunked list, with where each starts. A routable list's leaves may be empty; a member list's are not.</summary>
+    /// <summary>The leaves of a chunked list, with where each starts. No leaf is empty (a merge drops an emptied one).</summary>
     private sealed class Leaves
     {
         private readonly bool _uniform; // every leaf but the last holds exactly LeafSize, and the last at most that
