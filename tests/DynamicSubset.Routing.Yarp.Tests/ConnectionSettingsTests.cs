@@ -31,6 +31,11 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
         ---
         apiVersion: v1
         kind: Service
+        metadata: {name: idle, namespace: default}
+        spec: {selector: {app: echo}, ports: [{name: http, port: 80, targetPort: 5678}]}
+        ---
+        apiVersion: v1
+        kind: Service
         metadata: {name: stuck, namespace: default}
         spec: {selector: {app: stuck}, ports: [{name: http, port: 80, targetPort: 5678}]}
         ---
@@ -58,6 +63,13 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
         ---
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
+        metadata: {name: idle, namespace: default}
+        spec:
+          host: idle.default.svc.cluster.local
+          trafficPolicy: {connectionPool: {tcp: {idleTimeout: 1s}}}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
         metadata: {name: stuck, namespace: default}
         spec:
           host: stuck.default.svc.cluster.local
@@ -65,6 +77,7 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
         """;
 
     private readonly ConcurrentQueue<string> _connections = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _closed = new();
     private WebApplication? _pod;
     private Socket? _stuck;
     private Socket? _filler;
@@ -84,6 +97,12 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
             _pod.Map("/{**rest}", (HttpContext context) =>
             {
                 _connections.Enqueue(context.Connection.Id);
+                if (context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeFeature>() is { } lifetime)
+                {
+                    var closed = _closed.GetOrAdd(context.Connection.Id, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                    lifetime.ConnectionClosed.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), closed);
+                }
+
                 return Results.Text(context.Request.Headers.Connection.ToString());
             });
             await _pod.StartAsync(Ct);
@@ -160,6 +179,28 @@ public sealed class ConnectionSettingsTests : IAsyncLifetime
         }
 
         Assert.Equal(4, _connections.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task IdleTimeout_ClosesThePoolsIdleConnections_AtTheGateway_WhileAnotherPoolKeepsItsOwn()
+    {
+        await using var gateway = await GatewayHarness.StartAsync("127.0.34.1", [MeshFile]);
+
+        Assert.Equal(HttpStatusCode.OK, (await gateway.GetAsync("/", host: "reuse")).Status);
+        var kept = Assert.Single(_connections);
+        _connections.Clear();
+        Assert.Equal(HttpStatusCode.OK, (await gateway.GetAsync("/", host: "idle")).Status);
+        var idle = Assert.Single(_connections);
+        Assert.NotEqual(kept, idle); // each idle timeout has a connection pool of its own
+
+        // The gateway closes the idle pool's connection once it has been idle a second (the pool's scavenger runs now
+        // and then); the pod sees the close. The other pool's connection, idle as long, stays under the default.
+        await _closed[idle].Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.False(_closed[kept].Task.IsCompleted);
+
+        _connections.Clear();
+        Assert.Equal(HttpStatusCode.OK, (await gateway.GetAsync("/", host: "idle")).Status);
+        Assert.NotEqual(idle, Assert.Single(_connections)); // a new connection, as the old one is gone
     }
 
     [Fact]
