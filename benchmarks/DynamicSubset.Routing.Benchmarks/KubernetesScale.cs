@@ -1,18 +1,17 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using DynamicSubset.Routing.Kubernetes;
-using DynamicSubset.Routing.Kubernetes.Tests;
 using k8s;
 
 namespace DynamicSubset.Routing.Benchmarks;
 
 /// <summary>
-/// The cluster source at scale, against the stand-in API server: a first sync of 10,000 pods behind one
-/// DestinationRule, then 100 pod changes a second (relabels and readiness flips) for a minute. Reports the first-sync
-/// time, the delay from an event's arrival to its publish (median and p99, from the catalog's own histogram), the CPU
-/// time and the memory above the index.
+/// The cluster source at scale, against the stand-in API server in a process of its own (<see cref="StandInCluster"/>):
+/// a first sync of 10,000 pods behind one DestinationRule, then 100 pod changes a second (relabels and readiness flips)
+/// for a minute. Reports the first-sync time and peak memory, the delay from an event's arrival to its publish (median
+/// and p99, from the catalog's own histogram), the publishing thread's time and this process's CPU per pod change, and
+/// the memory above the index.
 /// </summary>
 internal static class KubernetesScale
 {
@@ -22,16 +21,12 @@ internal static class KubernetesScale
         var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 60;
         const int changesPerSecond = 100;
 
-        await using var api = await FakeApiServer.StartAsync("127.0.30.9");
-        for (var i = 0; i < pods; i++)
-        {
-            api.Put("pods", Pod(i, version: i % 5, ready: true));
-        }
-
-        api.Put("services", JsonNode.Parse("""{"apiVersion":"v1","kind":"Service","metadata":{"name":"svc","namespace":"default"},"spec":{"selector":{"app":"svc"},"ports":[{"name":"http","port":80,"targetPort":8080}]}}""")!.AsObject());
-        api.Put("destinationrules", JsonNode.Parse("""{"apiVersion":"networking.istio.io/v1","kind":"DestinationRule","metadata":{"name":"svc","namespace":"default"},"spec":{"host":"svc.default.svc.cluster.local","trafficPolicy":{"loadBalancer":{"dynamicSubset":{"subsetSelectors":[{"keys":["stage","version"]},{"keys":["%ip%"]}]}}}}}""")!.AsObject());
-        api.Put("virtualservices", JsonNode.Parse("""{"apiVersion":"networking.istio.io/v1","kind":"VirtualService","metadata":{"name":"svc","namespace":"default"},"spec":{"hosts":["svc.default.svc.cluster.local"],"http":[{"headerToDynamicSubsetKey":[{"header":"x-version","key":"version"},{"header":"x-stage","key":"stage"},{"header":"x-ip","key":"%ip%"}],"route":[{"destination":{"host":"svc.default.svc.cluster.local"}}]}]}}""")!.AsObject());
-
+        // The stand-in API server runs in a process of its own: its objects, its serializing and its garbage are not the
+        // catalog's, so this process's CPU and memory are the catalog's alone (KubernetesClient's watch reading included).
+        var api = StartStandIn(pods, changesPerSecond);
+        var address = await api.StandardOutput.ReadLineAsync() is { } listening && listening.StartsWith("listening ", StringComparison.Ordinal)
+            ? listening["listening ".Length..]
+            : throw new InvalidOperationException($"the stand-in API server did not start: {await api.StandardError.ReadToEndAsync()}");
         var delays = new List<double>();
         var applies = new List<(double Seconds, string Mode)>();
         using var listener = new MeterListener();
@@ -60,13 +55,10 @@ internal static class KubernetesScale
 
         // A warm-up catalog over a namespace with one pod, disposed before the baseline: what any catalog pays once
         // (KubernetesClient's serializer metadata for the Pod graph, connections) is not a cost per pod.
-        var warmPod = Pod(pods, version: 0, ready: true);
-        warmPod["metadata"]!["namespace"] = "warm-up";
-        api.Put("pods", warmPod);
         var warmSync = Stopwatch.StartNew();
         using (var warm = new KubernetesRoutingCatalog(new KubernetesRoutingOptions
         {
-            ClientConfiguration = new KubernetesClientConfiguration { Host = api.Address.ToString() },
+            ClientConfiguration = new KubernetesClientConfiguration { Host = address },
             Namespaces = { "warm-up" },
         }))
         {
@@ -94,7 +86,7 @@ internal static class KubernetesScale
         });
         using var catalog = new KubernetesRoutingCatalog(new KubernetesRoutingOptions
         {
-            ClientConfiguration = new KubernetesClientConfiguration { Host = api.Address.ToString() },
+            ClientConfiguration = new KubernetesClientConfiguration { Host = address },
             ListPageSize = int.TryParse(Environment.GetEnvironmentVariable("DSR_LIST_PAGE_SIZE"), CultureInfo.InvariantCulture, out var pageSize) ? pageSize : 500,
         });
         await catalog.WaitForSyncAsync();
@@ -116,23 +108,20 @@ internal static class KubernetesScale
             await Task.Delay(TimeSpan.FromSeconds(pause));
         }
 
+        process.Refresh();
         var cpuAtChurn = process.TotalProcessorTime;
         var churn = Stopwatch.StartNew();
-        var changes = 0;
-        var random = new Random(7);
-        while (churn.Elapsed < TimeSpan.FromSeconds(seconds))
-        {
-            var due = TimeSpan.FromSeconds((double)changes / changesPerSecond);
-            if (churn.Elapsed < due)
-            {
-                await Task.Delay(due - churn.Elapsed);
-            }
-
-            var i = random.Next(pods);
-            api.Put("pods", Pod(i, version: random.Next(5), ready: random.Next(10) != 0));
-            changes++;
-        }
-
+        await api.StandardInput.WriteLineAsync("churn");
+        await api.StandardInput.FlushAsync();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        await api.StandardInput.WriteLineAsync("stop");
+        await api.StandardInput.FlushAsync();
+        var counted = await api.StandardOutput.ReadLineAsync();
+        churn.Stop();
+        var changes = counted is not null && counted.StartsWith("changes: ", StringComparison.Ordinal)
+            ? int.Parse(counted["changes: ".Length..], CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"the stand-in API server did not count its changes: '{counted}'");
+        await api.WaitForExitAsync();
         await Task.Delay(1000); // the last burst
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
@@ -149,7 +138,7 @@ internal static class KubernetesScale
         Console.WriteLine($"pods: {pods}; changes: {changes} in {churn.Elapsed.TotalSeconds:0.0} s ({changes / churn.Elapsed.TotalSeconds:0} a second)");
         Console.WriteLine($"first sync: {sync.Elapsed.TotalMilliseconds:0} ms (list of every kind, compile, build; after the warm-up catalog's own first sync of one pod, cold: {warmSync.Elapsed.TotalMilliseconds:0} ms)");
         Console.WriteLine($"event to publish: median {Percentile(sorted, 0.5) * 1000:0.0} ms, p99 {Percentile(sorted, 0.99) * 1000:0.0} ms, max {sorted.LastOrDefault() * 1000:0.0} ms ({sorted.Length} events; coalescing window 50 ms, at most 250 ms)");
-        Console.WriteLine($"CPU: {cpu.TotalSeconds:0.0} s over the sync and {seconds} s of churn (stand-in API server included, same process)");
+        Console.WriteLine($"CPU: {cpu.TotalSeconds:0.0} s over the sync and {seconds} s of churn (this process: the catalog and its client; the stand-in runs apart)");
         (double Seconds, string Mode)[] applied;
         lock (delays)
         {
@@ -157,7 +146,7 @@ internal static class KubernetesScale
         }
 
         Console.WriteLine($"publishing thread per pod change: {applied.Sum(static a => a.Seconds) * 1e6 / Math.Max(1, changes):0} us ({applied.Length} batches: {applied.Count(static a => a.Mode == "incremental")} incremental, {applied.Count(static a => a.Mode == "compiled")} compiled; the batch p99 {Percentile([.. applied.Select(static a => a.Seconds).Order()], 0.99) * 1000:0.00} ms)");
-        Console.WriteLine($"CPU per pod change during the churn: {churnCpu.TotalMilliseconds * 1000 / Math.Max(1, changes):0} us (stand-in included: it serializes each event)");
+        Console.WriteLine($"CPU per pod change during the churn: {churnCpu.TotalMilliseconds * 1000 / Math.Max(1, changes):0} us (this process: the watch read, the apply, their garbage)");
         Console.WriteLine($"managed memory: {baseline / 1048576.0:0.0} MB before, {afterSync / 1048576.0:0.0} MB after the sync, {end / 1048576.0:0.0} MB at the end");
         Console.WriteLine($"first sync peak: {peak / 1048576.0:0.0} MB managed (sampled), {(peak - baseline) / 1048576.0:0.0} MB above the baseline against {(afterSync - baseline) / 1048576.0:0.0} MB held after it: {(peak - baseline) / (double)Math.Max(1, afterSync - baseline):0.00}x the steady state");
         Console.WriteLine($"per pod above the index: {(afterSync - baseline - indexBytes) / (double)pods:0} B (after a warm-up catalog over one pod in another namespace) (index estimated at {indexBytes / (double)pods:0} B a pod: {index.Endpoints.Length} endpoints, {index.Subsets.Length} subsets)");
@@ -172,7 +161,7 @@ internal static class KubernetesScale
         var policy = new RoutingPolicy(
             new DynamicSubsetPolicy([new SubsetSelector("stage", "version"), new SubsetSelector(BuiltInKeys.IP)]),
             [new HeaderMapping("x-version", "version"), new HeaderMapping("x-stage", "stage"), new HeaderMapping("x-ip", BuiltInKeys.IP)]);
-        var index = SubsetIndex.Build(Enumerable.Range(0, pods).Select(i => Endpoint.Create(Ip(i), 8080,
+        var index = SubsetIndex.Build(Enumerable.Range(0, pods).Select(i => Endpoint.Create(StandInCluster.SyntheticIp(i), 8080,
             new Dictionary<string, string> { ["app"] = "svc", ["stage"] = "s" + (i % 3).ToString(CultureInfo.InvariantCulture), ["version"] = "v" + (i % 5).ToString(CultureInfo.InvariantCulture) }, name: "pod-" + i.ToString(CultureInfo.InvariantCulture))), policy);
         var after = GC.GetTotalMemory(forceFullCollection: true);
         GC.KeepAlive(index);
@@ -181,25 +170,33 @@ internal static class KubernetesScale
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
-    private static string Ip(int i) => $"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}";
-
-    private static JsonObject Pod(int i, int version, bool ready) => new()
+    private static Process StartStandIn(int pods, int changesPerSecond)
     {
-        ["apiVersion"] = "v1",
-        ["kind"] = "Pod",
-        ["metadata"] = new JsonObject
+        // The same build of this program: "dotnet this.dll" when run by the dotnet host, else its own executable.
+        var host = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(host) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
         {
-            ["name"] = "pod-" + i.ToString(CultureInfo.InvariantCulture),
-            ["namespace"] = "default",
-            ["labels"] = new JsonObject { ["app"] = "svc", ["stage"] = "s" + (i % 3).ToString(CultureInfo.InvariantCulture), ["version"] = "v" + version.ToString(CultureInfo.InvariantCulture) },
-        },
-        // Built node by node, not parsed: a parsed JsonObject materializes lazily, on the stand-in's first list, and
-        // that growth (about 1 KB a pod) would be counted as the catalog's.
-        ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["ports"] = new JsonArray(new JsonObject { ["containerPort"] = 8080 }) }) },
-        ["status"] = new JsonObject
+            start.ArgumentList.Add(typeof(KubernetesScale).Assembly.Location);
+        }
+
+        foreach (var argument in (string[])["stand-in-cluster", "--synthetic", pods.ToString(CultureInfo.InvariantCulture), "--listen", "127.0.30.9", "--rate", changesPerSecond.ToString(CultureInfo.InvariantCulture)])
         {
-            ["podIP"] = Ip(i),
-            ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = ready ? "True" : "False" }),
-        },
-    };
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                process.Kill(); // this run failed or was stopped: the stand-in goes with it
+            }
+            catch (InvalidOperationException)
+            {
+                // it had exited, as after a whole run
+            }
+        };
+        return process;
+    }
 }

@@ -19,5 +19,11 @@ if (args is ["plain-forwarder", ..])
     return await PlainForwarder.RunAsync(args[1..]);
 }
 
+if (args is ["stand-in-cluster", ..])
+{
+    // The cluster of CHURN=pods benchmarks/gateway-wrk.sh.
+    return await StandInCluster.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkConfig).Assembly).Run(args, new BenchmarkConfig());
 return 0;

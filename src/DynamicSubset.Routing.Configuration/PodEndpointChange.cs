@@ -44,7 +44,7 @@ public sealed record PodEndpointChange(string Service, string Pod, IReadOnlyList
             }
 
             var list = new List<EndpointChange>();
-            var count = index.Endpoints.Length;
+            var count = index.EndpointCount;
             var taken = new HashSet<EndpointAddress>();
             foreach (var change in group)
             {

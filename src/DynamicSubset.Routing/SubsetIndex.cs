@@ -73,6 +73,9 @@ public sealed partial class SubsetIndex
     /// <summary>Gets every endpoint, routable or not, ordered by address.</summary>
     public ImmutableArray<Endpoint> Endpoints => EndpointSlot.Endpoints(ref _endpoints, _slots);
 
+    /// <summary>Gets how many endpoints the snapshot holds, routable or not, without making the <see cref="Endpoints"/> array.</summary>
+    public int EndpointCount => _slots.Length;
+
     /// <summary>
     /// Gets every dynamic subset: grouped by selector in declaration order, then ordered by value. This is the
     /// reference page's subset table.

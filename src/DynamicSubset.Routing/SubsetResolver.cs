@@ -256,7 +256,7 @@ public sealed class SubsetResolver
             }
 
             // At most maxEjectionPercent of the service at once, but always at least one endpoint (Envoy).
-            var max = Math.Max(1, _configured.Endpoints.Length * policy.MaxEjectionPercent / 100);
+            var max = Math.Max(1, _configured.EndpointCount * policy.MaxEjectionPercent / 100);
             if (outliers.Ejected.Count >= max)
             {
                 return false;
@@ -383,7 +383,7 @@ public sealed class SubsetResolver
             return configured;
         }
 
-        var total = configured.Endpoints.Length;
+        var total = configured.EndpointCount;
         var healthy = configured.Endpoints.Count(static e => e.IsHealthy) - changes.Count;
         return policy.MinHealthPercent > 0 && healthy * 100L < (long)policy.MinHealthPercent * total
             ? configured

@@ -91,6 +91,13 @@ public class ChunkedApplyTests
         // The snapshot's leaf, two subsets' leaves (about 8 KB each) and the default subset's, with the spines; a copy
         // of the slots alone was 1.6 MB.
         Assert.True(allocated <= 64 * 1024, $"{allocated:N0} B allocated");
+
+        // Counting the endpoints makes no array of them (the array of 100,000 is 800 KB).
+        before = GC.GetAllocatedBytesForCurrentThread();
+        var count = next.EndpointCount;
+        var countAllocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal((100_000, 0L), (count, countAllocated));
+        Assert.Equal(next.EndpointCount, next.Endpoints.Length);
         Assert.Equal(next.Endpoints.Length, index.Endpoints.Length);
         Assert.True(index.TryGetEndpoint(target.AddressKey, out var was));
         Assert.True(next.TryGetEndpoint(target.AddressKey, out var now));

@@ -129,7 +129,7 @@ public sealed partial class OptionsSubsetResolver : IDisposable
 
             Plan = plan;
             var index = Resolver.Current;
-            Log.Reloaded(_logger, Name, index.Generation, index.Endpoints.Length, index.Subsets.Length);
+            Log.Reloaded(_logger, Name, index.Generation, index.EndpointCount, index.Subsets.Length);
             Reloaded?.Invoke(this, EventArgs.Empty);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
