@@ -8,6 +8,9 @@
 # baseline's address (for example SERVE_ARGS="--access-log /tmp/a.log" BASELINE=serve: the access log on vs off).
 # CHURN=files rewrites serve's DestinationRule file 20 times a second (CHURN_RATE=n for another rate) for the whole run,
 # alternating two versions that differ in a comment, so every rewrite is a reload of the same rules.
+# CHURN=pods makes serve read the cluster from a stand-in API server (benchmarks' stand-in-cluster, on 127.0.40.40) with
+# the same six pods and rules, and relabels one pod at a time 100 times a second (CHURN_RATE=n for another rate) for the
+# whole run; the relabel toggles a label no selector reads, so routing stays the same.
 # SERVE_ENV="NAME=value ..." sets variables for that serve only; nginx also answers 200 on 127.0.40.30:4318, an OTLP/HTTP
 # sink: SERVE_ENV="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.40.30:4318 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" BASELINE=serve.
 set -euo pipefail
@@ -49,7 +52,18 @@ for project in src/DynamicSubset.Routing.Cli benchmarks/DynamicSubset.Routing.Be
 serve_dll=${SERVE_DLL:-src/DynamicSubset.Routing.Cli/bin/Release/net10.0/dynsubset.dll}
 read -r -a serve_args <<<"${SERVE_ARGS:-}"
 read -r -a serve_env <<<"${SERVE_ENV:-}"
-env "${serve_env[@]}" dotnet "$serve_dll" serve -f "$work/pods.yaml" -f "$work/service.yaml" -f "$work/dr-step2.yaml" -f "$work/vs-step2.yaml" \
+source_args=(-f "$work/pods.yaml" -f "$work/service.yaml" -f "$work/dr-step2.yaml" -f "$work/vs-step2.yaml")
+if [ "${CHURN:-}" = pods ]; then
+  cluster_args=()
+  for i in "${!pods[@]}"; do read -r name stage version <<<"${pods[$i]}"; cluster_args+=(--pod "$name/$stage/$version/127.0.40.$((11 + i))"); done
+  dotnet benchmarks/DynamicSubset.Routing.Benchmarks/bin/Release/net10.0/DynamicSubset.Routing.Benchmarks.dll stand-in-cluster \
+    --listen 127.0.40.40 --kubeconfig "$work/kubeconfig" --rate "${CHURN_RATE:-100}" "${cluster_args[@]}" > "$work/cluster.log" 2>&1 &
+  pids+=($!); cluster_pid=$!
+  for _ in $(seq 1 100); do [ -f "$work/kubeconfig" ] && break; sleep 0.1; done
+  [ -f "$work/kubeconfig" ] || { echo "the stand-in cluster did not start"; cat "$work/cluster.log"; exit 1; }
+  source_args=(--kubernetes --kubeconfig "$work/kubeconfig" --namespace default)
+fi
+env "${serve_env[@]}" dotnet "$serve_dll" serve "${source_args[@]}" \
   --listen http://127.0.40.1:18080 "${serve_args[@]}" > "$work/serve.log" 2>&1 &
 pids+=($!); serve_pid=$!
 if [ "${BASELINE:-plain}" = serve ]; then
@@ -105,6 +119,10 @@ if [ "${CHURN:-}" = files ]; then
   ) &
   pids+=($!)
   echo "churn: serve's DestinationRule file rewritten $rate times a second"
+elif [ "${CHURN:-}" = pods ]; then
+  echo "churn: one pod relabelled ${CHURN_RATE:-100} times a second by the stand-in API server"
+elif [ -n "${CHURN:-}" ]; then
+  echo "CHURN is files or pods, not '$CHURN'"; exit 2
 fi
 
 echo "warm-up"; run http://127.0.40.2:18081/ "$plain_pid" >/dev/null; run http://127.0.40.1:18080/ "$serve_pid" >/dev/null
@@ -128,4 +146,8 @@ echo "per-round throughput ratios (serve / $base): ${ratios[*]}"
 echo "per-round p99 ratios (serve / $base): ${p99s[*]}"
 echo "per-round CPU-per-request ratios (serve / $base): ${cpus[*]}"
 [ "${CHURN:-}" = files ] && echo "serve reloads during the run: $(grep -c 'Reloaded mesh configuration' "$work/serve.log" || true)"
+if [ "${CHURN:-}" = pods ]; then
+  kill -TERM "$cluster_pid"; wait "$cluster_pid" 2>/dev/null || true
+  echo "$(tail -1 "$work/cluster.log") during the run"
+fi
 echo "serve / $base: throughput $(median "${ratios[@]}")x, p99 $(median "${p99s[@]}")x, CPU per request $(median "${cpus[@]}")x (medians over $rounds rounds of ${seconds}s, $connections connections)"
