@@ -7,7 +7,7 @@ public sealed partial class SubsetIndex
 {
     private static SubsetIndex Create(IEnumerable<Endpoint> endpoints, RoutingPolicy policy, SubsetIndex? previous)
     {
-        var slots = CreateSlots(endpoints, previous);
+        var slots = CreateSlots(endpoints, previous, out var allRoutableAtOneWeight);
         var roundRobin = policy.LoadBalancing == LoadBalancingPolicy.RoundRobin;
 
         var tables = new List<SelectorTable>();
@@ -26,21 +26,28 @@ public sealed partial class SubsetIndex
             }
 
             var previousTable = previousTables?.GetValueOrDefault(id);
-            tables.Add(CreateTable(selector, ordinal, slots, policy, previousTable, roundRobin));
+            tables.Add(CreateTable(selector, ordinal, slots, policy, previousTable, roundRobin, allRoutableAtOneWeight));
         }
 
         // The snapshot and its any-endpoint set share one list (and its leaves).
         var list = SlotList.Of(slots);
-        var any = new Subset([], [], SubsetHash.Seed, list, CarryRotation(previous?._any, roundRobin), isSelectorSubset: false, allRoutableAtOneWeight: false);
-        var @default = CreateDefault(policy, slots, previous, roundRobin);
+        var any = new Subset([], [], SubsetHash.Seed, list, CarryRotation(previous?._any, roundRobin), isSelectorSubset: false, allRoutableAtOneWeight);
+        var @default = CreateDefault(policy, slots, previous, roundRobin, allRoutableAtOneWeight);
         return new SubsetIndex(policy, (previous?.Generation ?? 0) + 1, list, [.. tables], any, @default);
     }
 
-    private static EndpointSlot[] CreateSlots(IEnumerable<Endpoint> endpoints, SubsetIndex? previous)
+    /// <summary>
+    /// The endpoints as slots in address order, with the in-flight counters of the addresses that carry on from
+    /// <paramref name="previous"/>; and whether every endpoint is healthy at one weight, read in the same pass, so that
+    /// the sets need not scan their members again when it is so (the usual case).
+    /// </summary>
+    private static EndpointSlot[] CreateSlots(IEnumerable<Endpoint> endpoints, SubsetIndex? previous, out bool allRoutableAtOneWeight)
     {
         var list = endpoints as IReadOnlyCollection<Endpoint> ?? endpoints.ToList();
         var slots = new EndpointSlot[list.Count];
         var i = 0;
+        allRoutableAtOneWeight = true;
+        var weight = 0L;
         foreach (var endpoint in list)
         {
             if (endpoint is null)
@@ -48,20 +55,23 @@ public sealed partial class SubsetIndex
                 throw new RoutingValidationException($"endpoints[{i}]", "endpoint must not be null", nameof(endpoints));
             }
 
+            weight = i == 0 ? endpoint.Weight : weight;
+            allRoutableAtOneWeight &= endpoint.IsHealthy && endpoint.Weight == weight;
             slots[i++] = new EndpointSlot(endpoint, null!); // the counter comes below, once the slots are sorted
         }
 
-        if (!IsSortedByAddress(slots))
+        // A list in strictly ascending order (as a source that sorts, or a rebuild from a snapshot, gives it) is sorted and
+        // has no address twice: one pass. Otherwise sort it, then look for an address given twice.
+        if (!IsStrictlyAscending(slots))
         {
             slots.AsSpan().Sort(default(AddressComparer));
-        }
-
-        for (i = 1; i < slots.Length; i++)
-        {
-            if (slots[i - 1].Address == slots[i].Address)
+            for (i = 1; i < slots.Length; i++)
             {
-                throw new RoutingValidationException(
-                    "endpoints", $"address {slots[i].Endpoint.Authority} is given twice", nameof(endpoints));
+                if (slots[i - 1].Address == slots[i].Address)
+                {
+                    throw new RoutingValidationException(
+                        "endpoints", $"address {slots[i].Endpoint.Authority} is given twice", nameof(endpoints));
+                }
             }
         }
 
@@ -70,24 +80,29 @@ public sealed partial class SubsetIndex
         var j = 0;
         for (i = 0; i < slots.Length; i++)
         {
-            var address = slots[i].Address;
-            while (j < carried.Length && carried[j].Address.CompareTo(address) < 0)
-            {
-                j++;
-            }
-
-            var counter = j < carried.Length && carried[j].Address == address ? carried[j].InFlight : new InFlightCounter();
-            slots[i] = new EndpointSlot(slots[i].Endpoint, counter);
+            var counter = carried.IsEmpty ? null : Carried(carried, slots[i].Address, ref j);
+            slots[i] = new EndpointSlot(slots[i].Endpoint, counter ?? new InFlightCounter());
         }
 
         return slots;
     }
 
-    private static bool IsSortedByAddress(EndpointSlot[] slots)
+    /// <summary>The counter of <paramref name="address"/> in <paramref name="carried"/>, walking on from <paramref name="j"/>; null when it is new.</summary>
+    private static InFlightCounter? Carried(SlotList carried, EndpointAddress address, ref int j)
+    {
+        while (j < carried.Length && carried[j].Address.CompareTo(address) < 0)
+        {
+            j++;
+        }
+
+        return j < carried.Length && carried[j].Address == address ? carried[j].InFlight : null;
+    }
+
+    private static bool IsStrictlyAscending(EndpointSlot[] slots)
     {
         for (var i = 1; i < slots.Length; i++)
         {
-            if (slots[i - 1].Address.CompareTo(slots[i].Address) > 0)
+            if (slots[i - 1].Address.CompareTo(slots[i].Address) >= 0)
             {
                 return false;
             }
@@ -104,7 +119,7 @@ public sealed partial class SubsetIndex
     /// every build brings on gen-2 collections.
     /// </summary>
     private static SelectorTable CreateTable(
-        SubsetSelector selector, int ordinal, EndpointSlot[] slots, RoutingPolicy policy, SelectorTable? previous, bool roundRobin)
+        SubsetSelector selector, int ordinal, EndpointSlot[] slots, RoutingPolicy policy, SelectorTable? previous, bool roundRobin, bool allRoutableAtOneWeight)
     {
         var keys = selector.Keys.ToArray();
         var scratch = new GroupScratch(keys.Length, slots.Length);
@@ -142,7 +157,7 @@ public sealed partial class SubsetIndex
             {
                 var groupValues = new ArraySegment<string>(values, g * width, width);
                 var rotation = roundRobin ? CarryRotation(previous?.Find(groupValues), roundRobin) : null; // no lookup unless it is needed
-                subsets[g] = new Subset(keys, groupValues, hashes[g], new ArraySegment<EndpointSlot>(members, starts[g], ends[g] - starts[g]), rotation);
+                subsets[g] = new Subset(keys, groupValues, hashes[g], new ArraySegment<EndpointSlot>(members, starts[g], ends[g] - starts[g]), rotation, allRoutableAtOneWeight: allRoutableAtOneWeight);
             }
 
             var capacity = SelectorTable.CapacityFor(groups);
@@ -170,7 +185,7 @@ public sealed partial class SubsetIndex
         }
     }
 
-    private static Subset? CreateDefault(RoutingPolicy policy, EndpointSlot[] slots, SubsetIndex? previous, bool roundRobin)
+    private static Subset? CreateDefault(RoutingPolicy policy, EndpointSlot[] slots, SubsetIndex? previous, bool roundRobin, bool allRoutableAtOneWeight)
     {
         var pairs = policy.DynamicSubset.DefaultSubsetLabels;
         if (pairs.Count == 0)
@@ -181,7 +196,7 @@ public sealed partial class SubsetIndex
         var keys = pairs.Keys.ToArray();
         var values = pairs.Values.ToArray();
         var members = Array.FindAll(slots, s => MatchesDefault(s.Endpoint, pairs));
-        return new Subset(keys, values, SubsetHash.Of(values), members, CarryRotation(previous?._default, roundRobin), isSelectorSubset: false);
+        return new Subset(keys, values, SubsetHash.Of(values), members, CarryRotation(previous?._default, roundRobin), isSelectorSubset: false, allRoutableAtOneWeight);
     }
 
     private static RotationCounter? CarryRotation(Subset? previous, bool roundRobin) =>
