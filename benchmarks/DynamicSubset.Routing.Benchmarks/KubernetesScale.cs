@@ -110,6 +110,9 @@ internal static class KubernetesScale
 
         process.Refresh();
         var cpuAtChurn = process.TotalProcessorTime;
+        int[] collectionsAtChurn = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        var allocatedAtChurn = GC.GetTotalAllocatedBytes();
+        var pausedAtChurn = GC.GetTotalPauseDuration();
         var churn = Stopwatch.StartNew();
         await api.StandardInput.WriteLineAsync("churn");
         await api.StandardInput.FlushAsync();
@@ -126,6 +129,9 @@ internal static class KubernetesScale
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
         var churnCpu = process.TotalProcessorTime - cpuAtChurn;
+        int[] collections = [GC.CollectionCount(0) - collectionsAtChurn[0], GC.CollectionCount(1) - collectionsAtChurn[1], GC.CollectionCount(2) - collectionsAtChurn[2]];
+        var allocated = GC.GetTotalAllocatedBytes() - allocatedAtChurn;
+        var paused = GC.GetTotalPauseDuration() - pausedAtChurn;
         GC.Collect();
         var end = GC.GetTotalMemory(forceFullCollection: true);
         double[] sorted;
@@ -147,6 +153,7 @@ internal static class KubernetesScale
 
         Console.WriteLine($"publishing thread per pod change: {applied.Sum(static a => a.Seconds) * 1e6 / Math.Max(1, changes):0} us ({applied.Length} batches: {applied.Count(static a => a.Mode == "incremental")} incremental, {applied.Count(static a => a.Mode == "compiled")} compiled; the batch p99 {Percentile([.. applied.Select(static a => a.Seconds).Order()], 0.99) * 1000:0.00} ms)");
         Console.WriteLine($"CPU per pod change during the churn: {churnCpu.TotalMilliseconds * 1000 / Math.Max(1, changes):0} us (this process: the watch read, the apply, their garbage)");
+        Console.WriteLine($"during the churn: {allocated / (double)Math.Max(1, changes) / 1024:0.0} KB allocated per pod change; collections gen0 {collections[0]}, gen1 {collections[1]}, gen2 {collections[2]}; paused {paused.TotalMilliseconds:0} ms in all");
         Console.WriteLine($"managed memory: {baseline / 1048576.0:0.0} MB before, {afterSync / 1048576.0:0.0} MB after the sync, {end / 1048576.0:0.0} MB at the end");
         Console.WriteLine($"first sync peak: {peak / 1048576.0:0.0} MB managed (sampled), {(peak - baseline) / 1048576.0:0.0} MB above the baseline against {(afterSync - baseline) / 1048576.0:0.0} MB held after it: {(peak - baseline) / (double)Math.Max(1, afterSync - baseline):0.00}x the steady state");
         Console.WriteLine($"per pod above the index: {(afterSync - baseline - indexBytes) / (double)pods:0} B (after a warm-up catalog over one pod in another namespace) (index estimated at {indexBytes / (double)pods:0} B a pod: {index.Endpoints.Length} endpoints, {index.Subsets.Length} subsets)");
