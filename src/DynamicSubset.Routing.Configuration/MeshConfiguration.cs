@@ -207,9 +207,10 @@ public sealed class MeshConfiguration
     }
 
     /// <summary>Compiles accepted documents into services; <paramref name="diagnostics"/> gets the compiler's own.</summary>
-    internal static MeshConfiguration Compile(DocumentSet accepted, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
+    internal static MeshConfiguration Compile(DocumentSet accepted, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits, EndpointMemo? memo = null)
     {
-        var services = new ServiceCompiler(accepted, diagnostics, limits).Compile();
+        var services = new ServiceCompiler(accepted, diagnostics, limits, memo).Compile();
+        memo?.EndCompile();
         var ordered = diagnostics
             .Select((d, i) => (d, i))
             .OrderByDescending(x => x.d.Severity)

@@ -18,6 +18,9 @@ public sealed class MeshDocumentSet
     private readonly Dictionary<string, int> _podsByIp = new(StringComparer.Ordinal);
     private readonly MeshConfigurationLimits _limits;
 
+    // What the last compile of this set made for hosts fed by ServiceEntries alone (a copy starts its own).
+    private readonly EndpointMemo _endpoints = new();
+
     /// <summary>What a pod from facts has instead of its YAML tree: only the position is ever read, and it is 1:1.</summary>
     private static readonly ScalarNode NoNode = new(new(1, 1), "", quoted: false);
 
@@ -239,7 +242,7 @@ public sealed class MeshDocumentSet
 
     /// <summary>Compiles the set, with diagnostics found before (a file that could not be read or parsed) reported first.</summary>
     internal MeshConfiguration CompileWith(List<ConfigurationDiagnostic> diagnostics) =>
-        MeshConfiguration.Compile(Accepted(diagnostics), diagnostics, _limits);
+        MeshConfiguration.Compile(Accepted(diagnostics), diagnostics, _limits, _endpoints);
 
     private DocumentSet Accepted(List<ConfigurationDiagnostic> diagnostics)
     {

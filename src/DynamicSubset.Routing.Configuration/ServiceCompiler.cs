@@ -3,7 +3,7 @@ using DynamicSubset.Routing.Configuration.Yaml;
 namespace DynamicSubset.Routing.Configuration;
 
 /// <summary>Turns accepted documents into services: policy, header mappings, endpoints; and the lint warnings.</summary>
-internal sealed partial class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits)
+internal sealed partial class ServiceCompiler(DocumentSet docs, List<ConfigurationDiagnostic> diagnostics, MeshConfigurationLimits limits, EndpointMemo? memo = null)
 {
     // Endpoints per (host, port), computed once: every pool of a host filters the same list; and where its pods come from.
     private readonly Dictionary<(string Host, int? Port), List<Endpoint>> _endpoints = [];
@@ -324,19 +324,53 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
 
     private List<Endpoint> Endpoints(string fqdn, int? port)
     {
+        // A host whose endpoints come from ServiceEntries' own lists alone takes what the last compile made from the
+        // same documents (a reload of other files); anything else is made again.
+        List<ServiceEntryDoc>? memoInputs = null;
+        if (memo is not null && !docs.Services.Exists(s => s.Fqdn == fqdn))
+        {
+            memoInputs = docs.ServiceEntries.FindAll(e => e.Hosts.Contains(fqdn));
+            if (memoInputs.Exists(static e => e.WorkloadSelector is not null))
+            {
+                memoInputs = null;
+            }
+            else if (memo.TryGet((fqdn, port), memoInputs, out var kept))
+            {
+                _podSources[(fqdn, port)] = [];
+                if (kept.HasOtherEndpoints)
+                {
+                    _otherEndpoints.Add((fqdn, port));
+                }
+
+                return [.. kept.Endpoints];
+            }
+        }
+
+        var diagnosticsBefore = diagnostics.Count;
+        var made = MakeEndpoints(fqdn, port);
+        if (memoInputs is not null && diagnostics.Count == diagnosticsBefore)
+        {
+            memo!.Set((fqdn, port), new EndpointMemo.Entry([.. memoInputs], [.. made], _otherEndpoints.Contains((fqdn, port))));
+        }
+
+        return made;
+    }
+
+    private List<Endpoint> MakeEndpoints(string fqdn, int? port)
+    {
         var result = new List<Endpoint>();
         var sources = _podSources[(fqdn, port)] = [];
-        var seen = new Dictionary<EndpointAddress, string>();
+        var seen = new Dictionary<EndpointAddress, Endpoint>(); // the endpoint kept at each address; named only in a warning
 
         void Add(Endpoint endpoint, DocumentReader r, YamlNode at, string path)
         {
-            if (seen.TryGetValue(endpoint.AddressKey, out var other))
+            if (!seen.TryAdd(endpoint.AddressKey, endpoint))
             {
-                r.Warning(DiagnosticCodes.Duplicate, at, path, $"{endpoint} is already an endpoint of {fqdn} ({other}); skipped");
+                var other = seen[endpoint.AddressKey];
+                r.Warning(DiagnosticCodes.Duplicate, at, path, $"{endpoint} is already an endpoint of {fqdn} ({other.Name ?? other.ToString()}); skipped");
                 return;
             }
 
-            seen[endpoint.AddressKey] = endpoint.Name ?? endpoint.ToString();
             result.Add(endpoint);
         }
 
@@ -378,7 +412,7 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
 
                 foreach (var ip in pod.Ips)
                 {
-                    if (TryEndpoint(podReader, pod.Node, "status.podIP", () => Endpoint.Create(ip, target.Value, pod.Labels, pod.Ready, 1, pod.Info.Name)) is { } endpoint)
+                    if (TryEndpoint(podReader, pod.Node, "status.podIP", ip, target.Value, pod.Labels, pod.Ready, 1, pod.Info.Name) is { } endpoint)
                     {
                         Add(endpoint, podReader, pod.Node, "status.podIP");
                     }
@@ -399,16 +433,22 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
             var workloads = entry.Endpoints.Concat(entry.WorkloadSelector is { } ws
                 ? docs.WorkloadEntries.Where(w => w.Info.Namespace == entry.Info.Namespace && ws.All(l => w.Labels.TryGetValue(l.Key, out var v) && v == l.Value))
                 : []);
+            var any = false;
             foreach (var workload in workloads)
             {
-                _otherEndpoints.Add((fqdn, port));
+                any = true;
                 var number = (entryPort!.Name is { } n && workload.Ports.TryGetValue(n, out var mapped) ? mapped : (int?)null) ?? entryPort.TargetPort ?? entryPort.Number;
                 var name = workload.Info.Kind == "WorkloadEntry" ? workload.Info.Name : null;
                 var wr = Reader(workload.Info);
-                if (TryEndpoint(wr, workload.Node, workload.Path, () => Endpoint.Create(workload.Address, number, workload.Labels, true, workload.Weight, name)) is { } endpoint)
+                if (TryEndpoint(wr, workload.Node, workload.Path, workload.Address, number, workload.Labels, true, workload.Weight, name) is { } endpoint)
                 {
                     Add(endpoint, wr, workload.Node, workload.Path);
                 }
+            }
+
+            if (any)
+            {
+                _otherEndpoints.Add((fqdn, port)); // endpoints that are not pods: pod changes to this host are compiled, not applied alone
             }
         }
 
@@ -455,11 +495,13 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
         where T : class =>
         wanted is { } w ? ports.FirstOrDefault(p => number(p) == w) : ports.Count == 1 ? ports[0] : null;
 
-    private static Endpoint? TryEndpoint(DocumentReader r, YamlNode at, string path, Func<Endpoint> create)
+    /// <summary>The endpoint, or null with a warning where the documents' checks let a bad value through.</summary>
+    private static Endpoint? TryEndpoint(
+        DocumentReader r, YamlNode at, string path, string address, int port, Dictionary<string, string> labels, bool healthy, long weight, string? name)
     {
         try
         {
-            return create();
+            return Endpoint.Create(address, port, labels, healthy, weight, name);
         }
         catch (RoutingValidationException e)
         {
