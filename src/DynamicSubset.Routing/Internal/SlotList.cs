@@ -265,11 +265,18 @@ internal readonly struct SlotList
     /// </summary>
     private static EndpointSlot[]? MergeSegment(ReadOnlySpan<EndpointSlot> members, ReadOnlySpan<EndpointAddress> leaving, ReadOnlySpan<EndpointSlot> added)
     {
-        var gone = leaving.Length <= 32 ? stackalloc int[leaving.Length] : new int[leaving.Length];
+        // At most every member leaves: a one-member subset with a burst's whole leaving list needs one place, not the list's.
+        var most = Math.Min(leaving.Length, members.Length);
+        var gone = most <= 32 ? stackalloc int[most] : new int[most];
         var removed = 0;
         var from = 0;
         foreach (var address in leaving)
         {
+            if (from == members.Length)
+            {
+                break; // the rest leave from above the last member: none is here
+            }
+
             var i = members[from..].BinarySearch(new AddressOrder(address));
             if (i >= 0)
             {
