@@ -326,37 +326,31 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
     {
         // A host whose endpoints come from ServiceEntries' own lists alone takes what the last compile made from the
         // same documents (a reload of other files); anything else is made again.
-        List<ServiceEntryDoc>? memoInputs = null;
-        if (memo is not null && !docs.Services.Exists(s => s.Fqdn == fqdn))
+        var entries = docs.ServiceEntries.FindAll(e => e.Hosts.Contains(fqdn));
+        var memoized = memo is not null && !docs.Services.Exists(s => s.Fqdn == fqdn) && !entries.Exists(static e => e.WorkloadSelector is not null);
+        if (memoized && memo!.TryGet((fqdn, port), entries, out var kept))
         {
-            memoInputs = docs.ServiceEntries.FindAll(e => e.Hosts.Contains(fqdn));
-            if (memoInputs.Exists(static e => e.WorkloadSelector is not null))
+            _podSources[(fqdn, port)] = [];
+            if (kept.HasOtherEndpoints)
             {
-                memoInputs = null;
+                _otherEndpoints.Add((fqdn, port));
             }
-            else if (memo.TryGet((fqdn, port), memoInputs, out var kept))
-            {
-                _podSources[(fqdn, port)] = [];
-                if (kept.HasOtherEndpoints)
-                {
-                    _otherEndpoints.Add((fqdn, port));
-                }
 
-                return [.. kept.Endpoints];
-            }
+            return [.. kept.Endpoints];
         }
 
         var diagnosticsBefore = diagnostics.Count;
-        var made = MakeEndpoints(fqdn, port);
-        if (memoInputs is not null && diagnostics.Count == diagnosticsBefore)
+        var made = MakeEndpoints(fqdn, port, entries);
+        if (memoized && diagnostics.Count == diagnosticsBefore)
         {
-            memo!.Set((fqdn, port), new EndpointMemo.Entry([.. memoInputs], [.. made], _otherEndpoints.Contains((fqdn, port))));
+            memo!.Set((fqdn, port), new EndpointMemo.Entry([.. entries], [.. made], _otherEndpoints.Contains((fqdn, port))));
         }
 
         return made;
     }
 
-    private List<Endpoint> MakeEndpoints(string fqdn, int? port)
+    /// <summary>The endpoints of a host's port: its Services' pods, then its ServiceEntries' (<paramref name="entries"/>) endpoints and workloads.</summary>
+    private List<Endpoint> MakeEndpoints(string fqdn, int? port, List<ServiceEntryDoc> entries)
     {
         var result = new List<Endpoint>();
         var sources = _podSources[(fqdn, port)] = [];
@@ -420,7 +414,7 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
             }
         }
 
-        foreach (var entry in docs.ServiceEntries.Where(e => e.Hosts.Contains(fqdn)))
+        foreach (var entry in entries)
         {
             var r = Reader(entry.Info);
             var entryPort = PickPort(entry.Ports, port, p => p.Number);
