@@ -9,7 +9,7 @@ namespace DynamicSubset.Routing.Configuration;
 /// </summary>
 internal sealed class EndpointMemo
 {
-    private readonly Lock _lock = new();
+    private readonly Lock _lock = new(); // a set may be compiled from two threads at once (Compile is public); a hit is checked by reference either way
     private Dictionary<(string Host, int? Port), Entry> _kept = [];
     private Dictionary<(string Host, int? Port), Entry> _used = [];
 
