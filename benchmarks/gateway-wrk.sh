@@ -125,7 +125,8 @@ elif [ -n "${CHURN:-}" ]; then
   echo "CHURN is files or pods, not '$CHURN'"; exit 2
 fi
 
-echo "warm-up"; run http://127.0.40.2:18081/ "$plain_pid" >/dev/null; run http://127.0.40.1:18080/ "$serve_pid" >/dev/null
+# Two warm-up passes each: after one, both servers still sped up over the next rounds (tiering), which biased round 1.
+echo "warm-up"; for _ in 1 2; do run http://127.0.40.2:18081/ "$plain_pid" >/dev/null; run http://127.0.40.1:18080/ "$serve_pid" >/dev/null; done
 printf '%-6s %-8s %12s %10s %8s %14s\n' round server req/s p99_ms non2xx cpu_us/request
 # Rounds alternate which server goes first, and the ratios are taken round by round (the two runs of a round are
 # seconds apart), then the median: this machine's speed drifts more between rounds than the two servers differ.

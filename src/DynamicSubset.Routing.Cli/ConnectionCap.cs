@@ -18,6 +18,14 @@ internal sealed partial class ConnectionCap(int most, ILogger logger)
     private const int Looks = 64;
 
     private static readonly object Key = new();
+
+    /// <summary>A request's end: its connection has one request fewer in flight.</summary>
+    private static readonly Func<object, Task> Done = static state =>
+    {
+        Interlocked.Decrement(ref ((Tracked)state).Busy);
+        return Task.CompletedTask;
+    };
+
     private readonly ConcurrentQueue<Tracked> _byAge = new();
     private int _open;
 
@@ -51,24 +59,19 @@ internal sealed partial class ConnectionCap(int most, ILogger logger)
         }
     };
 
-    /// <summary>The request middleware: a connection is busy while one of its requests is in flight.</summary>
-    public static async Task TrackRequestAsync(HttpContext context, RequestDelegate next)
+    /// <summary>
+    /// The request middleware: a connection is busy from the start of a request until its response completed. Not an
+    /// async frame around the request: the end is Kestrel's completion callback, whose list the connection reuses.
+    /// </summary>
+    public static Task TrackRequest(HttpContext context, RequestDelegate next)
     {
-        if (context.Features.Get<IConnectionItemsFeature>()?.Items.TryGetValue(Key, out var item) != true || item is not Tracked tracked)
+        if (context.Features.Get<IConnectionItemsFeature>()?.Items.TryGetValue(Key, out var item) == true && item is Tracked tracked)
         {
-            await next(context).ConfigureAwait(false);
-            return;
+            Interlocked.Increment(ref tracked.Busy);
+            context.Response.OnCompleted(Done, tracked);
         }
 
-        Interlocked.Increment(ref tracked.Busy);
-        try
-        {
-            await next(context).ConfigureAwait(false);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref tracked.Busy);
-        }
+        return next(context);
     }
 
     /// <summary>Asks the oldest idle connection to close; busy ones go back in line, closed ones are forgotten.</summary>

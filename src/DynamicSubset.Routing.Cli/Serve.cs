@@ -81,7 +81,7 @@ internal static partial class Serve
         var drain = new DrainState();
         var bound = new List<(Uri Url, Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions Options)>();
         await using var gateway = Build(output, catalog, listeners, certificates, bound, maxConnections, settings, prometheus: admin is not null);
-        gateway.Use(ConnectionCap.TrackRequestAsync);
+        gateway.Use(ConnectionCap.TrackRequest);
         await using var accessLog = settings.AccessLog is { } log ? new AccessLog(log, gateway.Services.GetRequiredService<Http.RoutingCatalogRegistry>()) : null;
         if (accessLog is not null)
         {

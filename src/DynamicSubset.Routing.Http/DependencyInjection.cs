@@ -102,6 +102,10 @@ public static class DynamicSubsetHttpClientBuilderExtensions
         var name = builder.Name;
         var services = builder.Services;
         services.AddDynamicSubsetRoutingPipeline();
+
+        // Only the handler needs it: its listener makes every HttpClient in the process start HttpClient's activity
+        // machinery (an async frame and a sampling call per request), which a gateway alone never reads.
+        RoutingActivityEnricher.EnsureStarted();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DynamicSubsetHttpOptions>, DynamicSubsetHttpOptionsValidator>());
         services.AddOptions<DynamicSubsetHttpOptions>(name)
             .Validate(static o => RetryRules.IsTimeout(o.PerTryTimeout) && RetryRules.IsTimeout(o.Timeout), RetryRules.TimeoutRange)
@@ -153,7 +157,6 @@ public static class DynamicSubsetHttpClientBuilderExtensions
         services.TryAddSingleton(static sp => new RoutingPipeline(
             sp.GetRequiredService<RoutingTelemetry>(), Logger(sp, typeof(RoutingPipeline)), sp.GetService<TimeProvider>() ?? TimeProvider.System));
         services.TryAddSingleton(static sp => new RoutingCatalogRegistry(sp));
-        RoutingActivityEnricher.EnsureStarted();
         return services;
     }
     /// <summary>The <see cref="SocketsHttpHandler.Properties"/> key by which Grpc.Net.Client leaves a handler's connections to it.</summary>

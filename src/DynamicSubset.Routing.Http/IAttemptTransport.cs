@@ -17,4 +17,13 @@ public interface IAttemptTransport
 
     /// <summary>Drops what a try that is about to be retried left behind: a held-back response, a status the forwarder set.</summary>
     void Discard();
+
+    /// <summary>
+    /// Called once with how the tries ended, before the loop returns it. An entry point that writes its own answer to a
+    /// request the tries left unanswered (a gateway's 503 or 504) writes it here, and needs no frame of its own around
+    /// the loop; one that builds its answer from the returned outcome (an HttpClient handler) does nothing, the default.
+    /// </summary>
+    /// <param name="outcome">How the tries ended.</param>
+    /// <returns>When the answer is written.</returns>
+    ValueTask CompleteAsync(AttemptOutcome outcome) => default;
 }

@@ -42,7 +42,9 @@ public sealed partial class RoutingPipeline
         if (!await gate.EnterAsync(rules.Timeout, cancellationToken).ConfigureAwait(false))
         {
             _telemetry.RecordOverflow(pool.Name);
-            return new AttemptOutcome(AttemptOutcomeKind.Overflow, 0, resolution.Endpoint!, default, null);
+            var overflow = new AttemptOutcome(AttemptOutcomeKind.Overflow, 0, resolution.Endpoint!, default, null);
+            await transport.CompleteAsync(overflow).ConfigureAwait(false);
+            return overflow;
         }
 
         try
@@ -76,90 +78,126 @@ public sealed partial class RoutingPipeline
         // The overall deadline is a timestamp, not a second cancellation source: each try gets one budget, the shorter of
         // the per-try timeout and what is left.
         var started = _time.GetTimestamp();
-        List<EndpointAddress>? tried = null;
-        var retrying = false; // a retry this request holds of the pool's maxRetries, until its try ends
+        var tries = new Tries(gate);
         try
         {
-        for (var number = 0; ; number++)
-        {
-            var budget = Shorter(rules.PerTryTimeout, Remaining(rules.Timeout, _time.GetElapsedTime(started)));
-            var attempt = new Attempt(resolution.Endpoint!, resolution, number, budget,
-                mayHoldBack: rules.RetriesAnyStatus && number < rules.Attempts && transport.CanResend && (gate?.RetryAvailable ?? true), rules, started, _time);
-
-            AttemptResult result;
-            using (resolution.TrackRequest())
+            for (var number = 0; ; number++)
             {
-                result = await transport.SendAsync(attempt, cancellationToken).ConfigureAwait(false);
+                var budget = Shorter(rules.PerTryTimeout, Remaining(rules.Timeout, _time.GetElapsedTime(started)));
+                AttemptResult result;
+                using (resolution.TrackRequest())
+                {
+                    // Made in the call, so that the attempt is not kept in the loop's state across the await.
+                    result = await transport.SendAsync(
+                        new Attempt(resolution.Endpoint!, resolution, number, budget,
+                            mayHoldBack: rules.RetriesAnyStatus && number < rules.Attempts && transport.CanResend && (gate?.RetryAvailable ?? true), rules, started, _time),
+                        cancellationToken).ConfigureAwait(false);
+                }
+
+                tries.EndRetry();
+                if (TryAgain(ref tries, pool, rules, method, started, number, resolution, result, transport.CanResend, out var outcome))
+                {
+                    transport.Discard();
+                    resolution = tries.Next;
+                    continue;
+                }
+
+                await transport.CompleteAsync(outcome).ConfigureAwait(false);
+                return outcome;
             }
-
-            if (retrying)
-            {
-                gate!.EndRetry();
-                retrying = false;
-            }
-
-            var endpoint = result.Endpoint ?? attempt.Endpoint;
-            switch (result.Kind)
-            {
-                case AttemptResultKind.Response:
-                    ReportResponse(pool, endpoint, result.StatusCode);
-                    if (!result.HeldBack)
-                    {
-                        return new AttemptOutcome(AttemptOutcomeKind.Responded, number + 1, endpoint, default, null);
-                    }
-
-                    (tried ??= []).Add(endpoint.AddressKey);
-                    if (Remaining(rules.Timeout, _time.GetElapsedTime(started)) != TimeSpan.Zero && rules.TryNext(resolution, tried, out var again) &&
-                        (gate is null || (retrying = gate.TryStartRetry()))) // the pool's maxRetries: past it, the answer stands
-                    {
-                        Retrying(pool, endpoint, again.Endpoint!, RetryReason.Status, $"HTTP {result.StatusCode}");
-                        transport.Discard();
-                        resolution = again;
-                        continue;
-                    }
-
-                    // The time ran out between the hold-back and here: the last answer stands.
-                    return new AttemptOutcome(AttemptOutcomeKind.HeldBack, number + 1, endpoint, RetryReason.Status, null);
-
-                case AttemptResultKind.Abandoned:
-                    if (result.UpstreamFault)
-                    {
-                        ReportFailure(pool, endpoint, RetryReason.Reset);
-                        Failed(pool, endpoint, result.Detail ?? "the response failed after it had started");
-                    }
-
-                    return new AttemptOutcome(AttemptOutcomeKind.Abandoned, number + 1, endpoint, RetryReason.Reset, result.Error);
-
-                default:
-                    var reason = result.Reason;
-                    ReportFailure(pool, endpoint, reason);
-                    (tried ??= []).Add(endpoint.AddressKey);
-                    var left = Remaining(rules.Timeout, _time.GetElapsedTime(started));
-
-                    // Never the same endpoint twice while others are left; only a request that can be sent again; after a
-                    // timeout or a reset, by default only one that may be repeated, since the endpoint may have acted on it.
-                    if (number < rules.Attempts && transport.CanResend && rules.RetriesFailure(reason, method) &&
-                        left != TimeSpan.Zero && rules.TryNext(resolution, tried, out var next) &&
-                        (gate is null || (retrying = gate.TryStartRetry()))) // the pool's maxRetries: past it, the failure stands
-                    {
-                        Retrying(pool, endpoint, next.Endpoint!, reason, result.Detail ?? ReasonName(reason));
-                        transport.Discard();
-                        resolution = next;
-                        continue;
-                    }
-
-                    Failed(pool, endpoint, reason == RetryReason.PerTryTimeout && left == TimeSpan.Zero
-                        ? $"timed out after {rules.Timeout.TotalSeconds:0.###} s in all"
-                        : result.Detail ?? ReasonName(reason));
-                    return new AttemptOutcome(AttemptOutcomeKind.Failed, number + 1, endpoint, reason, result.Error);
-            }
-        }
         }
         finally
         {
-            if (retrying)
+            tries.EndRetry();
+        }
+    }
+
+    /// <summary>
+    /// What one try's result means: reported to outlier detection, then either another try (on an endpoint of the same
+    /// resolved set not tried yet, while the rules, the time and the pool's retry budget allow: <see langword="true"/>,
+    /// with <see cref="Tries.Next"/>) or how the request ends (<paramref name="outcome"/>).
+    /// </summary>
+    private bool TryAgain(
+        ref Tries tries, RoutedService pool, in RetryRules rules, string method, long started, int number, Resolution resolution, in AttemptResult result, bool canResend, out AttemptOutcome outcome)
+    {
+        var endpoint = result.Endpoint ?? resolution.Endpoint!;
+        switch (result.Kind)
+        {
+            case AttemptResultKind.Response:
+                ReportResponse(pool, endpoint, result.StatusCode);
+                if (!result.HeldBack)
+                {
+                    outcome = new AttemptOutcome(AttemptOutcomeKind.Responded, number + 1, endpoint, default, null);
+                    return false;
+                }
+
+                (tries.Tried ??= []).Add(endpoint.AddressKey);
+                if (Remaining(rules.Timeout, _time.GetElapsedTime(started)) != TimeSpan.Zero && rules.TryNext(resolution, tries.Tried, out tries.Next) &&
+                    tries.StartRetry()) // the pool's maxRetries: past it, the answer stands
+                {
+                    Retrying(pool, endpoint, tries.Next.Endpoint!, RetryReason.Status, $"HTTP {result.StatusCode}");
+                    outcome = default;
+                    return true;
+                }
+
+                // The time ran out between the hold-back and here: the last answer stands.
+                outcome = new AttemptOutcome(AttemptOutcomeKind.HeldBack, number + 1, endpoint, RetryReason.Status, null);
+                return false;
+
+            case AttemptResultKind.Abandoned:
+                if (result.UpstreamFault)
+                {
+                    ReportFailure(pool, endpoint, RetryReason.Reset);
+                    Failed(pool, endpoint, result.Detail ?? "the response failed after it had started");
+                }
+
+                outcome = new AttemptOutcome(AttemptOutcomeKind.Abandoned, number + 1, endpoint, RetryReason.Reset, result.Error);
+                return false;
+
+            default:
+                var reason = result.Reason;
+                ReportFailure(pool, endpoint, reason);
+                (tries.Tried ??= []).Add(endpoint.AddressKey);
+                var left = Remaining(rules.Timeout, _time.GetElapsedTime(started));
+
+                // Never the same endpoint twice while others are left; only a request that can be sent again; after a
+                // timeout or a reset, by default only one that may be repeated, since the endpoint may have acted on it.
+                if (number < rules.Attempts && canResend && rules.RetriesFailure(reason, method) &&
+                    left != TimeSpan.Zero && rules.TryNext(resolution, tries.Tried, out tries.Next) &&
+                    tries.StartRetry()) // the pool's maxRetries: past it, the failure stands
+                {
+                    Retrying(pool, endpoint, tries.Next.Endpoint!, reason, result.Detail ?? ReasonName(reason));
+                    outcome = default;
+                    return true;
+                }
+
+                Failed(pool, endpoint, reason == RetryReason.PerTryTimeout && left == TimeSpan.Zero
+                    ? $"timed out after {rules.Timeout.TotalSeconds:0.###} s in all"
+                    : result.Detail ?? ReasonName(reason));
+                outcome = new AttemptOutcome(AttemptOutcomeKind.Failed, number + 1, endpoint, reason, result.Error);
+                return false;
+        }
+    }
+
+    /// <summary>One request's tries so far: the endpoints tried, the next resolution, and a retry it holds of the pool's <c>maxRetries</c>.</summary>
+    private struct Tries(PoolGate? gate)
+    {
+        private bool _retrying; // a retry this request holds of the pool's maxRetries, until its try ends
+
+        public List<EndpointAddress>? Tried;
+
+        public Resolution Next;
+
+        /// <summary>Takes one of the pool's retries (always, without limits); <see langword="false"/> when none is left.</summary>
+        public bool StartRetry() => gate is null || (_retrying = gate.TryStartRetry());
+
+        /// <summary>Gives back the retry the last try held.</summary>
+        public void EndRetry()
+        {
+            if (_retrying)
             {
                 gate!.EndRetry();
+                _retrying = false;
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 using DynamicSubset.Routing.AspNetCore;
 using DynamicSubset.Routing.Http;
 using Microsoft.AspNetCore.Http;
@@ -12,10 +13,22 @@ namespace DynamicSubset.Routing.Yarp;
 /// One request through the gateway: its routing feature (what the transformer and later middleware read, instead of
 /// string keys in <c>HttpContext.Items</c>) and its transport (one try through YARP's forwarder).
 /// </summary>
+/// <remarks>
+/// A try is not an async method of its own: the request is the awaitable of its tries (<see cref="IValueTaskSource{TResult}"/>),
+/// completed when YARP's forwarding completes, so the attempt loop awaits the forwarder through no frame between them.
+/// Under load an async frame per try cost measurably (about 3% of the gateway's throughput per frame under wrk).
+/// </remarks>
 internal sealed class GatewayRequest(HttpContext context, RouteDecision decision, DynamicSubsetGateway gateway, ImmutableArray<HeaderMapping> strip)
-    : IDynamicSubsetRoutingFeature, IAttemptTransport
+    : IDynamicSubsetRoutingFeature, IAttemptTransport, IValueTaskSource<AttemptResult>
 {
+    /// <summary>The last config made for each HTTP version: a first try's budget is the per-try timeout, the same every time.</summary>
+    private static MadeConfig? s_http11;
+    private static MadeConfig? s_http2;
+
     private Attempt _attempt;
+    private ManualResetValueTaskSourceCore<AttemptResult> _try;
+    private ConfiguredValueTaskAwaitable<ForwarderError>.ConfiguredValueTaskAwaiter _forwarding;
+    private Action? _onForwarded;
 
     public RouteDecision Decision => decision;
 
@@ -42,8 +55,7 @@ internal sealed class GatewayRequest(HttpContext context, RouteDecision decision
     public bool HoldBack(HttpResponseMessage response) =>
         HeldBack = Grpc?.HoldBack(_attempt, response) ?? _attempt.ShouldHoldBack((int)response.StatusCode);
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<AttemptResult> SendAsync(Attempt attempt, CancellationToken cancellationToken)
+    public ValueTask<AttemptResult> SendAsync(Attempt attempt, CancellationToken cancellationToken)
     {
         (_attempt, Endpoint, HeldBack) = (attempt, attempt.Endpoint, false);
         Attempts++;
@@ -51,7 +63,46 @@ internal sealed class GatewayRequest(HttpContext context, RouteDecision decision
 
         // YARP's activity timeout bounds the try between reads, so a long streamed response is not cut off midway.
         var config = Config(decision.Service.Protocol, context.Request.Protocol, attempt.Budget);
-        var error = await gateway.Forwarder.SendAsync(context, $"http://{attempt.Endpoint.Authority}", gateway.InvokerFor(decision.Service.ConnectionPool), config, gateway.Transformer, cancellationToken).ConfigureAwait(false);
+        var forwarding = gateway.Forwarder.SendAsync(context, $"http://{attempt.Endpoint.Authority}", gateway.InvokerFor(decision.Service.ConnectionPool), config, gateway.Transformer, cancellationToken);
+        if (forwarding.IsCompleted)
+        {
+            return new ValueTask<AttemptResult>(Finish(forwarding.GetAwaiter().GetResult()));
+        }
+
+        _try.Reset();
+        _forwarding = forwarding.ConfigureAwait(false).GetAwaiter();
+        _forwarding.UnsafeOnCompleted(_onForwarded ??= OnForwarded); // the loop's own await flows its context
+        return new ValueTask<AttemptResult>(this, _try.Version);
+    }
+
+    AttemptResult IValueTaskSource<AttemptResult>.GetResult(short token) => _try.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<AttemptResult>.GetStatus(short token) => _try.GetStatus(token);
+
+    void IValueTaskSource<AttemptResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _try.OnCompleted(continuation, state, token, flags);
+
+    private void OnForwarded()
+    {
+        var forwarding = _forwarding;
+        _forwarding = default;
+        AttemptResult result;
+        try
+        {
+            result = Finish(forwarding.GetResult());
+        }
+        catch (Exception e)
+        {
+            _try.SetException(e);
+            return;
+        }
+
+        _try.SetResult(result);
+    }
+
+    /// <summary>What came of a try: the forwarder's error, classified, or the response's status.</summary>
+    private AttemptResult Finish(ForwarderError error)
+    {
         if (error != ForwarderError.None)
         {
             return ForwarderErrors.Classify(context, error);
@@ -60,6 +111,8 @@ internal sealed class GatewayRequest(HttpContext context, RouteDecision decision
         var status = context.Response.StatusCode;
         return AttemptResult.Response(Grpc?.CountedStatus(status) ?? status, HeldBack);
     }
+
+    public ValueTask CompleteAsync(AttemptOutcome outcome) => DynamicSubsetGateway.AnswerFailure(context, outcome, Grpc);
 
     public void Discard()
     {
@@ -71,11 +124,23 @@ internal sealed class GatewayRequest(HttpContext context, RouteDecision decision
     private static ForwarderRequestConfig Config(UpstreamProtocol protocol, string requestProtocol, TimeSpan budget)
     {
         var http2 = protocol == UpstreamProtocol.Http2 || (protocol == UpstreamProtocol.ClientProtocol && HttpProtocol.IsHttp2(requestProtocol));
-        return new ForwarderRequestConfig
+        ref var last = ref http2 ? ref s_http2 : ref s_http11;
+        if (Volatile.Read(ref last) is { } made && made.Budget == budget)
         {
-            ActivityTimeout = budget == Timeout.InfiniteTimeSpan ? TimeSpan.FromDays(1) : budget,
-            Version = http2 ? HttpVersion.Version20 : HttpVersion.Version11,
-            VersionPolicy = http2 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
-        };
+            return made.Config;
+        }
+
+        var config = Make(http2, budget);
+        Volatile.Write(ref last, new MadeConfig(budget, config));
+        return config;
     }
+
+    private static ForwarderRequestConfig Make(bool http2, TimeSpan budget) => new()
+    {
+        ActivityTimeout = budget == Timeout.InfiniteTimeSpan ? TimeSpan.FromDays(1) : budget,
+        Version = http2 ? HttpVersion.Version20 : HttpVersion.Version11,
+        VersionPolicy = http2 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
+    };
+
+    private sealed record MadeConfig(TimeSpan Budget, ForwarderRequestConfig Config);
 }

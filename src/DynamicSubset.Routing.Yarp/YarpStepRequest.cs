@@ -103,6 +103,8 @@ internal sealed class YarpStepRequest(HttpContext context, IReverseProxyFeature 
             : ForwarderErrors.Classify(context, error, used);
     }
 
+    public ValueTask CompleteAsync(AttemptOutcome outcome) => DynamicSubsetGateway.AnswerFailure(context, outcome, Grpc);
+
     public void Discard()
     {
         context.Response.Clear();
