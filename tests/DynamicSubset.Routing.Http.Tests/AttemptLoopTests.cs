@@ -13,7 +13,7 @@ public sealed class AttemptLoopTests
     private static (RoutingPipeline Pipeline, RouteDecision Decision, ServiceProvider Provider) Pool(int endpoints)
     {
         var index = SubsetIndex.Build(
-            Enumerable.Range(1, endpoints).Select(static i => Endpoint.Create($"127.0.50.{i}", 8080)),
+            Enumerable.Range(1, endpoints).Select(static i => Endpoint.Create($"127.0.250.{i}", 8080)),
             new RoutingPolicy(new DynamicSubsetPolicy([new SubsetSelector("stage")], FallbackPolicy.AnyEndpoint), []));
         var service = new RoutedService("helloworld", new SubsetResolver(index));
         var provider = new ServiceCollection().AddDynamicSubsetRoutingPipeline().BuildServiceProvider();
