@@ -16,7 +16,7 @@ namespace DynamicSubset.Routing.Yarp;
 /// <remarks>
 /// A try is not an async method of its own: the request is the awaitable of its tries (<see cref="IValueTaskSource{TResult}"/>),
 /// completed when YARP's forwarding completes, so the attempt loop awaits the forwarder through no frame between them.
-/// Under load an async frame per try cost measurably (about 3% of the gateway's throughput per frame under wrk).
+/// Under load async frames cost measurably: three empty ones around the forwarder cost 0.947x throughput under wrk.
 /// </remarks>
 internal sealed class GatewayRequest(HttpContext context, RouteDecision decision, DynamicSubsetGateway gateway, ImmutableArray<HeaderMapping> strip)
     : IDynamicSubsetRoutingFeature, IAttemptTransport, IValueTaskSource<AttemptResult>
