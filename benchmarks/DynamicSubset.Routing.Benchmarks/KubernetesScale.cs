@@ -108,8 +108,24 @@ internal static class KubernetesScale
             await Task.Delay(TimeSpan.FromSeconds(pause));
         }
 
+        // A settling spell after the sync: the runtime recompiles the sync's hot methods in the background (tiered
+        // compilation), which would otherwise count against the first seconds of the churn.
         process.Refresh();
+        var cpuAtSettle = process.TotalProcessorTime;
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        process.Refresh();
+        var settleCpu = process.TotalProcessorTime - cpuAtSettle;
+
+        // Then the same process idle, watching 10,000 pods that do not change: what it costs with no event at all, to
+        // tell apart from what each change costs.
+        var cpuAtIdle = process.TotalProcessorTime;
+        var idle = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        process.Refresh();
+        var idleRate = (process.TotalProcessorTime - cpuAtIdle) / idle.Elapsed; // CPU seconds per second
+
         var cpuAtChurn = process.TotalProcessorTime;
+        var churnSpan = Stopwatch.StartNew(); // the span the churn's CPU is read over: the churn and the last burst
         int[] collectionsAtChurn = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var allocatedAtChurn = GC.GetTotalAllocatedBytes();
         var pausedAtChurn = GC.GetTotalPauseDuration();
@@ -129,9 +145,11 @@ internal static class KubernetesScale
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
         var churnCpu = process.TotalProcessorTime - cpuAtChurn;
+        churnSpan.Stop();
         int[] collections = [GC.CollectionCount(0) - collectionsAtChurn[0], GC.CollectionCount(1) - collectionsAtChurn[1], GC.CollectionCount(2) - collectionsAtChurn[2]];
         var allocated = GC.GetTotalAllocatedBytes() - allocatedAtChurn;
         var paused = GC.GetTotalPauseDuration() - pausedAtChurn;
+
         GC.Collect();
         var end = GC.GetTotalMemory(forceFullCollection: true);
         double[] sorted;
@@ -153,6 +171,7 @@ internal static class KubernetesScale
 
         Console.WriteLine($"publishing thread per pod change: {applied.Sum(static a => a.Seconds) * 1e6 / Math.Max(1, changes):0} us ({applied.Length} batches: {applied.Count(static a => a.Mode == "incremental")} incremental, {applied.Count(static a => a.Mode == "compiled")} compiled; the batch p99 {Percentile([.. applied.Select(static a => a.Seconds).Order()], 0.99) * 1000:0.00} ms)");
         Console.WriteLine($"CPU per pod change during the churn: {churnCpu.TotalMilliseconds * 1000 / Math.Max(1, changes):0} us (this process: the watch read, the apply, their garbage)");
+        Console.WriteLine($"idle before the churn: {idleRate * 1000:0.0} ms of CPU a second; CPU per pod change above idle: {(churnCpu - churnSpan.Elapsed * idleRate).TotalMilliseconds * 1000 / Math.Max(1, changes):0} us (settling after the sync, before the churn: {settleCpu.TotalMilliseconds / 5:0} ms of CPU a second)");
         Console.WriteLine($"during the churn: {allocated / (double)Math.Max(1, changes) / 1024:0.0} KB allocated per pod change; collections gen0 {collections[0]}, gen1 {collections[1]}, gen2 {collections[2]}; paused {paused.TotalMilliseconds:0} ms in all");
         Console.WriteLine($"managed memory: {baseline / 1048576.0:0.0} MB before, {afterSync / 1048576.0:0.0} MB after the sync, {end / 1048576.0:0.0} MB at the end");
         Console.WriteLine($"first sync peak: {peak / 1048576.0:0.0} MB managed (sampled), {(peak - baseline) / 1048576.0:0.0} MB above the baseline against {(afterSync - baseline) / 1048576.0:0.0} MB held after it: {(peak - baseline) / (double)Math.Max(1, afterSync - baseline):0.00}x the steady state");

@@ -389,6 +389,44 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABurstOfPodChanges_IsAppliedOnce_AfterItsQuietSpell()
+    {
+        // A quiet spell far longer than the puts below take, even on a loaded machine: the three changes are one burst.
+        await StartCatalogAsync(o => (o.Debounce, o.MaxDelay) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60)));
+        var resolver = _catalog.Current.Services.Single(s => s.Name == "helloworld.default.svc.cluster.local").Resolver;
+        var generation = resolver.Current.Generation;
+        var changed = new TaskCompletionSource<SubsetIndex>(TaskCreationOptions.RunContinuationsAsynchronously);
+        resolver.Changed += (_, e) => changed.TrySetResult(e.Current);
+
+        _api.Put("pods", Pod("dev-v1", _pods["dev-v1"].Ip, "dev", "v7"));
+        _api.Put("pods", Pod("dev-v2", _pods["dev-v2"].Ip, "dev", "v8"));
+        _api.Put("pods", Pod("prod-v2", _pods["prod-v2"].Ip, "prod", "v9"));
+        var index = await changed.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+
+        Assert.Equal(generation + 1, index.Generation); // one apply for the burst
+        Assert.Equal(["v7", "v8", "v9"], new[] { "dev-v1", "dev-v2", "prod-v2" }.Select(pod => index.Endpoints.Single(e => e.Name == pod).Labels["version"]));
+    }
+
+    [Fact]
+    public async Task ChangesThatNeverGoQuiet_ArePublishedAtMaxDelay_WhileTheyKeepComing()
+    {
+        // The quiet spell (10 s) never comes while a pod changes every 50 ms: only MaxDelay can end the burst.
+        await StartCatalogAsync(o => (o.Debounce, o.MaxDelay) = (TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(300)));
+        var resolver = _catalog.Current.Services.Single(s => s.Name == "helloworld.default.svc.cluster.local").Resolver;
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        resolver.Changed += (_, _) => changed.TrySetResult();
+
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; !changed.Task.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(8); i++)
+        {
+            _api.Put("pods", Pod("dev-v3", _pods["dev-v3"].Ip, "dev", $"v{10 + i}")); // a new version each time: no burst undoes itself
+            await Task.WhenAny(changed.Task, Task.Delay(50, TestContext.Current.CancellationToken));
+        }
+
+        Assert.True(changed.Task.IsCompleted, "published while the changes kept coming (before any quiet spell)");
+    }
+
+    [Fact]
     public async Task VirtualServiceRoutes_FromTheApi_MatchAStaticSubset_ThatFollowsPodRelabels()
     {
         var rule = DestinationRule("NO_FALLBACK");
