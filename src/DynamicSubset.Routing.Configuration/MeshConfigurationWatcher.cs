@@ -43,6 +43,8 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     private DateTimeOffset _burstStart;
     private long _fileEvents;
     private bool _pending;
+    private bool _eventsLost;
+    private int _filesRead;
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="MeshConfigurationWatcher"/> class, and loads the files.</summary>
@@ -120,6 +122,9 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     /// <summary>Gets the last rejected reload, or <see langword="null"/> when the last reload was applied.</summary>
     public MeshConfigurationError? LastError => Volatile.Read(ref _lastError);
 
+    /// <summary>Gets how many files the last reload read (the others' stamps showed them unchanged).</summary>
+    internal int FilesReadLastReload => Volatile.Read(ref _filesRead);
+
     internal bool IsReloadPending
     {
         get
@@ -179,11 +184,18 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var version = Current.Version;
+            if (Interlocked.Exchange(ref _eventsLost, false))
+            {
+                _files.Forget();
+            }
+
             MeshConfiguration? config = null;
             for (var attempt = 0; attempt < StableReadAttempts && config is null; attempt++)
             {
                 config = checkStable ? ReadStable() : _files.Load(_paths);
             }
+
+            Volatile.Write(ref _filesRead, _files.LastRead);
 
             if (config is null)
             {
@@ -247,7 +259,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     /// </summary>
     private MeshConfiguration? ReadStable()
     {
-        var newest = _paths.Select(static p => File.Exists(p) ? File.GetLastWriteTimeUtc(p) : DateTime.MinValue).Max();
+        var newest = _paths.Select(static p => FileStamp.Of(p).Written).Max();
         var quiet = DateTime.UtcNow - newest;
         if (quiet < Settle && quiet >= TimeSpan.Zero)
         {
@@ -260,8 +272,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
         return Interlocked.Read(ref _fileEvents) == events && before.SequenceEqual(Stamps()) ? config : null;
     }
 
-    private (long Length, DateTime Written)[] Stamps() =>
-        [.. _paths.Select(static p => new FileInfo(p) is { Exists: true } f ? (f.Length, f.LastWriteTimeUtc) : (-1L, DateTime.MinValue))];
+    private FileStamp[] Stamps() => [.. _paths.Select(FileStamp.Of)];
 
     private MeshServiceBuild Build(MeshConfiguration config) => _resolvers.Build(config);
 
@@ -283,6 +294,7 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     private void OnWatcherError(object sender, ErrorEventArgs e)
     {
         Log.WatchError(_logger, e.GetException().Message);
+        Volatile.Write(ref _eventsLost, true); // the next reload reads every file, whatever its stamp
         Interlocked.Increment(ref _fileEvents);
         Schedule(); // events may have been lost: look again
     }

@@ -1,38 +1,79 @@
 namespace DynamicSubset.Routing.Configuration;
 
 /// <summary>
-/// The files a watcher follows, read into a <see cref="MeshDocumentSet"/> one file per entry: a reload reads every file
-/// but parses only those whose text changed (parsing is nine tenths of a reload's time), then compiles the set. A file
-/// with an error keeps its last good documents in the set, and its errors make the load's configuration invalid, so
-/// the watcher rejects the reload as before. Not thread-safe: the watcher's reload lock serializes it.
+/// The files a watcher follows, read into a <see cref="MeshDocumentSet"/> one file per entry. A reload looks at every
+/// file but reads only those whose stamp (<see cref="FileStamp"/>: the file a path leads to, its length, its last write
+/// time) changed since they were read, and parses only those whose text changed; then compiles the set. A file with an
+/// error keeps its last good documents in the set, and its errors make the load's configuration invalid, so the
+/// watcher rejects the reload as before. Not thread-safe: the watcher's reload lock serializes it.
 /// </summary>
+/// <remarks>
+/// A stamp stands for the text read with it only when the file was last written well before the read
+/// (<see cref="FileStamp.RacyWindow"/>): a write in the same tick of the file system's clock as the read could leave the
+/// stamp as it was. Such a file is read again at the next reload, as is every file after <see cref="Forget"/>.
+/// </remarks>
 internal sealed class MeshFileDocuments(MeshConfigurationLimits limits)
 {
     private readonly MeshDocumentSet _documents = new(limits);
     private readonly Dictionary<string, string> _parsed = new(StringComparer.Ordinal); // path -> the text its documents came from
+    private readonly Dictionary<string, FileStamp> _unchangedWhile = new(StringComparer.Ordinal); // path -> a stamp that stands for that text
 
-    /// <summary>Reads the files, parses the ones that changed, and compiles.</summary>
+    /// <summary>Gets how many files the last <see cref="Load"/> read.</summary>
+    public int LastRead { get; private set; }
+
+    /// <summary>Reads the files whose stamps changed, parses the ones whose text changed, and compiles.</summary>
     public MeshConfiguration Load(IReadOnlyList<string> paths)
     {
         var diagnostics = new List<ConfigurationDiagnostic>();
-        foreach (var text in MeshConfiguration.Read(paths, limits, diagnostics))
+        var toRead = new List<string>(paths.Count);
+        var stamps = new Dictionary<string, (FileStamp Stamp, DateTime ReadAt)>(StringComparer.Ordinal);
+        foreach (var path in paths)
         {
-            if (_parsed.TryGetValue(text.Name, out var known) && string.Equals(known, text.Content, StringComparison.Ordinal))
+            var stamp = FileStamp.Of(path);
+            if (stamp != FileStamp.Missing && _unchangedWhile.TryGetValue(path, out var kept) && kept == stamp && _parsed.ContainsKey(path))
             {
-                continue; // unchanged: its documents (and their warnings) are in the set already
+                continue; // the file read last time, and its documents are in the set
             }
 
-            var errors = _documents.Set(text.Name, text.Content);
-            if (errors.Count == 0)
+            stamps[path] = (stamp, DateTime.UtcNow); // taken before the read: a write after it changes the stamp, or is racy
+            toRead.Add(path);
+        }
+
+        LastRead = toRead.Count;
+        foreach (var text in MeshConfiguration.Read(toRead, limits, diagnostics))
+        {
+            if (!_parsed.TryGetValue(text.Name, out var known) || !string.Equals(known, text.Content, StringComparison.Ordinal))
             {
+                var errors = _documents.Set(text.Name, text.Content);
+                if (errors.Count > 0)
+                {
+                    diagnostics.AddRange(errors);
+                    _unchangedWhile.Remove(text.Name);
+                    continue;
+                }
+
                 _parsed[text.Name] = text.Content;
+            }
+
+            var (stamp, readAt) = stamps[text.Name];
+            if (stamp != FileStamp.Missing && stamp.Written < readAt - FileStamp.RacyWindow)
+            {
+                _unchangedWhile[text.Name] = stamp;
             }
             else
             {
-                diagnostics.AddRange(errors);
+                _unchangedWhile.Remove(text.Name); // written too recently to tell a later write by its stamp: read it again next time
             }
+        }
+
+        foreach (var unreadable in diagnostics)
+        {
+            _unchangedWhile.Remove(unreadable.File);
         }
 
         return _documents.CompileWith(diagnostics);
     }
+
+    /// <summary>Forgets every stamp, so that the next load reads every file (after the watcher may have lost events).</summary>
+    public void Forget() => _unchangedWhile.Clear();
 }

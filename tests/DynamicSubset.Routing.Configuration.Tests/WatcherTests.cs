@@ -80,6 +80,89 @@ public sealed class WatcherTests : IDisposable
         Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 11);
     }
 
+    /// <summary>Reloads only when told: the test's own Reload() calls are the only reads.</summary>
+    private static MeshConfigurationWatcherOptions ManualOnly => new() { Debounce = TimeSpan.FromHours(1), MaxDelay = TimeSpan.FromHours(1) };
+
+    private static Dictionary<string, string> StageV1(string stage) => Fixtures.Headers(("x-stage", stage), ("x-version", "v1"));
+
+    [Fact]
+    public void AReload_ReadsOnlyTheFilesWhoseStampChanged()
+    {
+        File.WriteAllText(RulesFile, Fixtures.Dr + "\n---\n" + Fixtures.Vs);
+        File.WriteAllText(EndpointsFile, Endpoints("dev"));
+        var anHourAgo = DateTime.UtcNow.AddHours(-1);
+        File.SetLastWriteTimeUtc(RulesFile, anHourAgo);
+        File.SetLastWriteTimeUtc(EndpointsFile, anHourAgo);
+        using var watcher = new MeshConfigurationWatcher([RulesFile, EndpointsFile], _logger, ManualOnly);
+        watcher.TryGetService("helloworld", out _, out var resolver);
+
+        Assert.True(watcher.Reload());
+        Assert.Equal(0, watcher.FilesReadLastReload); // both as they were read, and written well before
+
+        File.WriteAllText(EndpointsFile, Endpoints("qa"));
+        Assert.True(watcher.Reload());
+        Assert.Equal(1, watcher.FilesReadLastReload);
+        Assert.Equal("127.0.0.11", resolver!.Resolve(StageV1("qa")).Endpoint?.AddressText);
+
+        // Written within the racy window of that read: its stamp cannot vouch for its text yet, so it is read again.
+        Assert.True(watcher.Reload());
+        Assert.Equal(1, watcher.FilesReadLastReload);
+    }
+
+    [Fact]
+    public void ASameLengthRewrite_StampedAsTheFileWasWhenRead_IsStillSeen()
+    {
+        using var watcher = Start();
+        watcher.TryGetService("helloworld", out _, out var resolver);
+        var stamped = File.GetLastWriteTimeUtc(EndpointsFile);
+
+        // "dev" to "uat": the same length; the write stamped as the first was, as a coarse file system clock can stamp two
+        // writes in one tick. The first read was within the racy window of its write, so this one is read.
+        File.WriteAllText(EndpointsFile, Endpoints("uat"));
+        File.SetLastWriteTimeUtc(EndpointsFile, stamped);
+        Assert.True(watcher.Reload());
+
+        Assert.Equal("127.0.0.11", resolver!.Resolve(StageV1("uat")).Endpoint?.AddressText);
+    }
+
+    [Fact]
+    public async Task AConfigMapUpdate_ASymlinkSwap_IsSeen_EvenWithTheSameLengthAndWriteTime()
+    {
+        // A ConfigMap volume as the kubelet lays it out: endpoints.yaml -> ..data/endpoints.yaml, ..data -> ..v1. An update
+        // writes ..v2 and swaps ..data in one rename. The link at endpoints.yaml never changes; the file it leads to does.
+        var anHourAgo = DateTime.UtcNow.AddHours(-1);
+        void Version(string name, string stage)
+        {
+            Directory.CreateDirectory(Path.Combine(_dir, name));
+            var file = Path.Combine(_dir, name, "endpoints.yaml");
+            File.WriteAllText(file, Endpoints(stage));
+            File.SetLastWriteTimeUtc(file, anHourAgo);
+        }
+
+        Version("..v1", "dev");
+        File.CreateSymbolicLink(Path.Combine(_dir, "..data"), "..v1");
+        File.CreateSymbolicLink(EndpointsFile, Path.Combine("..data", "endpoints.yaml"));
+        File.WriteAllText(RulesFile, Fixtures.Dr + "\n---\n" + Fixtures.Vs);
+        File.SetLastWriteTimeUtc(RulesFile, anHourAgo);
+        using var watcher = new MeshConfigurationWatcher([RulesFile, EndpointsFile], _logger);
+        watcher.TryGetService("helloworld", out _, out var resolver);
+        var reloaded = new TaskCompletionSource();
+        watcher.Reloaded += (_, e) => { if (e.Succeeded && resolver!.Resolve(StageV1("uat")).HasEndpoint) { reloaded.TrySetResult(); } };
+
+        Version("..v2", "uat"); // the same length and write time as ..v1's
+        File.CreateSymbolicLink(Path.Combine(_dir, "..data_tmp"), "..v2");
+        using (var rename = System.Diagnostics.Process.Start("mv", ["-T", Path.Combine(_dir, "..data_tmp"), Path.Combine(_dir, "..data")])) // rename(2), as the kubelet swaps it
+        {
+            await rename.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(0, rename.ExitCode);
+        }
+
+
+        await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.Equal(ResolutionOutcome.NoHealthyUpstream, resolver!.Resolve(StageV1("dev")).Outcome);
+    }
+
     [Fact]
     public async Task AReloadThatChangesOneService_KeepsTheOthersSnapshots_TheirGenerationAndLiveState()
     {
