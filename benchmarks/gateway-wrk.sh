@@ -11,6 +11,7 @@
 # CHURN=pods makes serve read the cluster from a stand-in API server (benchmarks' stand-in-cluster, on 127.0.40.40) with
 # the same six pods and rules, and relabels one pod at a time 100 times a second (CHURN_RATE=n for another rate) for the
 # whole run; the relabel toggles a label no selector reads, so routing stays the same.
+# WARMUP=n sets the warm-up passes per server (2; 6 under CHURN, below).
 # SERVE_ENV="NAME=value ..." sets variables for that serve only; nginx also answers 200 on 127.0.40.30:4318, an OTLP/HTTP
 # sink: SERVE_ENV="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.40.30:4318 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" BASELINE=serve.
 set -euo pipefail
@@ -126,7 +127,11 @@ elif [ -n "${CHURN:-}" ]; then
 fi
 
 # Two warm-up passes each: after one, both servers still sped up over the next rounds (tiering), which biased round 1.
-echo "warm-up"; for _ in 1 2; do run http://127.0.40.2:18081/ "$plain_pid" >/dev/null; run http://127.0.40.1:18080/ "$serve_pid" >/dev/null; done
+# Under churn, six (a minute): the reload path runs about once a second, so the JIT compiles it to its last tier only
+# after some 30 reloads; until then serve's CPU carries that compiling (700 ms in the first 10 s of 20 rewrites a second,
+# 110 to 160 ms in 10 s after a minute, with no requests). WARMUP=n sets the number of passes.
+warmup=${WARMUP:-$([ -n "${CHURN:-}" ] && echo 6 || echo 2)}
+echo "warm-up ($warmup passes)"; for _ in $(seq 1 "$warmup"); do run http://127.0.40.2:18081/ "$plain_pid" >/dev/null; run http://127.0.40.1:18080/ "$serve_pid" >/dev/null; done
 printf '%-6s %-8s %12s %10s %8s %14s\n' round server req/s p99_ms non2xx cpu_us/request
 # Rounds alternate which server goes first, and the ratios are taken round by round (the two runs of a round are
 # seconds apart), then the median: this machine's speed drifts more between rounds than the two servers differ.
