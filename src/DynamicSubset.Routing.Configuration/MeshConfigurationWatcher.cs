@@ -149,7 +149,10 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
         return service is not null;
     }
 
-    /// <summary>Reloads the files now, as a change would.</summary>
+    /// <summary>
+    /// Reloads the files now, as a change would: reads each file whose stamp (the file its path leads to, its length, its
+    /// last write time) changed since it was read, or that was written within 2 s of that read.
+    /// </summary>
     /// <returns><see langword="true"/> if the files were applied; <see langword="false"/> if they were rejected.</returns>
     public bool Reload() => Reload(checkStable: false) ?? false;
 
