@@ -3,9 +3,9 @@ namespace DynamicSubset.Routing.Configuration;
 /// <summary>
 /// The files a watcher follows, read into a <see cref="MeshDocumentSet"/> one file per entry. A reload looks at every
 /// file but reads only those whose stamp (<see cref="FileStamp"/>: the file a path leads to, its length, its last write
-/// time) changed since they were read, and parses only those whose text changed; then compiles the set. A file with an
-/// error keeps its last good documents in the set, and its errors make the load's configuration invalid, so the
-/// watcher rejects the reload as before. Not thread-safe: the watcher's reload lock serializes it.
+/// time) changed since they were read, and parses only those whose text changed (by its SHA-256); then compiles the
+/// set. A file with an error keeps its last good documents in the set, and its errors make the load's configuration
+/// invalid, so the watcher rejects the reload as before. Not thread-safe: the watcher's reload lock serializes it.
 /// </summary>
 /// <remarks>
 /// A stamp stands for the text read with it only when the file was last written well before the read
@@ -15,7 +15,7 @@ namespace DynamicSubset.Routing.Configuration;
 internal sealed class MeshFileDocuments(MeshConfigurationLimits limits)
 {
     private readonly MeshDocumentSet _documents = new(limits);
-    private readonly Dictionary<string, string> _parsed = new(StringComparer.Ordinal); // path -> the text its documents came from
+    private readonly Dictionary<string, byte[]> _parsed = new(StringComparer.Ordinal); // path -> the SHA-256 of the text its documents came from, not the text: that would double what the files weigh in memory
     private readonly Dictionary<string, FileStamp> _unchangedWhile = new(StringComparer.Ordinal); // path -> a stamp that stands for that text
 
     /// <summary>Gets how many files the last <see cref="Load"/> read.</summary>
@@ -42,7 +42,8 @@ internal sealed class MeshFileDocuments(MeshConfigurationLimits limits)
         LastRead = toRead.Count;
         foreach (var text in MeshConfiguration.Read(toRead, limits, diagnostics))
         {
-            if (!_parsed.TryGetValue(text.Name, out var known) || !string.Equals(known, text.Content, StringComparison.Ordinal))
+            var digest = Digest(text.Content);
+            if (!_parsed.TryGetValue(text.Name, out var known) || !known.AsSpan().SequenceEqual(digest))
             {
                 var errors = _documents.Set(text.Name, text.Content);
                 if (errors.Count > 0)
@@ -52,7 +53,7 @@ internal sealed class MeshFileDocuments(MeshConfigurationLimits limits)
                     continue;
                 }
 
-                _parsed[text.Name] = text.Content;
+                _parsed[text.Name] = digest;
             }
 
             var (stamp, readAt) = stamps[text.Name];
@@ -73,6 +74,9 @@ internal sealed class MeshFileDocuments(MeshConfigurationLimits limits)
 
         return _documents.CompileWith(diagnostics);
     }
+
+    private static byte[] Digest(string text) =>
+        System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(text.AsSpan()));
 
     /// <summary>Forgets every stamp, so that the next load reads every file (after the watcher may have lost events).</summary>
     public void Forget() => _unchangedWhile.Clear();
