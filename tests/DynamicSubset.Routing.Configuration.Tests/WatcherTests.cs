@@ -142,6 +142,7 @@ public sealed class WatcherTests : IDisposable
         Version("..v1", "dev");
         File.CreateSymbolicLink(Path.Combine(_dir, "..data"), "..v1");
         File.CreateSymbolicLink(EndpointsFile, Path.Combine("..data", "endpoints.yaml"));
+        await RunAsync("touch", "-h", "-d", "1 hour ago", EndpointsFile, Path.Combine(_dir, "..data")); // the links as old as a pod's mount: their own stamps never change
         File.WriteAllText(RulesFile, Fixtures.Dr + "\n---\n" + Fixtures.Vs);
         File.SetLastWriteTimeUtc(RulesFile, anHourAgo);
         using var watcher = new MeshConfigurationWatcher([RulesFile, EndpointsFile], _logger);
@@ -151,16 +152,19 @@ public sealed class WatcherTests : IDisposable
 
         Version("..v2", "uat"); // the same length and write time as ..v1's
         File.CreateSymbolicLink(Path.Combine(_dir, "..data_tmp"), "..v2");
-        using (var rename = System.Diagnostics.Process.Start("mv", ["-T", Path.Combine(_dir, "..data_tmp"), Path.Combine(_dir, "..data")])) // rename(2), as the kubelet swaps it
-        {
-            await rename.WaitForExitAsync(TestContext.Current.CancellationToken);
-            Assert.Equal(0, rename.ExitCode);
-        }
-
+        await RunAsync("mv", "-T", Path.Combine(_dir, "..data_tmp"), Path.Combine(_dir, "..data")); // rename(2), as the kubelet swaps it
 
         await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         Assert.Equal(ResolutionOutcome.NoHealthyUpstream, resolver!.Resolve(StageV1("dev")).Outcome);
+    }
+
+    /// <summary>Runs a tool that does what .NET's file API does not (set a link's own time; rename a link to a directory over another).</summary>
+    private static async Task RunAsync(string tool, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(tool, arguments);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, process.ExitCode);
     }
 
     [Fact]
