@@ -54,9 +54,29 @@ public sealed class MeshServiceResolvers
             return false;
         }
 
+        // The usual case first: a compile that kept the host's endpoints (EndpointMemo) hands over the very objects the
+        // snapshot holds, and in the same order when the source lists them by address. One pass, no lookups.
+        if (SameObjectsInOrder(endpoints, service.Endpoints))
+        {
+            return true;
+        }
+
         foreach (var endpoint in service.Endpoints)
         {
             if (!serving.TryGetEndpoint(endpoint.AddressKey, out var kept) || !kept.Equals(endpoint))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool SameObjectsInOrder(System.Collections.Immutable.ImmutableArray<Endpoint> serving, System.Collections.Immutable.ImmutableArray<Endpoint> compiled)
+    {
+        for (var i = 0; i < serving.Length; i++)
+        {
+            if (!ReferenceEquals(serving[i], compiled[i]))
             {
                 return false;
             }
