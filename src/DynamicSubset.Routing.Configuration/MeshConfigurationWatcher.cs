@@ -262,16 +262,18 @@ public sealed partial class MeshConfigurationWatcher : RoutingCatalog
     /// </summary>
     private MeshConfiguration? ReadStable()
     {
-        var newest = _paths.Select(static p => FileStamp.Of(p).Written).Max();
-        var quiet = DateTime.UtcNow - newest;
+        var events = Interlocked.Read(ref _fileEvents);
+        var before = Stamps();
+        var quiet = DateTime.UtcNow - before.Max(static s => s.Written);
         if (quiet < Settle && quiet >= TimeSpan.Zero)
         {
             Thread.Sleep(Settle - quiet); // at most 30 ms, on the reload timer's thread, never a request's
+            events = Interlocked.Read(ref _fileEvents);
+            before = Stamps();
         }
 
-        var events = Interlocked.Read(ref _fileEvents);
-        var before = Stamps();
-        var config = _files.Load(_paths);
+        // The stamps just taken serve the load too: each path's links are walked once before the read and once after.
+        var config = _files.Load(_paths, before);
         return Interlocked.Read(ref _fileEvents) == events && before.SequenceEqual(Stamps()) ? config : null;
     }
 

@@ -22,20 +22,25 @@ internal sealed class MeshFileDocuments(MeshConfigurationLimits limits)
     public int LastRead { get; private set; }
 
     /// <summary>Reads the files whose stamps changed, parses the ones whose text changed, and compiles.</summary>
-    public MeshConfiguration Load(IReadOnlyList<string> paths)
+    /// <param name="paths">The files.</param>
+    /// <param name="stamps">Their stamps, when the caller has just taken them (one per path, in order); else taken here.</param>
+    public MeshConfiguration Load(IReadOnlyList<string> paths, IReadOnlyList<FileStamp>? stamps = null)
     {
+        // Before any file is read: a write after the read is stamped no earlier than this, less a clock tick.
+        var readAt = DateTime.UtcNow;
         var diagnostics = new List<ConfigurationDiagnostic>();
         var toRead = new List<string>(paths.Count);
-        var stamps = new Dictionary<string, (FileStamp Stamp, DateTime ReadAt)>(StringComparer.Ordinal);
-        foreach (var path in paths)
+        var taken = new Dictionary<string, FileStamp>(StringComparer.Ordinal);
+        for (var i = 0; i < paths.Count; i++)
         {
-            var stamp = FileStamp.Of(path);
+            var path = paths[i];
+            var stamp = stamps?[i] ?? FileStamp.Of(path);
             if (stamp != FileStamp.Missing && _unchangedWhile.TryGetValue(path, out var kept) && kept == stamp && _parsed.ContainsKey(path))
             {
                 continue; // the file read last time, and its documents are in the set
             }
 
-            stamps[path] = (stamp, DateTime.UtcNow); // taken before the read: a write after it changes the stamp, or is racy
+            taken[path] = stamp; // taken before the read: a write after it changes the stamp, or is racy
             toRead.Add(path);
         }
 
@@ -56,7 +61,7 @@ internal sealed class MeshFileDocuments(MeshConfigurationLimits limits)
                 _parsed[text.Name] = digest;
             }
 
-            var (stamp, readAt) = stamps[text.Name];
+            var stamp = taken[text.Name];
             if (stamp != FileStamp.Missing && stamp.Written < readAt - FileStamp.RacyWindow)
             {
                 _unchangedWhile[text.Name] = stamp;

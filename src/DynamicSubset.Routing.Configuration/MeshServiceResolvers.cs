@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace DynamicSubset.Routing.Configuration;
 
 /// <summary>
@@ -72,7 +74,7 @@ public sealed class MeshServiceResolvers
         return true;
     }
 
-    private static bool SameObjectsInOrder(System.Collections.Immutable.ImmutableArray<Endpoint> serving, System.Collections.Immutable.ImmutableArray<Endpoint> compiled)
+    private static bool SameObjectsInOrder(ImmutableArray<Endpoint> serving, ImmutableArray<Endpoint> compiled)
     {
         for (var i = 0; i < serving.Length; i++)
         {

@@ -99,12 +99,15 @@ public sealed class WatcherTests : IDisposable
         Assert.True(watcher.Reload());
         Assert.Equal(0, watcher.FilesReadLastReload); // both as they were read, and written well before
 
+        // Stamped a minute ahead (a file system clock ahead of ours, or a write this instant): within the racy window of
+        // every read below however slow this machine is, so its stamp never vouches for its text.
         File.WriteAllText(EndpointsFile, Endpoints("qa"));
+        File.SetLastWriteTimeUtc(EndpointsFile, DateTime.UtcNow.AddMinutes(1));
         Assert.True(watcher.Reload());
         Assert.Equal(1, watcher.FilesReadLastReload);
         Assert.Equal("127.0.0.11", resolver!.Resolve(StageV1("qa")).Endpoint?.AddressText);
 
-        // Written within the racy window of that read: its stamp cannot vouch for its text yet, so it is read again.
+        // Within the racy window of that read: read again.
         Assert.True(watcher.Reload());
         Assert.Equal(1, watcher.FilesReadLastReload);
     }
@@ -112,12 +115,17 @@ public sealed class WatcherTests : IDisposable
     [Fact]
     public void ASameLengthRewrite_StampedAsTheFileWasWhenRead_IsStillSeen()
     {
-        using var watcher = Start();
+        // The first read is within the racy window of the file's write time (a minute ahead here, so that no pause of
+        // this machine can move the read out of it).
+        var stamped = DateTime.UtcNow.AddMinutes(1);
+        File.WriteAllText(RulesFile, Fixtures.Dr + "\n---\n" + Fixtures.Vs);
+        File.WriteAllText(EndpointsFile, Endpoints("dev"));
+        File.SetLastWriteTimeUtc(EndpointsFile, stamped);
+        using var watcher = new MeshConfigurationWatcher([RulesFile, EndpointsFile], _logger, ManualOnly);
         watcher.TryGetService("helloworld", out _, out var resolver);
-        var stamped = File.GetLastWriteTimeUtc(EndpointsFile);
 
         // "dev" to "uat": the same length; the write stamped as the first was, as a coarse file system clock can stamp two
-        // writes in one tick. The first read was within the racy window of its write, so this one is read.
+        // writes in one tick. So this one is read.
         File.WriteAllText(EndpointsFile, Endpoints("uat"));
         File.SetLastWriteTimeUtc(EndpointsFile, stamped);
         Assert.True(watcher.Reload());
@@ -157,6 +165,20 @@ public sealed class WatcherTests : IDisposable
         await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         Assert.Equal(ResolutionOutcome.NoHealthyUpstream, resolver!.Resolve(StageV1("dev")).Outcome);
+    }
+
+    [Fact]
+    public void ASymbolicLinkLoop_IsAnErrorNamingTheFile_NotAHang()
+    {
+        var a = Path.Combine(_dir, "a.yaml");
+        var b = Path.Combine(_dir, "b.yaml");
+        File.CreateSymbolicLink(a, b);
+        File.CreateSymbolicLink(b, a);
+
+        var error = Assert.Throws<MeshConfigurationException>(() => new MeshConfigurationWatcher([a], _logger, ManualOnly));
+
+        Assert.Contains($"{a}:1:1:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("cannot read the file", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Runs a tool that does what .NET's file API does not (set a link's own time; rename a link to a directory over another).</summary>
