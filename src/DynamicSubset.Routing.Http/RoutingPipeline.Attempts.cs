@@ -83,7 +83,8 @@ public sealed partial class RoutingPipeline
         {
             for (var number = 0; ; number++)
             {
-                var budget = Shorter(rules.PerTryTimeout, Remaining(rules.Timeout, _time.GetElapsedTime(started)));
+                // The first try starts with the whole of the overall timeout: no clock read for it.
+                var budget = Shorter(rules.PerTryTimeout, number == 0 ? rules.Timeout : Remaining(rules.Timeout, _time.GetElapsedTime(started)));
                 AttemptResult result;
                 using (resolution.TrackRequest())
                 {

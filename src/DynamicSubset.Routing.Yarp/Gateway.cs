@@ -83,8 +83,6 @@ internal sealed class DynamicSubsetGateway : IDisposable
         return new HttpMessageInvoker(handler);
     }
 
-    public HttpTransformer Transformer { get; } = new GatewayTransformer();
-
     /// <summary>
     /// Routes and forwards one request. Not itself async: the decision is made on the caller's stack, and only the
     /// awaits that follow (a route's actions, the attempt loop) add a frame of their own.
@@ -253,70 +251,5 @@ internal sealed class DynamicSubsetGateway : IDisposable
         }
 
         return _pipeline.TryFindService(_catalog, host, out service);
-    }
-
-    /// <summary>
-    /// Sends the request on as received (its raw target, no re-encoding; its Host; an untrusted caller's routing headers
-    /// removed), and holds back a response the route retries while another try is allowed.
-    /// </summary>
-    private sealed class GatewayTransformer : HttpTransformer
-    {
-        private static readonly UriCreationOptions Verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
-
-        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
-        {
-            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
-
-            // The base copies the request's Host as it came. Setting it again would parse the copy and validate the
-            // value, a Uri each (a fifth of the gateway's own allocation per request): only a request without one gets it.
-            if (!proxyRequest.Headers.NonValidated.Contains("Host") && httpContext.Request.Host.HasValue)
-            {
-                proxyRequest.Headers.Host = httpContext.Request.Host.Value;
-            }
-
-            // The path as the client wrote it: PathString would decode and re-encode it (..%2f became ..%252f).
-            if (httpContext.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw && raw[0] == '/' &&
-                Uri.TryCreate(destinationPrefix + raw, in Verbatim, out var exact))
-            {
-                proxyRequest.RequestUri = exact;
-            }
-
-            if (httpContext.Features.Get<IDynamicSubsetRoutingFeature>() is GatewayRequest state)
-            {
-                foreach (var mapping in state.StripHeaders)
-                {
-                    proxyRequest.Headers.Remove(mapping.Header);
-                }
-
-                if (state.Decision.Route is { HasActions: true })
-                {
-                    RouteActions.ApplyToRequest(httpContext, proxyRequest, state.Decision, destinationPrefix);
-                }
-
-                RouteActions.ApplyConnectionSettings(proxyRequest, state.Decision.Service.ConnectionPool);
-            }
-        }
-
-        public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
-        {
-            var state = httpContext.Features.Get<IDynamicSubsetRoutingFeature>() as GatewayRequest;
-            if (proxyResponse is not null && state is not null && state.HoldBack(proxyResponse))
-            {
-                return false; // neither headers nor body reach the client: the pipeline tries another endpoint
-            }
-
-            var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
-            if (proxyResponse is not null && state?.Decision.SetCookie is { } setCookie)
-            {
-                httpContext.Response.Headers.Append("Set-Cookie", setCookie);
-            }
-
-            if (proxyResponse is not null && state?.Decision.Route is { HasActions: true })
-            {
-                RouteActions.ApplyToResponse(httpContext, state.Decision);
-            }
-
-            return copy;
-        }
     }
 }
