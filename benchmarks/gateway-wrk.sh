@@ -11,7 +11,7 @@
 # CHURN=pods makes serve read the cluster from a stand-in API server (benchmarks' stand-in-cluster, on 127.0.40.40) with
 # the same six pods and rules, and relabels one pod at a time 100 times a second (CHURN_RATE=n for another rate) for the
 # whole run; the relabel toggles a label no selector reads, so routing stays the same.
-# WARMUP=n sets the warm-up passes per server (2; 6 under CHURN, below).
+# WARMUP=n sets the warm-up passes per server (2; 6 under CHURN, below). LAUNCHES=n restarts both servers n times (below).
 # SERVE_ENV="NAME=value ..." sets variables for that serve only; nginx also answers 200 on 127.0.40.30:4318, an OTLP/HTTP
 # sink: SERVE_ENV="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.40.30:4318 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" BASELINE=serve.
 set -euo pipefail
@@ -64,24 +64,6 @@ if [ "${CHURN:-}" = pods ]; then
   [ -f "$work/kubeconfig" ] || { echo "the stand-in cluster did not start"; cat "$work/cluster.log"; exit 1; }
   source_args=(--kubernetes --kubeconfig "$work/kubeconfig" --namespace default)
 fi
-env "${serve_env[@]}" dotnet "$serve_dll" serve "${source_args[@]}" \
-  --listen http://127.0.40.1:18080 "${serve_args[@]}" > "$work/serve.log" 2>&1 &
-pids+=($!); serve_pid=$!
-if [ "${BASELINE:-plain}" = serve ]; then
-  dotnet "$serve_dll" serve -f "$work/pods.yaml" -f "$work/service.yaml" -f "$work/dr-step2.yaml" -f "$work/vs-step2.yaml" \
-    --listen http://127.0.40.2:18081 > "$work/plain.log" 2>&1 &
-else
-  plain_args=()
-  for i in "${!pods[@]}"; do read -r _ stage version <<<"${pods[$i]}"; plain_args+=(--pod "$stage/$version/127.0.40.$((11 + i)):8080"); done
-  dotnet benchmarks/DynamicSubset.Routing.Benchmarks/bin/Release/net10.0/DynamicSubset.Routing.Benchmarks.dll plain-forwarder --listen http://127.0.40.2:18081 "${plain_args[@]}" > "$work/plain.log" 2>&1 &
-fi
-pids+=($!); plain_pid=$!
-
-wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null -H 'Host: helloworld:8000' "$1" && return 0; sleep 0.1; done; echo "$1 did not start"; cat "$work"/*.log; exit 1; }
-wait_for http://127.0.40.1:18080/; wait_for http://127.0.40.2:18081/
-[ "$(curl -s -H 'Host: helloworld:8000' -H 'x-stage: dev' -H 'x-version: v1' http://127.0.40.1:18080/)" = dev-v1 ] || { echo "serve does not route x-stage: dev, x-version: v1 to dev-v1"; exit 1; }
-[ "$(curl -s -H 'Host: helloworld:8000' -H 'x-stage: dev' -H 'x-version: v1' http://127.0.40.2:18081/)" = dev-v1 ] || { echo "the baseline does not route to dev-v1"; exit 1; }
-
 # One Lua script: a third of the requests each to dev/v1, prod/v2 and the default (prod/v3, two pods).
 cat > "$work/mix.lua" <<'LUA'
 local n = 0
@@ -94,6 +76,7 @@ request = function()
 end
 LUA
 
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system clock ticks of a process
 run() { # url pid -> "requests_per_second p99_ms non2xx cpu_us_per_request"
   local before; before=$(cpu "$2")
@@ -106,6 +89,27 @@ run() { # url pid -> "requests_per_second p99_ms non2xx cpu_us_per_request"
   bad=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
   echo "$rps $p99 ${bad:-0} $(awk -v t="$used" -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", t * 1000000 / hz / n}')"
 }
+
+start_servers() { # starts serve and the baseline (a new process each, so each launch JITs and tiers afresh), waits until both route
+  env "${serve_env[@]}" dotnet "$serve_dll" serve "${source_args[@]}" \
+    --listen http://127.0.40.1:18080 "${serve_args[@]}" >> "$work/serve.log" 2>&1 &
+  pids+=($!); serve_pid=$!
+  if [ "${BASELINE:-plain}" = serve ]; then
+    dotnet "$serve_dll" serve -f "$work/pods.yaml" -f "$work/service.yaml" -f "$work/dr-step2.yaml" -f "$work/vs-step2.yaml" \
+      --listen http://127.0.40.2:18081 >> "$work/plain.log" 2>&1 &
+  else
+    plain_args=()
+    for i in "${!pods[@]}"; do read -r _ stage version <<<"${pods[$i]}"; plain_args+=(--pod "$stage/$version/127.0.40.$((11 + i)):8080"); done
+    dotnet benchmarks/DynamicSubset.Routing.Benchmarks/bin/Release/net10.0/DynamicSubset.Routing.Benchmarks.dll plain-forwarder --listen http://127.0.40.2:18081 "${plain_args[@]}" >> "$work/plain.log" 2>&1 &
+  fi
+  pids+=($!); plain_pid=$!
+
+  wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null -H 'Host: helloworld:8000' "$1" && return 0; sleep 0.1; done; echo "$1 did not start"; cat "$work"/*.log; exit 1; }
+  wait_for http://127.0.40.1:18080/; wait_for http://127.0.40.2:18081/
+  [ "$(curl -s -H 'Host: helloworld:8000' -H 'x-stage: dev' -H 'x-version: v1' http://127.0.40.1:18080/)" = dev-v1 ] || { echo "serve does not route x-stage: dev, x-version: v1 to dev-v1"; exit 1; }
+  [ "$(curl -s -H 'Host: helloworld:8000' -H 'x-stage: dev' -H 'x-version: v1' http://127.0.40.2:18081/)" = dev-v1 ] || { echo "the baseline does not route to dev-v1"; exit 1; }
+}
+stop_servers() { kill "$serve_pid" "$plain_pid" 2>/dev/null || true; wait "$serve_pid" "$plain_pid" 2>/dev/null || true; }
 
 if [ "${CHURN:-}" = files ]; then
   rate=${CHURN_RATE:-20}
@@ -131,23 +135,33 @@ fi
 # after some 30 reloads; until then serve's CPU carries that compiling (700 ms in the first 10 s of 20 rewrites a second,
 # 110 to 160 ms in 10 s after a minute, with no requests). WARMUP=n sets the number of passes.
 warmup=${WARMUP:-$([ -n "${CHURN:-}" ] && echo 6 || echo 2)}
-echo "warm-up ($warmup passes)"; for _ in $(seq 1 "$warmup"); do run http://127.0.40.2:18081/ "$plain_pid" >/dev/null; run http://127.0.40.1:18080/ "$serve_pid" >/dev/null; done
-printf '%-6s %-8s %12s %10s %8s %14s\n' round server req/s p99_ms non2xx cpu_us/request
-# Rounds alternate which server goes first, and the ratios are taken round by round (the two runs of a round are
-# seconds apart), then the median: this machine's speed drifts more between rounds than the two servers differ.
+# LAUNCHES=n starts both servers afresh n times, each for its own warm-up and rounds: the JIT's tiering and dynamic PGO
+# settle differently in each process, which moves a run's ratio by more than its rounds do.
+launches=${LAUNCHES:-1}
 ratios=(); p99s=(); cpus=()
-for r in $(seq 1 "$rounds"); do
-  if [ $((r % 2)) -eq 1 ]; then
-    read -r a ap ab ac <<<"$(run http://127.0.40.2:18081/ "$plain_pid")"; read -r b bp bb bc <<<"$(run http://127.0.40.1:18080/ "$serve_pid")"
-  else
-    read -r b bp bb bc <<<"$(run http://127.0.40.1:18080/ "$serve_pid")"; read -r a ap ab ac <<<"$(run http://127.0.40.2:18081/ "$plain_pid")"
-  fi
-  printf '%-6s %-8s %12s %10s %8s %14s\n' "$r" "${BASELINE:-plain}" "$a" "$ap" "$ab" "$ac"
-  printf '%-6s %-8s %12s %10s %8s %14s\n' "$r" serve "$b" "$bp" "$bb" "$bc"
-  ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.4f", b/a}')"); p99s+=("$(awk -v a="$ap" -v b="$bp" 'BEGIN{printf "%.4f", b/a}')"); cpus+=("$(awk -v a="$ac" -v b="$bc" 'BEGIN{printf "%.4f", b/a}')")
+for launch in $(seq 1 "$launches"); do
+  start_servers
+  echo "launch $launch of $launches: warm-up ($warmup passes)"
+  for _ in $(seq 1 "$warmup"); do run http://127.0.40.2:18081/ "$plain_pid" >/dev/null; run http://127.0.40.1:18080/ "$serve_pid" >/dev/null; done
+  printf '%-6s %-8s %12s %10s %8s %14s\n' round server req/s p99_ms non2xx cpu_us/request
+  # Rounds alternate which server goes first, and the ratios are taken round by round (the two runs of a round are
+  # seconds apart), then the median: this machine's speed drifts more between rounds than the two servers differ.
+  launch_ratios=()
+  for r in $(seq 1 "$rounds"); do
+    if [ $((r % 2)) -eq 1 ]; then
+      read -r a ap ab ac <<<"$(run http://127.0.40.2:18081/ "$plain_pid")"; read -r b bp bb bc <<<"$(run http://127.0.40.1:18080/ "$serve_pid")"
+    else
+      read -r b bp bb bc <<<"$(run http://127.0.40.1:18080/ "$serve_pid")"; read -r a ap ab ac <<<"$(run http://127.0.40.2:18081/ "$plain_pid")"
+    fi
+    printf '%-6s %-8s %12s %10s %8s %14s\n' "$r" "${BASELINE:-plain}" "$a" "$ap" "$ab" "$ac"
+    printf '%-6s %-8s %12s %10s %8s %14s\n' "$r" serve "$b" "$bp" "$bb" "$bc"
+    ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.4f", b/a}')"); p99s+=("$(awk -v a="$ap" -v b="$bp" 'BEGIN{printf "%.4f", b/a}')"); cpus+=("$(awk -v a="$ac" -v b="$bc" 'BEGIN{printf "%.4f", b/a}')")
+    launch_ratios+=("${ratios[-1]}")
+  done
+  stop_servers
+  [ "$launches" -gt 1 ] && echo "launch $launch: throughput $(median "${launch_ratios[@]}")x (median of its $rounds rounds)"
 done
 base=${BASELINE:-plain}; [ "$base" = serve ] && base="serve-without-SERVE_ARGS"
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 echo "per-round throughput ratios (serve / $base): ${ratios[*]}"
 echo "per-round p99 ratios (serve / $base): ${p99s[*]}"
 echo "per-round CPU-per-request ratios (serve / $base): ${cpus[*]}"
@@ -156,4 +170,4 @@ if [ "${CHURN:-}" = pods ]; then
   kill -TERM "$cluster_pid"; wait "$cluster_pid" 2>/dev/null || true
   echo "$(tail -1 "$work/cluster.log") during the run"
 fi
-echo "serve / $base: throughput $(median "${ratios[@]}")x, p99 $(median "${p99s[@]}")x, CPU per request $(median "${cpus[@]}")x (medians over $rounds rounds of ${seconds}s, $connections connections)"
+echo "serve / $base: throughput $(median "${ratios[@]}")x, p99 $(median "${p99s[@]}")x, CPU per request $(median "${cpus[@]}")x (medians over ${#ratios[@]} rounds of ${seconds}s in $launches launch(es), $connections connections)"
