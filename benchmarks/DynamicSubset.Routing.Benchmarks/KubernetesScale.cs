@@ -19,11 +19,12 @@ internal static class KubernetesScale
     {
         var pods = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10_000;
         var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 60;
+        var kubeletShape = args.Length > 2 && args[2] == "kubelet"; // pods as an API server serves them (about 5 KB each), not only what routing reads
         const int changesPerSecond = 100;
 
         // The stand-in API server runs in a process of its own: its objects, its serializing and its garbage are not the
         // catalog's, so this process's CPU and memory are the catalog's alone (KubernetesClient's watch reading included).
-        var api = StartStandIn(pods, changesPerSecond);
+        var api = StartStandIn(pods, changesPerSecond, kubeletShape);
         var address = await api.StandardOutput.ReadLineAsync() is { } listening && listening.StartsWith("listening ", StringComparison.Ordinal)
             ? listening["listening ".Length..]
             : throw new InvalidOperationException($"the stand-in API server did not start: {await api.StandardError.ReadToEndAsync()}");
@@ -201,7 +202,7 @@ internal static class KubernetesScale
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
-    private static Process StartStandIn(int pods, int changesPerSecond)
+    private static Process StartStandIn(int pods, int changesPerSecond, bool kubeletShape)
     {
         // The same build of this program: "dotnet this.dll" when run by the dotnet host, else its own executable.
         var host = Environment.ProcessPath!;
@@ -211,7 +212,7 @@ internal static class KubernetesScale
             start.ArgumentList.Add(typeof(KubernetesScale).Assembly.Location);
         }
 
-        foreach (var argument in (string[])["stand-in-cluster", "--synthetic", pods.ToString(CultureInfo.InvariantCulture), "--listen", "127.0.30.9", "--rate", changesPerSecond.ToString(CultureInfo.InvariantCulture)])
+        foreach (var argument in (string[])["stand-in-cluster", "--synthetic", pods.ToString(CultureInfo.InvariantCulture), "--listen", "127.0.30.9", "--rate", changesPerSecond.ToString(CultureInfo.InvariantCulture), "--kubelet-shape", kubeletShape ? "true" : "false"])
         {
             start.ArgumentList.Add(argument);
         }
