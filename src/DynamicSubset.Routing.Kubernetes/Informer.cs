@@ -182,7 +182,14 @@ internal sealed partial class Informer(
 
             if (type == WatchEventType.Error)
             {
-                gone |= change.Payload is JsonObject status && status["code"]?.GetValue<int>() == 410;
+                // An ERROR event ends the stream: a 410 relists; any other is said, and the watch resumes from where it was.
+                var status = change.Payload as JsonObject;
+                gone |= status?["code"] is JsonValue code && code.TryGetValue<int>(out var number) && number == 410;
+                if (!gone)
+                {
+                    Log.WatchError(logger, Name, status?["message"]?.ToString() ?? "an ERROR event without a message");
+                }
+
                 break;
             }
 

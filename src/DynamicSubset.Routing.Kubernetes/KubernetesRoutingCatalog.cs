@@ -58,24 +58,13 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
 
         ResourceKind[] kinds =
         [
-            new CoreKind<V1Pod, V1PodList>(
-                "Pod",
-                static (c, ns, selector, page, ct) => ns is null
-                    ? c.CoreV1.ListPodForAllNamespacesWithHttpMessagesAsync(continueParameter: page.Continue, labelSelector: selector, limit: page.Limit, cancellationToken: ct)
-                    : c.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, continueParameter: page.Continue, labelSelector: selector, limit: page.Limit, cancellationToken: ct),
-                static (c, ns, rv, selector, onError, ct) => ns is null
-                    ? c.CoreV1.WatchListPodForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: selector, resourceVersion: rv, onError: onError, cancellationToken: ct)
-                    : c.CoreV1.WatchListNamespacedPodAsync(ns, allowWatchBookmarks: true, labelSelector: selector, resourceVersion: rv, onError: onError, cancellationToken: ct),
-                Pods.Facts)
-            {
-                LabelSelector = options.PodLabelSelector,
-            },
+            new PodKind(options.PodLabelSelector),
             new CoreKind<V1Service, V1ServiceList>(
                 "Service",
-                static (c, ns, _, page, ct) => ns is null
+                static (c, ns, page, ct) => ns is null
                     ? c.CoreV1.ListServiceForAllNamespacesWithHttpMessagesAsync(continueParameter: page.Continue, limit: page.Limit, cancellationToken: ct)
                     : c.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(ns, continueParameter: page.Continue, limit: page.Limit, cancellationToken: ct),
-                static (c, ns, rv, _, onError, ct) => ns is null
+                static (c, ns, rv, onError, ct) => ns is null
                     ? c.CoreV1.WatchListServiceForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, onError: onError, cancellationToken: ct)
                     : c.CoreV1.WatchListNamespacedServiceAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, onError: onError, cancellationToken: ct)),
             new IstioKind("DestinationRule", "destinationrules"),

@@ -52,23 +52,19 @@ internal abstract class ResourceKind(string kind)
         Complete(item));
 }
 
-/// <summary>A core kind with KubernetesClient's typed API: pods and services.</summary>
+/// <summary>A core kind with KubernetesClient's typed API: services.</summary>
 internal sealed class CoreKind<T, TList>(
     string kind,
-    Func<IKubernetes, string?, string?, ListPage, CancellationToken, Task<HttpOperationResponse<TList>>> list,
-    Func<IKubernetes, string?, string, string?, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
-    Func<T, object>? compact = null) : ResourceKind(kind)
+    Func<IKubernetes, string?, ListPage, CancellationToken, Task<HttpOperationResponse<TList>>> list,
+    Func<IKubernetes, string?, string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch) : ResourceKind(kind)
     where T : IKubernetesObject<V1ObjectMeta>
     where TList : IKubernetesObject<V1ListMeta>, IItems<T>
 {
     public override string ApiVersion => "v1";
 
-    /// <summary>Gets the label selector of the objects listed and watched (for pods), or <see langword="null"/>.</summary>
-    public string? LabelSelector { get; init; }
-
     public override async Task<ListedPage> ListAsync(IKubernetes client, string? ns, ListPage page, CancellationToken cancellationToken)
     {
-        using var response = await list(client, ns, LabelSelector, page, cancellationToken).ConfigureAwait(false);
+        using var response = await list(client, ns, page, cancellationToken).ConfigureAwait(false);
         var body = response.Body;
         return new ListedPage(body.Metadata.ResourceVersion, [.. body.Items.Select(Convert)], body.Metadata.ContinueProperty is { Length: > 0 } next ? next : null);
     }
@@ -76,16 +72,14 @@ internal sealed class CoreKind<T, TList>(
     public override async IAsyncEnumerable<(WatchEventType Type, KubeObject? Object)> WatchAsync(
         IKubernetes client, string? ns, string resourceVersion, Action<Exception> onError, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var (type, item) in watch(client, ns, resourceVersion, LabelSelector, onError, cancellationToken).ConfigureAwait(false))
+        await foreach (var (type, item) in watch(client, ns, resourceVersion, onError, cancellationToken).ConfigureAwait(false))
         {
             yield return (type, item is null ? null : type == WatchEventType.Bookmark ? new KubeObject("", item.Metadata?.ResourceVersion ?? "", null) : Convert(item));
         }
     }
 
-    /// <summary>A typed object as the compiler reads it: compact facts where the kind has them (pods), else its JSON.</summary>
-    private KubeObject Convert(T item) => compact is null
-        ? FromJson(ToJson(item))
-        : new KubeObject($"{Kind} {item.Metadata.NamespaceProperty ?? "default"}/{item.Metadata.Name}", item.Metadata.ResourceVersion ?? "", compact(item));
+    /// <summary>A typed object as the compiler reads it: its JSON.</summary>
+    private KubeObject Convert(T item) => FromJson(ToJson(item));
 }
 
 /// <summary>An Istio kind, through the custom objects API: <c>networking.istio.io</c>, v1 or else v1beta1.</summary>
@@ -138,40 +132,9 @@ internal sealed class IstioKind(string kind, string plural) : ResourceKind(kind)
             : client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync(Group, _version, ns, plural, continueParameter: page.Continue, limit: page.Limit, cancellationToken: cancellationToken);
 }
 
-/// <summary>What routing needs of a typed pod, and nothing else: no JSON, no YAML, a few small objects per pod.</summary>
+/// <summary>The strings pods repeat, held once.</summary>
 internal static class Pods
 {
-    public static object Facts(V1Pod pod)
-    {
-        var ips = new List<string>(1);
-        if (pod.Status?.PodIP is { Length: > 0 } ip)
-        {
-            ips.Add(ip);
-        }
-
-        foreach (var extra in pod.Status?.PodIPs ?? [])
-        {
-            if (extra.Ip is { Length: > 0 } other && !ips.Contains(other))
-            {
-                ips.Add(other);
-            }
-        }
-
-        var ready = pod.Status?.Conditions?.Any(static c => c.Type == "Ready" && c.Status == "True") == true;
-        var ports = (pod.Spec?.Containers ?? []).SelectMany(static c => c.Ports ?? []).Select(static p => new DynamicSubset.Routing.Configuration.ContainerPort(p.Name, p.ContainerPort)).ToList();
-        var source = pod.Metadata.Labels;
-        var labels = new Dictionary<string, string>(source?.Count ?? 0, StringComparer.Ordinal);
-        if (source is not null)
-        {
-            foreach (var (key, value) in source)
-            {
-                labels[Shared(key)] = Shared(value ?? ""); // JSON null: the API server never sends it, but do not fail on it
-            }
-        }
-
-        return new DynamicSubset.Routing.Configuration.PodFacts(pod.Metadata.Name ?? "", Shared(pod.Metadata.NamespaceProperty ?? "default"), labels, ips, ready, ports);
-    }
-
     /// <summary>
     /// One instance of each label key, label value and namespace that many pods repeat (<c>app</c>, <c>version</c>,
     /// <c>v2</c>, <c>default</c>): kept pods then hold references, not copies. Bounded, so labels unique to each pod
@@ -182,7 +145,7 @@ internal static class Pods
     private static int _pooled;
     private const int MaxPooled = 4096;
 
-    private static string Shared(string value)
+    public static string Shared(string value)
     {
         if (value.Length > 64)
         {
@@ -202,4 +165,20 @@ internal static class Pods
         Interlocked.Increment(ref _pooled);
         return value;
     }
+
+    /// <summary>The string a JSON token (a property name or a string) holds, from the pool without a string of its own when it is there already.</summary>
+    public static string Shared(ref System.Text.Json.Utf8JsonReader reader)
+    {
+        var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (length > 64)
+        {
+            return reader.GetString()!;
+        }
+
+        Span<char> chars = stackalloc char[64]; // a value is never longer in UTF-16 than in UTF-8, escaped or not
+        var value = chars[..reader.CopyString(chars)];
+        return Lookup.TryGetValue(value, out var shared) ? shared : Shared(new string(value));
+    }
+
+    private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> Lookup = Pool.GetAlternateLookup<ReadOnlySpan<char>>();
 }
