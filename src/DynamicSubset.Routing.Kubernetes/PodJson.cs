@@ -55,7 +55,7 @@ internal static class PodJson
                 }
 
                 Require(ref reader, JsonTokenType.StartArray, "items");
-                while (Next(ref reader) == JsonTokenType.StartObject)
+                while (NextElement(ref reader, "items[]"))
                 {
                     var facts = ReadPod(ref reader, out var version);
                     items.Add(new KubeObject(Key(facts), version ?? "", facts));
@@ -258,7 +258,7 @@ internal static class PodJson
                 continue;
             }
 
-            while (Next(ref reader) == JsonTokenType.StartObject)
+            while (NextElement(ref reader, "spec.containers[]"))
             {
                 while (Next(ref reader) == JsonTokenType.PropertyName)
                 {
@@ -274,7 +274,7 @@ internal static class PodJson
                         continue;
                     }
 
-                    while (Next(ref reader) == JsonTokenType.StartObject)
+                    while (NextElement(ref reader, "spec.containers[].ports[]"))
                     {
                         string? portName = null;
                         var number = 0;
@@ -324,7 +324,7 @@ internal static class PodJson
                     continue;
                 }
 
-                while (Next(ref reader) == JsonTokenType.StartObject)
+                while (NextElement(ref reader, "status.podIPs[]"))
                 {
                     while (Next(ref reader) == JsonTokenType.PropertyName)
                     {
@@ -347,7 +347,7 @@ internal static class PodJson
                     continue;
                 }
 
-                while (Next(ref reader) == JsonTokenType.StartObject)
+                while (NextElement(ref reader, "status.conditions[]"))
                 {
                     bool isReady = false, isTrue = false;
                     while (Next(ref reader) == JsonTokenType.PropertyName)
@@ -396,6 +396,14 @@ internal static class PodJson
 
     private static JsonTokenType Next(ref Utf8JsonReader reader) =>
         reader.Read() ? reader.TokenType : throw new JsonException("the JSON ends early");
+
+    /// <summary>The next element of an array of objects: <see langword="true"/> on an object's start, <see langword="false"/> at the array's end.</summary>
+    private static bool NextElement(ref Utf8JsonReader reader, string what) => Next(ref reader) switch
+    {
+        JsonTokenType.StartObject => true,
+        JsonTokenType.EndArray => false,
+        var other => throw new JsonException($"{what} is {other} where an object was expected"),
+    };
 
     /// <summary>Moves past a property's value, whatever it is.</summary>
     private static void SkipValue(ref Utf8JsonReader reader)

@@ -21,10 +21,10 @@ internal sealed class PodKind(string? labelSelector) : ResourceKind("Pod")
     {
         var query = Query(("labelSelector", labelSelector), ("limit", page.Limit?.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("continue", page.Continue));
         using var response = await GetAsync(client, Path(ns) + query, cancellationToken).ConfigureAwait(false);
-        var body = await BlockBody.ReadAsync(response, MaxPageBytes, cancellationToken).ConfigureAwait(false);
+        var body = await ReadBodyAsync(response, MaxPageBytes, cancellationToken).ConfigureAwait(false);
         try
         {
-            return PodJson.ReadList(body.Sequence);
+            return PodJson.ReadList(body);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException) // InvalidOperationException: a string that is not UTF-8
         {
@@ -161,72 +161,32 @@ internal sealed class PodKind(string? labelSelector) : ResourceKind("Pod")
     /// not one array: an array of a page's size would go to the large object heap at each page. Not pooled: the shared
     /// pool would keep blocks of a page after a list, which runs once, for good.
     /// </summary>
-    private sealed class BlockBody
+    private static async Task<ReadOnlySequence<byte>> ReadBodyAsync(HttpResponseMessage response, long most, CancellationToken cancellationToken)
     {
-        private const int BlockSize = 64 * 1024;
-        private readonly List<byte[]> _blocks = [];
-        private int _last;
-
-        public ReadOnlySequence<byte> Sequence { get; private set; }
-
-        public static async Task<BlockBody> ReadAsync(HttpResponseMessage response, long most, CancellationToken cancellationToken)
+        const int BlockSize = 64 * 1024;
+        var blocks = new List<ReadOnlyMemory<byte>>();
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
         {
-            var body = new BlockBody();
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
+            for (long total = 0; ; total += BlockSize)
             {
-                long total = 0;
-                while (true)
+                if (total >= most)
                 {
-                    if (body._blocks.Count == 0 || body._last == BlockSize)
-                    {
-                        if (total >= most)
-                        {
-                            throw new InvalidDataException($"a page of the pod list is over {most / (1024 * 1024)} MB: not an API server's page");
-                        }
-
-                        body._blocks.Add(new byte[BlockSize]);
-                        body._last = 0;
-                    }
-
-                    var read = await stream.ReadAsync(body._blocks[^1].AsMemory(body._last, BlockSize - body._last), cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    body._last += read;
-                    total += read;
+                    throw new InvalidDataException($"a page of the pod list is over {most / (1024 * 1024)} MB: not an API server's page");
                 }
-            }
 
-            body.Sequence = body.Build();
-            return body;
-        }
-
-        private ReadOnlySequence<byte> Build()
-        {
-            Block? first = null, last = null;
-            for (var i = 0; i < _blocks.Count; i++)
-            {
-                var length = i == _blocks.Count - 1 ? _last : BlockSize;
-                var block = new Block(_blocks[i].AsMemory(0, length), last);
-                first ??= block;
-                last = block;
-            }
-
-            return first is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
-        }
-
-        private sealed class Block : ReadOnlySequenceSegment<byte>
-        {
-            public Block(ReadOnlyMemory<byte> memory, Block? previous)
-            {
-                Memory = memory;
-                if (previous is not null)
+                var block = new byte[BlockSize];
+                var filled = 0;
+                int read;
+                while (filled < BlockSize && (read = await stream.ReadAsync(block.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0)
                 {
-                    RunningIndex = previous.RunningIndex + previous.Memory.Length;
-                    previous.Next = this;
+                    filled += read;
+                }
+
+                blocks.Add(block.AsMemory(0, filled));
+                if (filled < BlockSize)
+                {
+                    return BlockSequence.Of(blocks);
                 }
             }
         }

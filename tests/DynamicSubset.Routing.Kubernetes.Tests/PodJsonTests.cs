@@ -97,6 +97,8 @@ public class PodJsonTests
     [Theory]
     [InlineData("""{"type":"MODIFIED","object":{"metadata":{"name":"p","labels":{"version":3}}}}""", "metadata.labels.version is not a string")]
     [InlineData("""{"type":"MODIFIED","object":{"spec":{"containers":[{"ports":[{"containerPort":"http"}]}]}}}""", "containerPort is not a number")]
+    [InlineData("""{"type":"MODIFIED","object":{"spec":{"containers":[{"ports":[null,{"containerPort":80}]}]}}}""", "spec.containers[].ports[] is Null where an object was expected")]
+    [InlineData("""{"type":"MODIFIED","object":{"status":{"conditions":["Ready"]}}}""", "status.conditions[] is String where an object was expected")]
     [InlineData("""{"type":"RESIZED","object":{}}""", "unknown type 'RESIZED'")]
     [InlineData("""{"object":{"metadata":{"name":"p"}}}""", "without a type")]
     [InlineData("""{"type":"ADDED"}""", "without an object")]
@@ -198,27 +200,6 @@ public class PodJsonTests
     private static ReadOnlySequence<byte> Blocks(string text, int size)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
-        Block? first = null, last = null;
-        for (var at = 0; at < bytes.Length; at += size)
-        {
-            var block = new Block(bytes.AsMemory(at, Math.Min(size, bytes.Length - at)), last);
-            first ??= block;
-            last = block;
-        }
-
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Block : ReadOnlySequenceSegment<byte>
-    {
-        public Block(ReadOnlyMemory<byte> memory, Block? previous)
-        {
-            Memory = memory;
-            if (previous is not null)
-            {
-                RunningIndex = previous.RunningIndex + previous.Memory.Length;
-                previous.Next = this;
-            }
-        }
+        return BlockSequence.Of(bytes.Chunk(size).Select(static block => (ReadOnlyMemory<byte>)block));
     }
 }
