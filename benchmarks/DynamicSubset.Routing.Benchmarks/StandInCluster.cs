@@ -15,7 +15,7 @@ namespace DynamicSubset.Routing.Benchmarks;
 /// and one pod in the namespace <c>warm-up</c>; the churn (a random pod's version, and one change in ten a readiness
 /// flip) runs from a <c>churn</c> line on standard input to a <c>stop</c> line. With <c>--kubelet-shape</c> each pod
 /// is shaped as an API server serves a Deployment's pod (owner, managed fields, two containers with probes and
-/// resources, a projected volume, five conditions, container statuses: about 5 KB of JSON), not only the fields routing
+/// resources, a projected volume, five conditions, container statuses: 6.5 KB of JSON), not only the fields routing
 /// reads.</item>
 /// </list>
 /// The server's address goes to <c>--kubeconfig FILE</c> as a kubeconfig, and to standard output as <c>listening URL</c>.

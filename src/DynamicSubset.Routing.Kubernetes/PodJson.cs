@@ -8,7 +8,7 @@ namespace DynamicSubset.Routing.Kubernetes;
 
 /// <summary>
 /// Reads pods straight from the API server's JSON into what routing keeps of them (<see cref="PodFacts"/>), in one pass
-/// that skips every other field. A pod as an API server serves it is some 5 KB (managed fields, the whole spec, container
+/// that skips every other field. A pod as an API server serves it is several KB (managed fields, the whole spec, container
 /// statuses) of which routing reads a few hundred bytes; KubernetesClient's typed model builds all of it first.
 /// </summary>
 internal static class PodJson
