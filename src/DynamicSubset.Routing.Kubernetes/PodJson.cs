@@ -249,59 +249,59 @@ internal static class PodJson
             if (!reader.ValueTextEquals("containers"u8))
             {
                 SkipValue(ref reader);
-                continue;
             }
-
-            if (Next(ref reader) != JsonTokenType.StartArray)
+            else if (ArrayValue(ref reader))
             {
-                reader.Skip();
-                continue;
-            }
-
-            while (NextElement(ref reader, "spec.containers[]"))
-            {
-                while (Next(ref reader) == JsonTokenType.PropertyName)
+                while (NextElement(ref reader, "spec.containers[]"))
                 {
-                    if (!reader.ValueTextEquals("ports"u8))
-                    {
-                        SkipValue(ref reader);
-                        continue;
-                    }
-
-                    if (Next(ref reader) != JsonTokenType.StartArray)
-                    {
-                        reader.Skip();
-                        continue;
-                    }
-
-                    while (NextElement(ref reader, "spec.containers[].ports[]"))
-                    {
-                        string? portName = null;
-                        var number = 0;
-                        while (Next(ref reader) == JsonTokenType.PropertyName)
-                        {
-                            if (reader.ValueTextEquals("name"u8))
-                            {
-                                portName = ReadString(ref reader);
-                            }
-                            else if (reader.ValueTextEquals("containerPort"u8))
-                            {
-                                Next(ref reader);
-                                number = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) ? n : throw new JsonException("spec.containers[].ports[].containerPort is not a number");
-                            }
-                            else
-                            {
-                                SkipValue(ref reader);
-                            }
-                        }
-
-                        (ports ??= []).Add(new ContainerPort(portName, number));
-                    }
+                    ReadPorts(ref reader, ref ports);
                 }
             }
         }
 
         return ports;
+    }
+
+    /// <summary>One container's <c>ports[]</c> (the reader on the container's start).</summary>
+    private static void ReadPorts(ref Utf8JsonReader reader, ref List<ContainerPort>? ports)
+    {
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("ports"u8))
+            {
+                SkipValue(ref reader);
+                continue;
+            }
+
+            if (!ArrayValue(ref reader))
+            {
+                continue;
+            }
+
+            while (NextElement(ref reader, "spec.containers[].ports[]"))
+            {
+                string? name = null;
+                var number = 0;
+                while (Next(ref reader) == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("name"u8))
+                    {
+                        name = ReadString(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("containerPort"u8))
+                    {
+                        Next(ref reader);
+                        number = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) ? n : throw new JsonException("spec.containers[].ports[].containerPort is not a number");
+                    }
+                    else
+                    {
+                        SkipValue(ref reader);
+                    }
+                }
+
+                (ports ??= []).Add(new ContainerPort(name, number));
+            }
+        }
     }
 
     /// <summary><c>status.podIP</c>, then the other <c>status.podIPs</c>; and whether the <c>Ready</c> condition is <c>True</c>.</summary>
@@ -318,9 +318,8 @@ internal static class PodJson
             }
             else if (reader.ValueTextEquals("podIPs"u8))
             {
-                if (Next(ref reader) != JsonTokenType.StartArray)
+                if (!ArrayValue(ref reader))
                 {
-                    reader.Skip();
                     continue;
                 }
 
@@ -341,9 +340,8 @@ internal static class PodJson
             }
             else if (reader.ValueTextEquals("conditions"u8))
             {
-                if (Next(ref reader) != JsonTokenType.StartArray)
+                if (!ArrayValue(ref reader))
                 {
-                    reader.Skip();
                     continue;
                 }
 
@@ -396,6 +394,18 @@ internal static class PodJson
 
     private static JsonTokenType Next(ref Utf8JsonReader reader) =>
         reader.Read() ? reader.TokenType : throw new JsonException("the JSON ends early");
+
+    /// <summary>Reads a property's value: <see langword="true"/> at the start of an array; anything else (a null) is skipped.</summary>
+    private static bool ArrayValue(ref Utf8JsonReader reader)
+    {
+        if (Next(ref reader) == JsonTokenType.StartArray)
+        {
+            return true;
+        }
+
+        reader.Skip();
+        return false;
+    }
 
     /// <summary>The next element of an array of objects: <see langword="true"/> on an object's start, <see langword="false"/> at the array's end.</summary>
     private static bool NextElement(ref Utf8JsonReader reader, string what) => Next(ref reader) switch
