@@ -39,16 +39,18 @@ internal sealed class PodKind(string? labelSelector) : ResourceKind("Pod")
         var query = Query(("allowWatchBookmarks", "true"), ("labelSelector", labelSelector), ("resourceVersion", resourceVersion), ("watch", "true"));
         using var response = await GetAsync(client, Path(ns) + query, cancellationToken).ConfigureAwait(false);
         var reader = PipeReader.Create(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+        long searched = 0; // how much of the line still coming was searched for its end already: a long line is not searched again
         try
         {
             while (true)
             {
                 var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 var buffer = read.Buffer;
-                while (buffer.PositionOf((byte)'\n') is { } end)
+                while (buffer.Slice(searched).PositionOf((byte)'\n') is { } end)
                 {
                     var line = buffer.Slice(0, end);
                     buffer = buffer.Slice(buffer.GetPosition(1, end));
+                    searched = 0;
                     if (!IsBlank(line) && Parse(line, ns, onError) is { } change)
                     {
                         yield return change;
@@ -64,6 +66,7 @@ internal sealed class PodKind(string? labelSelector) : ResourceKind("Pod")
                     throw new InvalidDataException($"the watch of pods sent more than {PodJson.MaxEventBytes / (1024 * 1024)} MB without a line break: not a watch stream");
                 }
 
+                searched = buffer.Length;
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (read.IsCompleted)
                 {

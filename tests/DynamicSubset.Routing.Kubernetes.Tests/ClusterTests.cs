@@ -227,6 +227,23 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APodEventLargerThanManyReads_ArrivesWhole_AndTheNextOneToo()
+    {
+        await StartCatalogAsync();
+
+        // 2 MB of annotation: the event comes over the watch stream in many reads, and is one line all the same.
+        var watches = Volatile.Read(ref _api.Watches);
+        var large = Pod("dev-v2", _pods["dev-v2"].Ip, "dev", "v9");
+        large["metadata"]!["annotations"] = new JsonObject { ["bulk"] = new string('x', 2 * 1024 * 1024) };
+        _api.Put("pods", large);
+        await EventuallyAsync(async () => (await GetAsync("dev", "v9")).Body == _pods["dev-v2"].Greeting, "the pod with the large event answers for dev/v9");
+
+        _api.Put("pods", Pod("dev-v2", _pods["dev-v2"].Ip, "dev", "v10"));
+        await EventuallyAsync(async () => (await GetAsync("dev", "v10")).Body == _pods["dev-v2"].Greeting, "the event after it arrives");
+        Assert.Equal(watches, Volatile.Read(ref _api.Watches)); // on the same watch: none broke and was started again
+    }
+
+    [Fact]
     public async Task PodNotReady_GetsNoTraffic_AndReadyAgain_GetsIt()
     {
         await StartCatalogAsync();
