@@ -29,7 +29,9 @@ internal static class KubernetesScale
             ? listening["listening ".Length..]
             : throw new InvalidOperationException($"the stand-in API server did not start: {await api.StandardError.ReadToEndAsync()}");
         var delays = new List<double>();
-        var applies = new List<(double Seconds, string Mode)>();
+        var applies = new List<(double Seconds, string Mode, long EndedAt, double Oldest)>();
+        var oldest = 0.0; // the longest delay among the changes the next apply publishes (recorded before it)
+        using var pauses = new GcPauses();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
@@ -45,10 +47,12 @@ internal static class KubernetesScale
                 if (instrument.Name == "dynamic_subset.kubernetes.publish.delay")
                 {
                     delays.Add(value);
+                    oldest = Math.Max(oldest, value);
                 }
                 else
                 {
-                    applies.Add((value, tags.Length > 0 ? tags[0].Value as string ?? "" : ""));
+                    applies.Add((value, tags.Length > 0 ? tags[0].Value as string ?? "" : "", Stopwatch.GetTimestamp(), oldest));
+                    oldest = 0;
                 }
             }
         });
@@ -130,6 +134,7 @@ internal static class KubernetesScale
         int[] collectionsAtChurn = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var allocatedAtChurn = GC.GetTotalAllocatedBytes();
         var pausedAtChurn = GC.GetTotalPauseDuration();
+        var churnStartedAt = Stopwatch.GetTimestamp();
         var churn = Stopwatch.StartNew();
         await api.StandardInput.WriteLineAsync("churn");
         await api.StandardInput.FlushAsync();
@@ -147,6 +152,7 @@ internal static class KubernetesScale
         var cpu = process.TotalProcessorTime - cpuBefore;
         var churnCpu = process.TotalProcessorTime - cpuAtChurn;
         churnSpan.Stop();
+        var churnEndedAt = Stopwatch.GetTimestamp();
         int[] collections = [GC.CollectionCount(0) - collectionsAtChurn[0], GC.CollectionCount(1) - collectionsAtChurn[1], GC.CollectionCount(2) - collectionsAtChurn[2]];
         var allocated = GC.GetTotalAllocatedBytes() - allocatedAtChurn;
         var paused = GC.GetTotalPauseDuration() - pausedAtChurn;
@@ -164,13 +170,27 @@ internal static class KubernetesScale
         Console.WriteLine($"first sync: {sync.Elapsed.TotalMilliseconds:0} ms (list of every kind, compile, build; after the warm-up catalog's own first sync of one pod, cold: {warmSync.Elapsed.TotalMilliseconds:0} ms)");
         Console.WriteLine($"event to publish: median {Percentile(sorted, 0.5) * 1000:0.0} ms, p99 {Percentile(sorted, 0.99) * 1000:0.0} ms, max {sorted.LastOrDefault() * 1000:0.0} ms ({sorted.Length} events; coalescing window 50 ms, at most 250 ms)");
         Console.WriteLine($"CPU: {cpu.TotalSeconds:0.0} s over the sync and {seconds} s of churn (this process: the catalog and its client; the stand-in runs apart)");
-        (double Seconds, string Mode)[] applied;
+        (double Seconds, string Mode, long EndedAt, double Oldest)[] applied;
         lock (delays)
         {
             applied = [.. applies];
         }
 
         Console.WriteLine($"publishing thread per pod change: {applied.Sum(static a => a.Seconds) * 1e6 / Math.Max(1, changes):0} us ({applied.Length} batches: {applied.Count(static a => a.Mode == "incremental")} incremental, {applied.Count(static a => a.Mode == "compiled")} compiled; the batch p99 {Percentile([.. applied.Select(static a => a.Seconds).Order()], 0.99) * 1000:0.00} ms)");
+
+        // How much of the batches' time was a collection's pause (any thread's allocation can start one; every thread
+        // waits it out), and the pauses of the churn: the runtime raises its events late, so they are read at the end.
+        await Task.Delay(1000);
+        var inBatches = applied.Select(a => pauses.PausedWithin(a.EndedAt - (long)(a.Seconds * Stopwatch.Frequency), a.EndedAt)).ToArray();
+        var within = pauses.PausesWithin(churnStartedAt, churnEndedAt);
+        double[] churnPauses = [.. within.Select(static p => p.Milliseconds).Order()];
+        var byGeneration = string.Join(", ", within.GroupBy(static p => p.Generation).OrderBy(static g => g.Key).Select(static g => $"gen{g.Key} {g.Count()} x {g.Average(static p => p.Milliseconds):0.0} ms (longest {g.Max(static p => p.Milliseconds):0.0})"));
+        Console.WriteLine($"collections' pauses within batches: {inBatches.Sum():0} ms of {applied.Sum(static a => a.Seconds) * 1000:0} ms, in {inBatches.Count(static p => p > 0)} of {applied.Length} batches; the batch p99 less its pauses {Percentile([.. applied.Select((a, i) => a.Seconds * 1000 - inBatches[i]).Order()], 0.99):0.00} ms; the churn's pauses: {churnPauses.Length}, median {Percentile(churnPauses, 0.5):0.0} ms, longest {churnPauses.LastOrDefault():0.0} ms; {byGeneration}");
+
+        // A batch's oldest change waited for its burst to end, then for the apply: the wait alone is the delay less the apply.
+        double[] waits = [.. applied.Select(static a => (a.Oldest - a.Seconds) * 1000).Order()];
+        double[] durations = [.. applied.Select(static a => a.Seconds * 1000).Order()];
+        Console.WriteLine($"each batch's oldest change: waited for the burst median {Percentile(waits, 0.5):0.0} ms, p90 {Percentile(waits, 0.9):0.0} ms, longest {waits.LastOrDefault():0.0} ms; then its apply median {Percentile(durations, 0.5):0.0} ms, p90 {Percentile(durations, 0.9):0.0} ms, longest {durations.LastOrDefault():0.0} ms");
 
         // The batches come at a steady rate, so the later half holds about half the changes. Early batches run code the JIT
         // has not optimized yet (a method is recompiled after some 30 calls, and there are four batches a second).

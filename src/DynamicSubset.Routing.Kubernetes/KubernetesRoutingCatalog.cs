@@ -142,10 +142,12 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
         {
             while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                // Coalesce: a burst ends after a quiet spell (no change for Debounce), at most MaxDelay after it began. The
-                // loop sleeps until the spell could end and then looks at what came, rather than waking for each change:
-                // at 100 changes a second a wake per change cost a thread-pool hop (and the spinning of the worker woken),
-                // a timer, and an exception for each quiet spell.
+                // Coalesce: a burst ends after a quiet spell (no change for Debounce), at most MaxDelay after its oldest
+                // change arrived. The loop sleeps until the spell could end and then looks at what came, rather than waking
+                // for each change: at 100 changes a second a wake per change cost a thread-pool hop (and the spinning of
+                // the worker woken), a timer, and an exception for each quiet spell. The burst's age is counted from its
+                // oldest change's arrival, not from when this loop got to it: changes that came while the last batch was
+                // applied have waited that long already.
                 var burstStart = time.GetTimestamp();
                 var lastArrival = burstStart;
                 var batch = new List<ObjectChange>();
@@ -153,7 +155,13 @@ public sealed partial class KubernetesRoutingCatalog : RoutingCatalog
                 {
                     while (reader.TryRead(out var change))
                     {
+                        if (batch.Count == 0)
+                        {
+                            burstStart = lastArrival = change.ArrivedAt;
+                        }
+
                         batch.Add(change);
+                        burstStart = Math.Min(burstStart, change.ArrivedAt);
                         lastArrival = Math.Max(lastArrival, change.ArrivedAt);
                     }
 

@@ -35,7 +35,10 @@ public sealed class KubernetesRoutingOptions
     /// <value>Defaults to 50 ms.</value>
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Gets or sets the longest a change waits for its burst to end.</summary>
+    /// <summary>
+    /// Gets or sets the longest a change waits for its burst to end, counted from the change's arrival (a change that
+    /// arrives while the last batch is applied has waited from then on); the apply and the publish follow.
+    /// </summary>
     /// <value>Defaults to 250 ms.</value>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 

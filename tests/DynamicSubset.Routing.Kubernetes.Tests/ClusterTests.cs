@@ -444,6 +444,44 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AChangeThatArrivesDuringAnApply_WaitsMaxDelayFromItsArrival_NotFromTheApplysEnd()
+    {
+        // No quiet spell ends a burst here, only MaxDelay. The first publish is held on the publishing thread (the
+        // resolver's Changed event runs there) until MaxDelay has passed since the second change was sent. That
+        // change's MaxDelay is then over, so it is published at once: counted from the end of the held apply it would
+        // wait MaxDelay more (3 s), and the bound below (2 s after the hold) would fail.
+        var maxDelay = TimeSpan.FromSeconds(3);
+        await StartCatalogAsync(o => (o.Debounce, o.MaxDelay) = (TimeSpan.FromSeconds(60), maxDelay));
+        var resolver = _catalog.Current.Services.Single(s => s.Name == "helloworld.default.svc.cluster.local").Resolver;
+        using var hold = new ManualResetEventSlim();
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var second = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        resolver.Changed += (_, e) =>
+        {
+            if (e.Current.Endpoints.Any(p => p.Labels["version"] == "v21"))
+            {
+                second.TrySetResult(Stopwatch.GetTimestamp());
+            }
+            else if (holding.TrySetResult())
+            {
+                hold.Wait(TimeSpan.FromSeconds(30));
+            }
+        };
+
+        _api.Put("pods", Pod("dev-v1", _pods["dev-v1"].Ip, "dev", "v20"));
+        await holding.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        var sent = Stopwatch.GetTimestamp();
+        _api.Put("pods", Pod("dev-v2", _pods["dev-v2"].Ip, "dev", "v21"));
+        await Task.Delay(maxDelay, TestContext.Current.CancellationToken); // the span being tested: the change waits it out behind the hold
+        var released = Stopwatch.GetTimestamp();
+        hold.Set();
+        var published = await second.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+
+        Assert.True(Stopwatch.GetElapsedTime(released, published) < TimeSpan.FromSeconds(2),
+            $"published {Stopwatch.GetElapsedTime(sent, published).TotalSeconds:0.00} s after it was sent, {Stopwatch.GetElapsedTime(released, published).TotalSeconds:0.00} s after the held apply ended");
+    }
+
+    [Fact]
     public async Task VirtualServiceRoutes_FromTheApi_MatchAStaticSubset_ThatFollowsPodRelabels()
     {
         var rule = DestinationRule("NO_FALLBACK");
