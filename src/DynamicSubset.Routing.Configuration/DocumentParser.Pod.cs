@@ -68,6 +68,7 @@ internal sealed partial class DocumentParser
         }
 
         // Only the position is kept: a pod's whole tree would stay in memory as long as the pod (a cluster holds thousands).
-        return new PodDoc(info, labels, ips, ready, containerPorts, new ScalarNode(doc.Position, "", quoted: false));
+        // The labels become the set the pod's endpoints share; an empty key stays as read, for the endpoint to report.
+        return new PodDoc(info, labels.ContainsKey("") ? labels : LabelSet.Create(labels), ips, ready, containerPorts, new ScalarNode(doc.Position, "", quoted: false));
     }
 }

@@ -65,7 +65,12 @@ public sealed class MeshDocumentSet
         var max = _limits.MaxLabelLength;
         foreach (var (key, value) in pod.Labels)
         {
-            if (key.Length > max || value.Length > max)
+            if (string.IsNullOrEmpty(key) || value is null)
+            {
+                errors.Add(new ConfigurationDiagnostic(DiagnosticSeverity.Error, DiagnosticCodes.InvalidValue, name, 1, 1, $"metadata.labels['{DocumentReader.Shorten(key)}']",
+                    "a label needs a key and a value"));
+            }
+            else if (key.Length > max || value.Length > max)
             {
                 errors.Add(new ConfigurationDiagnostic(DiagnosticSeverity.Error, DiagnosticCodes.Limit, name, 1, 1, $"metadata.labels['{DocumentReader.Shorten(key)}']",
                     $"a label longer than {max} characters (MeshConfigurationLimits.MaxLabelLength)"));
@@ -94,7 +99,8 @@ public sealed class MeshDocumentSet
         }
 
         var info = new MeshDocument("Pod", "v1", pod.Name, pod.Namespace, name, 1);
-        var doc = new PodDoc(info, pod.Labels as Dictionary<string, string> ?? new Dictionary<string, string>(pod.Labels, StringComparer.Ordinal),
+        // One label set for the pod and every endpoint made from it (each port, each service, each compile), not a copy each.
+        var doc = new PodDoc(info, LabelSet.Create(pod.Labels),
             [.. pod.Ips], pod.Ready, [.. pod.ContainerPorts.Select(static p => (p.Name, p.Number))], NoNode);
         Track(_entries.GetValueOrDefault(name)?.Pod, -1);
         _entries[name] = new Entry(null, doc, null);

@@ -491,7 +491,7 @@ internal sealed partial class ServiceCompiler(DocumentSet docs, List<Configurati
 
     /// <summary>The endpoint, or null with a warning where the documents' checks let a bad value through.</summary>
     private static Endpoint? TryEndpoint(
-        DocumentReader r, YamlNode at, string path, string address, int port, Dictionary<string, string> labels, bool healthy, long weight, string? name)
+        DocumentReader r, YamlNode at, string path, string address, int port, IReadOnlyDictionary<string, string> labels, bool healthy, long weight, string? name)
     {
         try
         {

@@ -7,15 +7,29 @@ namespace DynamicSubset.Routing;
 /// An immutable, ordinal, sorted set of labels. Endpoints carry a handful of labels, so a sorted array
 /// with binary search is smaller and faster to build than a hashed dictionary.
 /// </summary>
-internal sealed class LabelSet : IReadOnlyDictionary<string, string>, IEquatable<LabelSet>
+/// <remarks>
+/// <see cref="Endpoint.Create(string, int, IEnumerable{KeyValuePair{string, string}}?, bool, long, string?)"/> keeps a
+/// <see cref="LabelSet"/> it is given as it is, and copies any other collection into one. A source that makes many
+/// endpoints from the same labels (every port of a pod, every service that selects it, each compile of an unchanged
+/// pod) can create the set once and hand it over, so they all share it instead of each holding a copy.
+/// </remarks>
+[SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "A set of labels, as Kubernetes names it (labels.Set); 'LabelDictionary' would say how it is stored, not what it is.")]
+public sealed class LabelSet : IReadOnlyDictionary<string, string>, IEquatable<LabelSet>
 {
+    /// <summary>Gets the set with no labels.</summary>
     public static readonly LabelSet Empty = new([]);
 
     private readonly KeyValuePair<string, string>[] _pairs;
 
     private LabelSet(KeyValuePair<string, string>[] sortedPairs) => _pairs = sortedPairs;
 
-    public static LabelSet Create(IEnumerable<KeyValuePair<string, string>>? labels, string paramName)
+    /// <summary>Creates a label set; a <see cref="LabelSet"/> is returned as it is.</summary>
+    /// <param name="labels">The labels; <see langword="null"/> or empty gives <see cref="Empty"/>.</param>
+    /// <returns>The set.</returns>
+    /// <exception cref="RoutingValidationException">A key is empty, a value is null, or a key is given twice.</exception>
+    public static LabelSet Create(IEnumerable<KeyValuePair<string, string>>? labels) => Create(labels, nameof(labels));
+
+    internal static LabelSet Create(IEnumerable<KeyValuePair<string, string>>? labels, string paramName)
     {
         if (labels is null)
         {
@@ -59,17 +73,23 @@ internal sealed class LabelSet : IReadOnlyDictionary<string, string>, IEquatable
         return new LabelSet(pairs);
     }
 
+    /// <inheritdoc/>
     public int Count => _pairs.Length;
 
+    /// <inheritdoc/>
     public string this[string key] =>
         TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"No label '{key}'.");
 
+    /// <inheritdoc/>
     public IEnumerable<string> Keys => _pairs.Select(static p => p.Key);
 
+    /// <inheritdoc/>
     public IEnumerable<string> Values => _pairs.Select(static p => p.Value);
 
+    /// <inheritdoc/>
     public bool ContainsKey(string key) => IndexOf(key) >= 0;
 
+    /// <inheritdoc/>
     public bool TryGetValue(string key, [MaybeNullWhen(false)] out string value)
     {
         var i = IndexOf(key);
@@ -94,10 +114,12 @@ internal sealed class LabelSet : IReadOnlyDictionary<string, string>, IEquatable
         public int CompareTo(KeyValuePair<string, string> other) => string.CompareOrdinal(key, other.Key);
     }
 
+    /// <inheritdoc/>
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, string>>)_pairs).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <inheritdoc/>
     public bool Equals(LabelSet? other)
     {
         if (ReferenceEquals(this, other))
@@ -122,8 +144,10 @@ internal sealed class LabelSet : IReadOnlyDictionary<string, string>, IEquatable
         return true;
     }
 
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as LabelSet);
 
+    /// <inheritdoc/>
     public override int GetHashCode()
     {
         var hash = new HashCode();
@@ -136,5 +160,6 @@ internal sealed class LabelSet : IReadOnlyDictionary<string, string>, IEquatable
         return hash.ToHashCode();
     }
 
+    /// <inheritdoc/>
     public override string ToString() => string.Join(", ", _pairs.Select(static p => $"{p.Key}={p.Value}"));
 }

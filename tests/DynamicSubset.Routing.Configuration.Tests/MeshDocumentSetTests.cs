@@ -89,6 +89,38 @@ public class MeshDocumentSetTests
     }
 
     [Fact]
+    public void PodFromFacts_WithAnEmptyLabelKey_IsRejectedWithWhereAndWhy_AndTheLastGoodVersionStays()
+    {
+        var set = Rules();
+        Assert.Empty(set.SetPod("Pod default/a", Pod("a", "10.0.0.1", "v1")));
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["app"] = "helloworld", [""] = "x" };
+
+        var error = Assert.Single(set.SetPod("Pod default/a", Pod("a", "10.0.0.9", "v1") with { Labels = labels }));
+
+        Assert.Equal("Pod default/a:1:1: metadata.labels['']: a label needs a key and a value", error.ToString());
+        Assert.Contains("10.0.0.1:5678", Describe(set.Compile()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APodsLabels_AreOneSet_ThatItsEndpointsShare_CompileAfterCompile()
+    {
+        // One copy of a pod's labels, held by the pod and every endpoint made from it, not one per endpoint per compile.
+        var set = Rules();
+        Assert.Empty(set.SetPod("Pod default/a", Pod("a", "10.0.0.1", "v1")));
+        Assert.Empty(set.Set("Pod default/b", PodYaml("b", "10.0.0.2", "v2")));
+
+        var first = Assert.Single(set.Compile().Services).Endpoints;
+        var second = Assert.Single(set.Compile().Services).Endpoints;
+
+        foreach (var address in (string[])["10.0.0.1", "10.0.0.2"])
+        {
+            var labels = Assert.IsType<LabelSet>(first.Single(e => e.AddressText == address).Labels);
+            Assert.Same(labels, second.Single(e => e.AddressText == address).Labels);
+            Assert.Equal(3, labels.Count);
+        }
+    }
+
+    [Fact]
     public void PodFromFacts_WithAPortOutOfRange_IsRejected()
     {
         var set = Rules();

@@ -38,6 +38,8 @@ public class ValidationTests
         { () => _ = Endpoint.Create("10.0.0.1", 80, [new("", "x")]), "labels[0]", "label key must not be empty" },
         { () => _ = Endpoint.Create("10.0.0.1", 80, [new("a", null!)]), "labels['a']", "label value must not be null" },
         { () => _ = Endpoint.Create("10.0.0.1", 80, [new("a", "x"), new("a", "y")]), "labels['a']", "label is given twice" },
+        { () => _ = LabelSet.Create([new("b", "x"), new("", "y")]), "labels[1]", "label key must not be empty" },
+        { () => _ = LabelSet.Create([new("a", "x"), new("a", "y")]), "labels['a']", "label is given twice" },
         { () => _ = SubsetIndex.Build([Endpoint.Create("10.0.0.1", 80), null!], Topology.StageVersion()), "endpoints[1]", "endpoint must not be null" },
         { () => _ = SubsetIndex.Build([Endpoint.Create("10.0.0.1", 80), Endpoint.Create("10.0.0.1", 80)], Topology.StageVersion()), "endpoints", "address 10.0.0.1:80 is given twice" },
     };
@@ -52,6 +54,24 @@ public class ValidationTests
         Assert.Equal(reason, error.Reason);
         Assert.Equal($"{fieldPath}: {reason}", error.Message);
         Assert.NotNull(error.ParamName);
+    }
+
+    [Fact]
+    public void ALabelSet_IsKeptAsItIs_ByTheEndpointsMadeFromIt()
+    {
+        var labels = LabelSet.Create(new Dictionary<string, string> { ["version"] = "v1", ["app"] = "web" });
+
+        var a = Endpoint.Create("10.0.0.1", 80, labels);
+        var b = Endpoint.Create("10.0.0.2", 80, labels).WithLabels(labels);
+
+        Assert.Same(labels, a.Labels);
+        Assert.Same(labels, b.Labels);
+        Assert.Same(labels, LabelSet.Create(labels));
+        Assert.Equal(["app", "version"], labels.Keys); // sorted, ordinal
+        Assert.Equal("app=web, version=v1", labels.ToString());
+        Assert.Same(LabelSet.Empty, LabelSet.Create(null));
+        Assert.NotSame(labels, Endpoint.Create("10.0.0.3", 80, new Dictionary<string, string> { ["version"] = "v1", ["app"] = "web" }).Labels); // any other collection is copied
+        Assert.Equal(labels, Endpoint.Create("10.0.0.3", 80, new Dictionary<string, string> { ["version"] = "v1", ["app"] = "web" }).Labels);
     }
 
     [Fact]
