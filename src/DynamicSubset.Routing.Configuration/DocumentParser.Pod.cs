@@ -68,7 +68,22 @@ internal sealed partial class DocumentParser
         }
 
         // Only the position is kept: a pod's whole tree would stay in memory as long as the pod (a cluster holds thousands).
-        // The labels become the set the pod's endpoints share; an empty key stays as read, for the endpoint to report.
-        return new PodDoc(info, labels.ContainsKey("") ? labels : LabelSet.Create(labels), ips, ready, containerPorts, new ScalarNode(doc.Position, "", quoted: false));
+        return new PodDoc(info, Shared(labels), ips, ready, containerPorts, new ScalarNode(doc.Position, "", quoted: false));
+    }
+
+    /// <summary>
+    /// The labels as the one set the pod's endpoints share. Labels a set refuses (an empty key) stay as read: making the
+    /// endpoint reports them, with the pod, as for any endpoint a document lets through.
+    /// </summary>
+    private static IReadOnlyDictionary<string, string> Shared(Dictionary<string, string> labels)
+    {
+        try
+        {
+            return LabelSet.Create(labels);
+        }
+        catch (RoutingValidationException)
+        {
+            return labels;
+        }
     }
 }

@@ -61,16 +61,22 @@ public sealed class MeshDocumentSet
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(pod);
+        // The labels become the one set the pod's document and endpoints share; making it is the one check of keys and values.
+        LabelSet labels;
+        try
+        {
+            labels = LabelSet.Create(pod.Labels);
+        }
+        catch (RoutingValidationException e)
+        {
+            return [new ConfigurationDiagnostic(DiagnosticSeverity.Error, DiagnosticCodes.InvalidValue, name, 1, 1, "metadata." + DocumentReader.Shorten(e.FieldPath), e.Reason)];
+        }
+
         var errors = new List<ConfigurationDiagnostic>();
         var max = _limits.MaxLabelLength;
-        foreach (var (key, value) in pod.Labels)
+        foreach (var (key, value) in labels)
         {
-            if (string.IsNullOrEmpty(key) || value is null)
-            {
-                errors.Add(new ConfigurationDiagnostic(DiagnosticSeverity.Error, DiagnosticCodes.InvalidValue, name, 1, 1, $"metadata.labels['{DocumentReader.Shorten(key)}']",
-                    "a label needs a key and a value"));
-            }
-            else if (key.Length > max || value.Length > max)
+            if (key.Length > max || value.Length > max)
             {
                 errors.Add(new ConfigurationDiagnostic(DiagnosticSeverity.Error, DiagnosticCodes.Limit, name, 1, 1, $"metadata.labels['{DocumentReader.Shorten(key)}']",
                     $"a label longer than {max} characters (MeshConfigurationLimits.MaxLabelLength)"));
@@ -99,8 +105,7 @@ public sealed class MeshDocumentSet
         }
 
         var info = new MeshDocument("Pod", "v1", pod.Name, pod.Namespace, name, 1);
-        // One label set for the pod and every endpoint made from it (each port, each service, each compile), not a copy each.
-        var doc = new PodDoc(info, LabelSet.Create(pod.Labels),
+        var doc = new PodDoc(info, labels,
             [.. pod.Ips], pod.Ready, [.. pod.ContainerPorts.Select(static p => (p.Name, p.Number))], NoNode);
         Track(_entries.GetValueOrDefault(name)?.Pod, -1);
         _entries[name] = new Entry(null, doc, null);

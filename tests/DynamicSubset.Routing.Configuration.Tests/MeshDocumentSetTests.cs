@@ -97,8 +97,22 @@ public class MeshDocumentSetTests
 
         var error = Assert.Single(set.SetPod("Pod default/a", Pod("a", "10.0.0.9", "v1") with { Labels = labels }));
 
-        Assert.Equal("Pod default/a:1:1: metadata.labels['']: a label needs a key and a value", error.ToString());
+        Assert.Equal("Pod default/a:1:1: metadata.labels[1]: label key must not be empty", error.ToString());
         Assert.Contains("10.0.0.1:5678", Describe(set.Compile()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APodDocument_WithAnEmptyLabelKey_LosesItsEndpointWithAWarning_AndTheOtherPodsServe()
+    {
+        var set = Rules();
+        Assert.Empty(set.Set("Pod default/a", PodYaml("a", "10.0.0.1", "v1")));
+        Assert.Empty(set.Set("Pod default/b", PodYaml("b", "10.0.0.2", "v2").Replace("labels: {app: helloworld,", "labels: {'': x, app: helloworld,", StringComparison.Ordinal)));
+
+        var config = set.Compile();
+
+        Assert.False(config.HasErrors, string.Join('\n', config.Diagnostics));
+        Assert.Contains(config.Diagnostics, d => d.Severity == DiagnosticSeverity.Warning && d.File == "Pod default/b" && d.Message == "label key must not be empty; endpoint skipped");
+        Assert.Equal("10.0.0.1:5678 healthy=True weight=1 app=helloworld,stage=prod,version=v1", Describe(config));
     }
 
     [Fact]
