@@ -13,9 +13,11 @@ internal sealed class GcPauses : EventListener
     private const int Start = 1; // GCStart_V2: the generation collected
     private const int SuspendBegin = 9; // GCSuspendEEBegin_V1
     private const int RestartEnd = 3; // GCRestartEEEnd_V1
-    private readonly List<(long Start, long End, int Depth)> _pauses = [];
+    private const int HeapStats = 4; // GCHeapStats_V2: sizes after the collection, and what it promoted out of each generation
+    private readonly List<(long Start, long End, int Depth, long Promoted)> _pauses = [];
     private long _suspended = -1;
     private int _depth = -1;
+    private long _promoted = -1;
 
     /// <summary>The pauses that overlap [start, end) on the Stopwatch clock, in milliseconds.</summary>
     public double PausedWithin(long start, long end)
@@ -23,7 +25,7 @@ internal sealed class GcPauses : EventListener
         lock (_pauses)
         {
             double ms = 0;
-            foreach (var (s, e, _) in _pauses)
+            foreach (var (s, e, _, _) in _pauses)
             {
                 var overlap = Math.Min(e, end) - Math.Max(s, start);
                 if (overlap > 0)
@@ -36,12 +38,15 @@ internal sealed class GcPauses : EventListener
         }
     }
 
-    /// <summary>Each pause that began within [start, end), in milliseconds, with the generation it collected (-1: not known).</summary>
-    public (double Milliseconds, int Generation)[] PausesWithin(long start, long end)
+    /// <summary>
+    /// Each pause that began within [start, end), in milliseconds, with the generation it collected (-1: not known) and
+    /// the bytes it promoted out of generations 0 and 1 (copied to an older one, unless pinned or in place).
+    /// </summary>
+    public (double Milliseconds, int Generation, long Promoted)[] PausesWithin(long start, long end)
     {
         lock (_pauses)
         {
-            return [.. _pauses.Where(p => p.Start >= start && p.Start < end).Select(static p => ((p.End - p.Start) * 1000.0 / Stopwatch.Frequency, p.Depth))];
+            return [.. _pauses.Where(p => p.Start >= start && p.Start < end).Select(static p => ((p.End - p.Start) * 1000.0 / Stopwatch.Frequency, p.Depth, p.Promoted))];
         }
     }
 
@@ -63,14 +68,18 @@ internal sealed class GcPauses : EventListener
             case SuspendBegin:
                 _suspended = at;
                 _depth = -1;
+                _promoted = -1;
                 break;
             case Start when eventData.Payload is [_, var depth, ..]:
                 _depth = Convert.ToInt32(depth, System.Globalization.CultureInfo.InvariantCulture);
                 break;
+            case HeapStats when eventData.Payload is [_, var fromGen0, _, var fromGen1, ..]:
+                _promoted = Convert.ToInt64(fromGen0, System.Globalization.CultureInfo.InvariantCulture) + Convert.ToInt64(fromGen1, System.Globalization.CultureInfo.InvariantCulture);
+                break;
             case RestartEnd when _suspended >= 0:
                 lock (_pauses)
                 {
-                    _pauses.Add((_suspended, at, _depth));
+                    _pauses.Add((_suspended, at, _depth, _promoted));
                 }
 
                 _suspended = -1;

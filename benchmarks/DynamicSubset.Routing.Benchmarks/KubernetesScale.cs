@@ -187,13 +187,24 @@ internal static class KubernetesScale
         var inBatches = applied.Select(a => pauses.PausedWithin(a.EndedAt - (long)(a.Seconds * Stopwatch.Frequency), a.EndedAt)).ToArray();
         var within = pauses.PausesWithin(churnStartedAt, churnEndedAt);
         double[] churnPauses = [.. within.Select(static p => p.Milliseconds).Order()];
-        var byGeneration = string.Join(", ", within.GroupBy(static p => p.Generation).OrderBy(static g => g.Key).Select(static g => $"gen{g.Key} {g.Count()} x {g.Average(static p => p.Milliseconds):0.0} ms (longest {g.Max(static p => p.Milliseconds):0.0})"));
+        var byGeneration = string.Join(", ", within.GroupBy(static p => p.Generation).OrderBy(static g => g.Key).Select(static g => $"gen{g.Key} {g.Count()} x {g.Average(static p => p.Milliseconds):0.0} ms (longest {g.Max(static p => p.Milliseconds):0.0}; promoting {g.Average(static p => p.Promoted) / 1048576:0.0} MB on average)"));
         Console.WriteLine($"collections' pauses within batches: {inBatches.Sum():0} ms of {applied.Sum(static a => a.Seconds) * 1000:0} ms, in {inBatches.Count(static p => p > 0)} of {applied.Length} batches; the batch p99 less its pauses {Percentile([.. applied.Select((a, i) => a.Seconds * 1000 - inBatches[i]).Order()], 0.99):0.00} ms; the churn's pauses: {churnPauses.Length}, median {Percentile(churnPauses, 0.5):0.0} ms, longest {churnPauses.LastOrDefault():0.0} ms; {byGeneration}");
 
         // A batch's oldest change waited for its burst to end, then for the apply: the wait alone is the delay less the apply.
         double[] waits = [.. applied.Select(static a => (a.Oldest - a.Seconds) * 1000).Order()];
         double[] durations = [.. applied.Select(static a => a.Seconds * 1000).Order()];
         Console.WriteLine($"each batch's oldest change: waited for the burst median {Percentile(waits, 0.5):0.0} ms, p90 {Percentile(waits, 0.9):0.0} ms, longest {waits.LastOrDefault():0.0} ms; then its apply median {Percentile(durations, 0.5):0.0} ms, p90 {Percentile(durations, 0.9):0.0} ms, longest {durations.LastOrDefault():0.0} ms");
+
+        // A batch holds about a hundredth of the changes, so the p99 is the latest batch or two: which ones, and why.
+        // Late past MaxDelay (250 ms) before its apply began: how much of that a collection's pause held.
+        var latest = applied.Select((a, i) =>
+        {
+            var start = a.EndedAt - (long)(a.Seconds * Stopwatch.Frequency);
+            var late = Math.Max(0, a.Oldest - a.Seconds - 0.250);
+            return (Index: i, a.Oldest, a.Seconds, Paused: inBatches[i], Late: late, PausedLate: pauses.PausedWithin(start - (long)(late * Stopwatch.Frequency), start));
+        }).OrderByDescending(static a => a.Oldest).Take(4);
+        Console.WriteLine("the latest batches (number of " + applied.Length + ": oldest change's delay = wait + apply; paused while late / in the apply): " + string.Join("; ", latest.Select(static a =>
+            string.Create(CultureInfo.InvariantCulture, $"#{a.Index + 1}: {a.Oldest * 1000:0.0} = {(a.Oldest - a.Seconds) * 1000:0.0} + {a.Seconds * 1000:0.0} ({a.PausedLate:0.0} / {a.Paused:0.0})"))));
 
         // The batches come at a steady rate, so the later half holds about half the changes. Early batches run code the JIT
         // has not optimized yet (a method is recompiled after some 30 calls, and there are four batches a second).
