@@ -88,7 +88,7 @@ internal static class KubernetesScale
                 await Task.Delay(2);
             }
         });
-        using var catalog = new KubernetesRoutingCatalog(new KubernetesRoutingOptions
+        var catalog = new KubernetesRoutingCatalog(new KubernetesRoutingOptions
         {
             ClientConfiguration = new KubernetesClientConfiguration { Host = address },
             ListPageSize = int.TryParse(Environment.GetEnvironmentVariable("DSR_LIST_PAGE_SIZE"), CultureInfo.InvariantCulture, out var pageSize) ? pageSize : 500,
@@ -142,14 +142,13 @@ internal static class KubernetesScale
         await api.StandardInput.WriteLineAsync("churn");
         await api.StandardInput.FlushAsync();
         await Task.Delay(TimeSpan.FromSeconds(seconds));
-        await api.StandardInput.WriteLineAsync("stop");
+        await api.StandardInput.WriteLineAsync("pause");
         await api.StandardInput.FlushAsync();
         var counted = await api.StandardOutput.ReadLineAsync();
         churn.Stop();
         var changes = counted is not null && counted.StartsWith("changes: ", StringComparison.Ordinal)
             ? int.Parse(counted["changes: ".Length..], CultureInfo.InvariantCulture)
             : throw new InvalidOperationException($"the stand-in API server did not count its changes: '{counted}'");
-        await api.WaitForExitAsync();
         await Task.Delay(1000); // the last burst
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
@@ -216,7 +215,88 @@ internal static class KubernetesScale
         Console.WriteLine($"managed memory: {baseline / 1048576.0:0.0} MB before, {afterSync / 1048576.0:0.0} MB after the sync, {end / 1048576.0:0.0} MB at the end");
         Console.WriteLine($"first sync peak: {peak / 1048576.0:0.0} MB managed (sampled), {(peak - baseline) / 1048576.0:0.0} MB above the baseline against {(afterSync - baseline) / 1048576.0:0.0} MB held after it: {(peak - baseline) / (double)Math.Max(1, afterSync - baseline):0.00}x the steady state");
         Console.WriteLine($"per pod above the index: {(afterSync - baseline - indexBytes) / (double)pods:0} B (after a warm-up catalog over one pod in another namespace) (index estimated at {indexBytes / (double)pods:0} B a pod: {index.Endpoints.Length} endpoints, {index.Subsets.Length} subsets)");
+
+        // The floor, in the same process and from the same stand-in: the pod watch read with nothing done with its events.
+        var resourceVersion = catalog.ResourceVersions["Pod"];
+        catalog.Dispose();
+        var (floorChanges, floorCpu, floorIdle) = await BareWatchAsync(api, address, resourceVersion!, seconds, process);
+        var perChange = (churnCpu - churnSpan.Elapsed * idleRate).TotalMilliseconds * 1000 / Math.Max(1, changes);
+        Console.WriteLine($"the same watch read bare (HttpClient, lines counted, nothing parsed; the catalog disposed), same process: {floorCpu * 1e6:0} us of CPU per pod change above idle ({floorChanges} changes; idle {floorIdle * 1000:0.0} ms of CPU a second); the catalog's {perChange:0} us is {perChange / Math.Max(1e-9, floorCpu * 1e6):0.0}x that");
+        await api.StandardInput.WriteLineAsync("stop");
+        await api.StandardInput.FlushAsync();
+        await api.WaitForExitAsync();
         return 0;
+    }
+
+    /// <summary>
+    /// Reads the pod watch from <paramref name="resourceVersion"/> with a plain <see cref="HttpClient"/>, counting its
+    /// lines and reading nothing in them, over <paramref name="seconds"/> of the same churn: what any reader of this
+    /// watch in .NET pays per event (the socket, the thread pool's wakes, the HTTP response's framing), which the catalog
+    /// pays too. Returns the changes, the CPU seconds per change above the idle rate, and that idle rate.
+    /// </summary>
+    private static async Task<(int Changes, double CpuPerChange, double IdleRate)> BareWatchAsync(Process api, string address, string resourceVersion, int seconds, Process process)
+    {
+        using var client = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        using var response = await client.GetAsync(new Uri($"{address}/api/v1/pods?allowWatchBookmarks=true&resourceVersion={resourceVersion}&watch=true"), HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        var reader = System.IO.Pipelines.PipeReader.Create(await response.Content.ReadAsStreamAsync());
+        long lines = 0;
+        using var stop = new CancellationTokenSource();
+        var reading = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    var read = await reader.ReadAsync(stop.Token);
+                    foreach (var segment in read.Buffer)
+                    {
+                        Interlocked.Add(ref lines, System.MemoryExtensions.Count(segment.Span, (byte)'\n'));
+                    }
+
+                    reader.AdvanceTo(read.Buffer.End);
+                    if (read.IsCompleted)
+                    {
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+
+        await Task.Delay(TimeSpan.FromSeconds(5)); // settle: the reader's code is compiled, the connection is idle
+        process.Refresh();
+        var cpuAtIdle = process.TotalProcessorTime;
+        var idle = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        process.Refresh();
+        var idleRate = (process.TotalProcessorTime - cpuAtIdle) / idle.Elapsed;
+
+        var cpuAtChurn = process.TotalProcessorTime;
+        var span = Stopwatch.StartNew();
+        await api.StandardInput.WriteLineAsync("churn");
+        await api.StandardInput.FlushAsync();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        await api.StandardInput.WriteLineAsync("pause");
+        await api.StandardInput.FlushAsync();
+        var counted = await api.StandardOutput.ReadLineAsync();
+        await Task.Delay(1000); // the last events in flight
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuAtChurn - (span.Elapsed * idleRate);
+        await stop.CancelAsync();
+        await reading;
+        await reader.CompleteAsync();
+        var changes = counted is not null && counted.StartsWith("changes: ", StringComparison.Ordinal)
+            ? int.Parse(counted["changes: ".Length..], CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"the stand-in API server did not count its changes: '{counted}'");
+        if (Interlocked.Read(ref lines) < changes)
+        {
+            throw new InvalidOperationException($"the bare watch read {lines} lines for {changes} changes");
+        }
+
+        return (changes, cpu.TotalSeconds / Math.Max(1, changes), idleRate);
     }
 
     /// <summary>The index alone, measured the same way: built from the same endpoints in this process.</summary>

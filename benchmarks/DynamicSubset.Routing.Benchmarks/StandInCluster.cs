@@ -13,13 +13,15 @@ namespace DynamicSubset.Routing.Benchmarks;
 /// from the start; the relabel toggles a label no selector reads, so routing stays the same.</item>
 /// <item><c>--synthetic N</c> (<c>kubernetes-scale</c>): N pods behind one DestinationRule ({stage, version} and {%ip%}),
 /// and one pod in the namespace <c>warm-up</c>; the churn (a random pod's version, and one change in ten a readiness
-/// flip) runs from a <c>churn</c> line on standard input to a <c>stop</c> line. With <c>--kubelet-shape</c> each pod
+/// flip) runs from a <c>churn</c> line on standard input to a <c>pause</c> or <c>stop</c> line, and again from the next
+/// <c>churn</c>. With <c>--kubelet-shape</c> each pod
 /// is shaped as an API server serves a Deployment's pod (owner, managed fields, two containers with probes and
 /// resources, a projected volume, five conditions, container statuses: 6.5 KB of JSON), not only the fields routing
 /// reads.</item>
 /// </list>
 /// The server's address goes to <c>--kubeconfig FILE</c> as a kubeconfig, and to standard output as <c>listening URL</c>.
-/// When the churn ends (a <c>stop</c> line, SIGTERM or SIGINT) it prints <c>changes: N</c>.
+/// When the churn pauses or ends (a <c>pause</c> or <c>stop</c> line, SIGTERM or SIGINT) it prints <c>changes: N</c>, the
+/// changes made since it last began.
 /// </summary>
 internal static class StandInCluster
 {
@@ -112,41 +114,66 @@ internal static class StandInCluster
 
         using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
         using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
-        // One change per tick; a PeriodicTimer keeps the rate without drifting.
+        // One change per tick; a PeriodicTimer keeps the rate without drifting. The synthetic cluster changes only while
+        // churning: between a "churn" line and a "pause" or "stop" line, each of which prints the changes made since the
+        // "churn". The other changes from the start until a signal.
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1.0 / rate));
-        long changes = 0;
+        var gate = new object();
+        var churning = synthetic <= 0;
+        long total = 0; // every change made: the sequence the changes follow
+        long since = 0; // the changes made since the last "churn"
+        if (synthetic > 0)
+        {
+            _ = Task.Run(async () =>
+            {
+                while (await Console.In.ReadLineAsync(stop.Token) is { } line && line != "stop")
+                {
+                    lock (gate)
+                    {
+                        if (line == "churn")
+                        {
+                            (churning, since) = (true, 0);
+                        }
+                        else if (line == "pause" && churning)
+                        {
+                            churning = false;
+                            Console.WriteLine($"changes: {since}");
+                        }
+                    }
+                }
+
+                await stop.CancelAsync(); // a "stop" line, or standard input closed
+            });
+        }
+
         try
         {
-            if (synthetic > 0)
-            {
-                await UntilLine("churn", stop.Token);
-                _ = Task.Run(async () =>
-                {
-                    await UntilLine("stop", stop.Token);
-                    await stop.CancelAsync();
-                });
-            }
-
             while (await timer.WaitForNextTickAsync(stop.Token))
             {
-                api.Put("pods", change(changes));
-                changes++;
+                lock (gate)
+                {
+                    if (churning)
+                    {
+                        api.Put("pods", change(total));
+                        total++;
+                        since++;
+                    }
+                }
             }
         }
         catch (OperationCanceledException)
         {
         }
 
-        Console.WriteLine($"changes: {changes}");
-        return 0;
-    }
-
-    /// <summary>Reads standard input up to the line <paramref name="expected"/>, or its end.</summary>
-    private static async Task UntilLine(string expected, CancellationToken cancellationToken)
-    {
-        while (await Console.In.ReadLineAsync(cancellationToken) is { } line && line != expected)
+        lock (gate)
         {
+            if (churning)
+            {
+                Console.WriteLine($"changes: {since}"); // a pause has printed its own
+            }
         }
+
+        return 0;
     }
 
     private static void PutHelloworld(FakeApiServer api, List<JsonObject> pods)
