@@ -126,11 +126,7 @@ internal static class KubernetesScale
 
         // Then the same process idle, watching 10,000 pods that do not change: what it costs with no event at all, to
         // tell apart from what each change costs.
-        var cpuAtIdle = process.TotalProcessorTime;
-        var idle = Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(5));
-        process.Refresh();
-        var idleRate = (process.TotalProcessorTime - cpuAtIdle) / idle.Elapsed; // CPU seconds per second
+        var idleRate = await IdleRateAsync(process);
 
         var cpuAtChurn = process.TotalProcessorTime;
         var churnSpan = Stopwatch.StartNew(); // the span the churn's CPU is read over: the churn and the last burst
@@ -139,16 +135,8 @@ internal static class KubernetesScale
         var pausedAtChurn = GC.GetTotalPauseDuration();
         var churnStartedAt = Stopwatch.GetTimestamp();
         var churn = Stopwatch.StartNew();
-        await api.StandardInput.WriteLineAsync("churn");
-        await api.StandardInput.FlushAsync();
-        await Task.Delay(TimeSpan.FromSeconds(seconds));
-        await api.StandardInput.WriteLineAsync("pause");
-        await api.StandardInput.FlushAsync();
-        var counted = await api.StandardOutput.ReadLineAsync();
+        var changes = await ChurnAsync(api, seconds);
         churn.Stop();
-        var changes = counted is not null && counted.StartsWith("changes: ", StringComparison.Ordinal)
-            ? int.Parse(counted["changes: ".Length..], CultureInfo.InvariantCulture)
-            : throw new InvalidOperationException($"the stand-in API server did not count its changes: '{counted}'");
         await Task.Delay(1000); // the last burst
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
@@ -210,7 +198,8 @@ internal static class KubernetesScale
         var later = applied[(applied.Length / 2)..];
         Console.WriteLine($"publishing thread per pod change, the later half of the batches: {later.Sum(static a => a.Seconds) * 1e6 / Math.Max(1, changes * later.Length / (double)Math.Max(1, applied.Length)):0} us");
         Console.WriteLine($"CPU per pod change during the churn: {churnCpu.TotalMilliseconds * 1000 / Math.Max(1, changes):0} us (this process: the watch read, the apply, their garbage)");
-        Console.WriteLine($"idle before the churn: {idleRate * 1000:0.0} ms of CPU a second; CPU per pod change above idle: {(churnCpu - churnSpan.Elapsed * idleRate).TotalMilliseconds * 1000 / Math.Max(1, changes):0} us (settling after the sync, before the churn: {settleCpu.TotalMilliseconds / 5:0} ms of CPU a second)");
+        var perChange = (churnCpu - churnSpan.Elapsed * idleRate).TotalMilliseconds * 1000 / Math.Max(1, changes);
+        Console.WriteLine($"idle before the churn: {idleRate * 1000:0.0} ms of CPU a second; CPU per pod change above idle: {perChange:0} us (settling after the sync, before the churn: {settleCpu.TotalMilliseconds / 5:0} ms of CPU a second)");
         Console.WriteLine($"during the churn: {allocated / (double)Math.Max(1, changes) / 1024:0.0} KB allocated per pod change; collections gen0 {collections[0]}, gen1 {collections[1]}, gen2 {collections[2]}; paused {paused.TotalMilliseconds:0} ms in all");
         Console.WriteLine($"managed memory: {baseline / 1048576.0:0.0} MB before, {afterSync / 1048576.0:0.0} MB after the sync, {end / 1048576.0:0.0} MB at the end");
         Console.WriteLine($"first sync peak: {peak / 1048576.0:0.0} MB managed (sampled), {(peak - baseline) / 1048576.0:0.0} MB above the baseline against {(afterSync - baseline) / 1048576.0:0.0} MB held after it: {(peak - baseline) / (double)Math.Max(1, afterSync - baseline):0.00}x the steady state");
@@ -220,7 +209,6 @@ internal static class KubernetesScale
         var resourceVersion = catalog.ResourceVersions["Pod"];
         catalog.Dispose();
         var (floorChanges, floorCpu, floorIdle) = await BareWatchAsync(api, address, resourceVersion!, seconds, process);
-        var perChange = (churnCpu - churnSpan.Elapsed * idleRate).TotalMilliseconds * 1000 / Math.Max(1, changes);
         Console.WriteLine($"the same watch read bare (HttpClient, lines counted, nothing parsed; the catalog disposed), same process: {floorCpu * 1e6:0} us of CPU per pod change above idle ({floorChanges} changes; idle {floorIdle * 1000:0.0} ms of CPU a second); the catalog's {perChange:0} us is {perChange / Math.Max(1e-9, floorCpu * 1e6):0.0}x that");
         await api.StandardInput.WriteLineAsync("stop");
         await api.StandardInput.FlushAsync();
@@ -267,30 +255,18 @@ internal static class KubernetesScale
         });
 
         await Task.Delay(TimeSpan.FromSeconds(5)); // settle: the reader's code is compiled, the connection is idle
-        process.Refresh();
-        var cpuAtIdle = process.TotalProcessorTime;
-        var idle = Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(5));
-        process.Refresh();
-        var idleRate = (process.TotalProcessorTime - cpuAtIdle) / idle.Elapsed;
+        var idleRate = await IdleRateAsync(process);
 
+        process.Refresh();
         var cpuAtChurn = process.TotalProcessorTime;
         var span = Stopwatch.StartNew();
-        await api.StandardInput.WriteLineAsync("churn");
-        await api.StandardInput.FlushAsync();
-        await Task.Delay(TimeSpan.FromSeconds(seconds));
-        await api.StandardInput.WriteLineAsync("pause");
-        await api.StandardInput.FlushAsync();
-        var counted = await api.StandardOutput.ReadLineAsync();
+        var changes = await ChurnAsync(api, seconds);
         await Task.Delay(1000); // the last events in flight
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuAtChurn - (span.Elapsed * idleRate);
         await stop.CancelAsync();
         await reading;
         await reader.CompleteAsync();
-        var changes = counted is not null && counted.StartsWith("changes: ", StringComparison.Ordinal)
-            ? int.Parse(counted["changes: ".Length..], CultureInfo.InvariantCulture)
-            : throw new InvalidOperationException($"the stand-in API server did not count its changes: '{counted}'");
         if (Interlocked.Read(ref lines) < changes)
         {
             throw new InvalidOperationException($"the bare watch read {lines} lines for {changes} changes");
@@ -312,6 +288,31 @@ internal static class KubernetesScale
         var after = GC.GetTotalMemory(forceFullCollection: true);
         GC.KeepAlive(index);
         return after - before;
+    }
+
+    /// <summary>This process's CPU seconds per second over 5 s with no change coming: what it costs with no event at all.</summary>
+    private static async Task<double> IdleRateAsync(Process process)
+    {
+        process.Refresh();
+        var cpuAtIdle = process.TotalProcessorTime;
+        var idle = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        process.Refresh();
+        return (process.TotalProcessorTime - cpuAtIdle) / idle.Elapsed;
+    }
+
+    /// <summary>Has the stand-in change pods for <paramref name="seconds"/>, then pause; returns the changes it made.</summary>
+    private static async Task<int> ChurnAsync(Process api, int seconds)
+    {
+        await api.StandardInput.WriteLineAsync("churn");
+        await api.StandardInput.FlushAsync();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        await api.StandardInput.WriteLineAsync("pause");
+        await api.StandardInput.FlushAsync();
+        var counted = await api.StandardOutput.ReadLineAsync();
+        return counted is not null && counted.StartsWith("changes: ", StringComparison.Ordinal)
+            ? int.Parse(counted["changes: ".Length..], CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"the stand-in API server did not count its changes: '{counted}'");
     }
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
