@@ -174,7 +174,7 @@ internal static class KubernetesScale
         var inBatches = applied.Select(a => pauses.PausedWithin(a.EndedAt - (long)(a.Seconds * Stopwatch.Frequency), a.EndedAt)).ToArray();
         var within = pauses.PausesWithin(churnStartedAt, churnEndedAt);
         double[] churnPauses = [.. within.Select(static p => p.Milliseconds).Order()];
-        var byGeneration = string.Join(", ", within.GroupBy(static p => p.Generation).OrderBy(static g => g.Key).Select(static g => $"gen{g.Key} {g.Count()} x {g.Average(static p => p.Milliseconds):0.0} ms (longest {g.Max(static p => p.Milliseconds):0.0}; promoting {g.Average(static p => p.Promoted) / 1048576:0.0} MB on average)"));
+        var byGeneration = string.Join(", ", within.GroupBy(static p => p.Generation).OrderBy(static g => g.Key).Select(static g => $"gen{g.Key} {g.Count()} x {g.Average(static p => p.Milliseconds):0.0} ms (longest {g.Max(static p => p.Milliseconds):0.0}{Promoting(g)})"));
         Console.WriteLine($"collections' pauses within batches: {inBatches.Sum():0} ms of {applied.Sum(static a => a.Seconds) * 1000:0} ms, in {inBatches.Count(static p => p > 0)} of {applied.Length} batches; the batch p99 less its pauses {Percentile([.. applied.Select((a, i) => a.Seconds * 1000 - inBatches[i]).Order()], 0.99):0.00} ms; the churn's pauses: {churnPauses.Length}, median {Percentile(churnPauses, 0.5):0.0} ms, longest {churnPauses.LastOrDefault():0.0} ms; {byGeneration}");
 
         // A batch's oldest change waited for its burst to end, then for the apply: the wait alone is the delay less the apply.
@@ -188,7 +188,7 @@ internal static class KubernetesScale
         {
             var start = a.EndedAt - (long)(a.Seconds * Stopwatch.Frequency);
             var late = Math.Max(0, a.Oldest - a.Seconds - 0.250);
-            return (Index: i, a.Oldest, a.Seconds, Paused: inBatches[i], Late: late, PausedLate: pauses.PausedWithin(start - (long)(late * Stopwatch.Frequency), start));
+            return (Index: i, a.Oldest, a.Seconds, Paused: inBatches[i], PausedLate: pauses.PausedWithin(start - (long)(late * Stopwatch.Frequency), start));
         }).OrderByDescending(static a => a.Oldest).Take(4);
         Console.WriteLine("the latest batches (number of " + applied.Length + ": oldest change's delay = wait + apply; paused while late / in the apply): " + string.Join("; ", latest.Select(static a =>
             string.Create(CultureInfo.InvariantCulture, $"#{a.Index + 1}: {a.Oldest * 1000:0.0} = {(a.Oldest - a.Seconds) * 1000:0.0} + {a.Seconds * 1000:0.0} ({a.PausedLate:0.0} / {a.Paused:0.0})"))));
@@ -228,7 +228,7 @@ internal static class KubernetesScale
         using var response = await client.GetAsync(new Uri($"{address}/api/v1/pods?allowWatchBookmarks=true&resourceVersion={resourceVersion}&watch=true"), HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
         var reader = System.IO.Pipelines.PipeReader.Create(await response.Content.ReadAsStreamAsync());
-        long lines = 0;
+        long lines = 0; // written by the reading task alone, read after it ends
         using var stop = new CancellationTokenSource();
         var reading = Task.Run(async () =>
         {
@@ -239,7 +239,7 @@ internal static class KubernetesScale
                     var read = await reader.ReadAsync(stop.Token);
                     foreach (var segment in read.Buffer)
                     {
-                        Interlocked.Add(ref lines, System.MemoryExtensions.Count(segment.Span, (byte)'\n'));
+                        lines += System.MemoryExtensions.Count(segment.Span, (byte)'\n');
                     }
 
                     reader.AdvanceTo(read.Buffer.End);
@@ -267,7 +267,7 @@ internal static class KubernetesScale
         await stop.CancelAsync();
         await reading;
         await reader.CompleteAsync();
-        if (Interlocked.Read(ref lines) < changes)
+        if (lines < changes)
         {
             throw new InvalidOperationException($"the bare watch read {lines} lines for {changes} changes");
         }
@@ -314,6 +314,12 @@ internal static class KubernetesScale
             ? int.Parse(counted["changes: ".Length..], CultureInfo.InvariantCulture)
             : throw new InvalidOperationException($"the stand-in API server did not count its changes: '{counted}'");
     }
+
+    /// <summary>What a generation's collections promoted on average, where the runtime said (a pause that was no collection, or a background one, does not).</summary>
+    private static string Promoting(IEnumerable<(double Milliseconds, int Generation, long Promoted)> pauses) =>
+        pauses.Where(static p => p.Promoted >= 0).Select(static p => (double)p.Promoted).DefaultIfEmpty(-1).Average() is var average and >= 0
+            ? string.Create(CultureInfo.InvariantCulture, $"; promoting {average / 1048576:0.0} MB on average")
+            : "";
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
